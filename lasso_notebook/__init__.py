@@ -1,0 +1,76 @@
+"""lasso_notebook: Lasso product-data extraction in Jupyter.
+
+``%load_ext lasso_notebook`` registers the ``%%lasso_table`` and ``%lasso`` magics; the client,
+jobs and widgets are importable from here. Heavy pieces (the embedded engine, widgets, magics)
+load lazily, so ``import lasso_notebook`` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .client import AsyncLasso, Lasso, default_client
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    InsufficientCreditsError,
+    InternalServerError,
+    InvalidRequestError,
+    LassoError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    TableFailedError,
+    UnprocessableEntityError,
+    WaitTimeoutError,
+)
+from .models import Column, File, Phase, Row, Schema, Table
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncLasso",
+    "AuthenticationError",
+    "BadRequestError",
+    "Column",
+    "ConflictError",
+    "File",
+    "InsufficientCreditsError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "Lasso",
+    "LassoError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "Phase",
+    "RateLimitError",
+    "Row",
+    "Schema",
+    "Table",
+    "TableFailedError",
+    "UnprocessableEntityError",
+    "WaitTimeoutError",
+    "__version__",
+    "default_client",
+    "load_ipython_extension",
+]
+
+
+def load_ipython_extension(ipython: InteractiveShell) -> None:
+    """``%load_ext lasso_notebook``: register the magics (imported only now)."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)
+
+
+def __getattr__(name: str) -> Any:
+    raise AttributeError(f"module 'lasso_notebook' has no attribute {name!r}")

@@ -1,0 +1,125 @@
+"""The one background thread that owns all network I/O and polling (DESIGN.md §2.1).
+
+A daemon thread runs an asyncio loop, started lazily inside ``contextvars.copy_context()`` so
+widget updates sent from it work on every ipykernel version. The kernel's own thread only ever
+waits on futures, in short slices, so Ctrl-C interrupts a wait within a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import logging
+import os
+import threading
+import time
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from .errors import RuntimeThreadError
+
+__all__ = ["get_loop", "in_runtime_thread", "run_sync", "spawn", "wait_future"]
+
+log = logging.getLogger("lasso_notebook")
+
+T = TypeVar("T")
+
+#: How often a blocking wait wakes up to let KeyboardInterrupt through (seconds).
+WAIT_SLICE = 0.1
+
+_lock = threading.Lock()
+_loop: asyncio.AbstractEventLoop | None = None
+_thread: threading.Thread | None = None
+
+
+def _report_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    # Never swallow a background failure: anything the loop could not hand to a caller is logged.
+    exc = context.get("exception")
+    log.error("lasso_notebook background error: %s", context.get("message"), exc_info=exc)
+
+
+def _run_loop(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+    asyncio.set_event_loop(loop)
+    loop.set_exception_handler(_report_loop_error)
+    loop.call_soon(ready.set)
+    loop.run_forever()
+
+
+def get_loop() -> asyncio.AbstractEventLoop:
+    """The runtime loop, starting its thread on first use."""
+    global _loop, _thread
+    with _lock:
+        if _loop is not None and _thread is not None and _thread.is_alive():
+            return _loop
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        thread = threading.Thread(
+            target=_run_loop, args=(loop, ready), name="lasso-runtime", daemon=True
+        )
+        # Copying the context is what lets widget messages sent from this thread find their
+        # parent on ipykernel 7.0.x (``LookupError: shell_parent`` otherwise).
+        contextvars.copy_context().run(thread.start)
+        ready.wait()
+        _loop, _thread = loop, thread
+        return loop
+
+
+def in_runtime_thread() -> bool:
+    return _thread is not None and threading.current_thread() is _thread
+
+
+def _forget_after_fork() -> None:
+    # A forked child has no runtime thread; let it start its own.
+    global _loop, _thread, _lock
+    _loop, _thread, _lock = None, None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def spawn(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+    """Schedule ``coro`` on the runtime loop; the future carries its result or exception."""
+    return asyncio.run_coroutine_threadsafe(coro, get_loop())
+
+
+def wait_future(
+    future: concurrent.futures.Future[T],
+    timeout: float | None = None,
+) -> T:
+    """Wait for ``future`` in short slices so KeyboardInterrupt gets through promptly.
+
+    Raises ``TimeoutError`` when ``timeout`` passes first; the future is left running.
+    """
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            raise TimeoutError(f"no result after {timeout} s")
+        slice_ = WAIT_SLICE if remaining is None else min(WAIT_SLICE, remaining)
+        try:
+            return future.result(timeout=slice_)
+        except concurrent.futures.TimeoutError:
+            if future.done():  # the coroutine itself raised TimeoutError
+                raise
+            continue
+
+
+def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+    """Run ``coro`` on the runtime loop and block until it finishes.
+
+    Works from plain scripts, notebook cells and inside a running event loop (the loop here is a
+    different one). Ctrl-C or a timeout cancels the coroutine and re-raises in the caller.
+    """
+    if in_runtime_thread():
+        coro.close()
+        raise RuntimeThreadError(
+            "a blocking lasso_notebook call was made on its own runtime thread, where it would "
+            "deadlock; use the async API (AsyncLasso / await job) there"
+        )
+    future = spawn(coro)
+    try:
+        return wait_future(future, timeout)
+    except BaseException:
+        future.cancel()
+        raise

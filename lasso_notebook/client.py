@@ -1,0 +1,581 @@
+"""The Lasso API client: ``AsyncLasso`` (httpx.AsyncClient) and ``Lasso``, its sync facade whose
+calls run on the background runtime thread. Resources, retries and auto-pagination live here."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import io
+import logging
+import mimetypes
+import os
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import IO, Any, Generic, Literal, TypeVar
+
+import httpx
+from pydantic import PrivateAttr, ValidationError
+
+from . import _runtime
+from ._config import mask_key, resolve
+from ._version import __version__
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    InvalidRequestError,
+    WaitTimeoutError,
+    from_response,
+)
+from .models import (
+    Column,
+    CreateTableRequest,
+    File,
+    Page,
+    Row,
+    Schema,
+    SchemaSummary,
+    Table,
+    TableSummary,
+)
+
+__all__ = ["AsyncLasso", "Lasso", "RetryPolicy", "SyncPage", "default_client"]
+
+log = logging.getLogger("lasso_notebook")
+
+T = TypeVar("T")
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# A refused request provably did nothing, so even a non-idempotent POST may be sent again.
+REFUSED_STATUSES = frozenset({408, 429, 503})
+
+FileInput = str | os.PathLike[str] | bytes | IO[bytes]
+
+
+class RetryPolicy:
+    """Capped exponential backoff with jitter; ``Retry-After`` honoured up to a cap."""
+
+    def __init__(
+        self,
+        max_retries: int = 3,
+        base_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_retry_after: float = 60.0,
+    ) -> None:
+        self.max_retries = max_retries
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.max_retry_after = max_retry_after
+
+    def backoff(self, attempt: int) -> float:
+        """Delay before retry number ``attempt`` (0-based): in [d/2, d], d = base·2^attempt
+        capped at ``max_delay``. The jitter spreads clients that failed together."""
+        ceiling = min(self.max_delay, self.base_delay * 2**attempt)
+        return random.uniform(ceiling / 2, ceiling)
+
+    def retry_after(self, response: httpx.Response) -> float | None:
+        """Seconds the server asked us to wait (``Retry-After``: seconds or HTTP date)."""
+        value = response.headers.get("retry-after")
+        if not value:
+            return None
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError, IndexError):
+                return None
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=timezone.utc)
+            seconds = (when - datetime.now(timezone.utc)).total_seconds()
+        return max(0.0, min(self.max_retry_after, seconds))
+
+    def delay(self, attempt: int, response: httpx.Response | None) -> float:
+        asked = self.retry_after(response) if response is not None else None
+        return asked if asked is not None else self.backoff(attempt)
+
+
+class SyncPage(Page[T], Generic[T]):
+    """A page of results. Iterating it (``for x in page`` or ``async for x in page``) walks
+    this page and every following one; ``.data`` is this page only."""
+
+    _fetch: Callable[[int], Awaitable[SyncPage[T]]] | None = PrivateAttr(default=None)
+
+    def _next_page_number(self) -> int | None:
+        if self.pagination.is_last or not self.data or self._fetch is None:
+            return None
+        return self.pagination.page + 1
+
+    def __iter__(self) -> Iterator[T]:  # type: ignore[override]
+        page: SyncPage[T] = self
+        while True:
+            yield from page.data
+            number = page._next_page_number()
+            if number is None or page._fetch is None:
+                return
+            page = _runtime.run_sync(page._fetch(number))
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        page: SyncPage[T] = self
+        while True:
+            for item in page.data:
+                yield item
+            number = page._next_page_number()
+            if number is None or page._fetch is None:
+                return
+            page = await page._fetch(number)
+
+
+def _file_part(file: FileInput, filename: str | None) -> tuple[str, IO[bytes], str]:
+    """An httpx multipart part for a path, bytes or a binary file object."""
+    if isinstance(file, bytes):
+        name, stream = filename or "upload.bin", io.BytesIO(file)
+    elif isinstance(file, (str, os.PathLike)):
+        path = Path(file).expanduser()
+        if not path.is_file():
+            raise InvalidRequestError(f"no such file: {path}; check the path")
+        name, stream = filename or path.name, path.open("rb")
+    elif hasattr(file, "read"):
+        name = filename or Path(getattr(file, "name", "upload.bin")).name
+        stream = file
+    else:
+        raise InvalidRequestError(
+            f"cannot upload a {type(file).__name__}; pass a path, bytes or a binary file object"
+        )
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return name, stream, content_type
+
+
+class _Resource:
+    def __init__(self, client: AsyncLasso) -> None:
+        self._client = client
+
+    async def _page(
+        self, path: str, model: type[T], params: dict[str, Any]
+    ) -> SyncPage[T]:
+        params = {k: v for k, v in params.items() if v is not None}
+        body = await self._client.request("GET", path, params=params)
+        page = SyncPage[model].model_validate(body)  # type: ignore[valid-type]
+
+        async def fetch(number: int) -> SyncPage[T]:
+            return await self._page(path, model, {**params, "page": number})
+
+        page._fetch = fetch
+        return page
+
+
+class AsyncSchemas(_Resource):
+    async def list(self, page: int = 1, limit: int = 25) -> SyncPage[SchemaSummary]:
+        return await self._page("/schemas", SchemaSummary, {"page": page, "limit": limit})
+
+    async def get(self, schema_id: str) -> Schema:
+        return Schema.model_validate(await self._client.request("GET", f"/schemas/{schema_id}"))
+
+    async def create(
+        self,
+        name: str,
+        columns: list[Column | dict[str, Any]],
+        description: str | None = None,
+        is_default: bool | None = None,
+    ) -> Schema:
+        body: dict[str, Any] = {"name": name, "columns": _columns_body(columns)}
+        if description is not None:
+            body["description"] = description
+        if is_default is not None:
+            body["is_default"] = is_default
+        return Schema.model_validate(await self._client.request("POST", "/schemas", json=body))
+
+    async def update(self, schema_id: str, **fields: Any) -> Schema:
+        if "columns" in fields:
+            fields["columns"] = _columns_body(fields["columns"])
+        data = await self._client.request("PUT", f"/schemas/{schema_id}", json=fields)
+        return Schema.model_validate(data)
+
+    async def delete(self, schema_id: str) -> None:
+        await self._client.request("DELETE", f"/schemas/{schema_id}")
+
+    async def generate(self, sample_data: str, name: str | None = None) -> Schema:
+        body = {"sample_data": sample_data} | ({"name": name} if name else {})
+        data = await self._client.request("POST", "/schemas/generate", json=body)
+        return Schema.model_validate(data)
+
+
+def _columns_body(columns: list[Column | dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        c.model_dump(exclude_none=True) if isinstance(c, Column) else dict(c) for c in columns
+    ]
+
+
+class AsyncFiles(_Resource):
+    async def upload(self, file: FileInput, filename: str | None = None) -> File:
+        """Upload a local path, bytes or a binary file object (multipart part ``file``)."""
+        name, stream, content_type = _file_part(file, filename)
+        owned = isinstance(file, (str, os.PathLike))
+        start = stream.tell() if stream.seekable() else None
+        try:
+
+            def parts() -> dict[str, Any]:
+                # Each attempt re-reads from the start, so a retried upload sends every byte.
+                if start is not None:
+                    stream.seek(start)
+                return {"file": (name, stream, content_type)}
+
+            data = await self._client.request("POST", "/files", files=parts)
+        finally:
+            if owned:
+                stream.close()
+        return File.model_validate(data)
+
+    async def list(self, page: int = 1, limit: int = 25) -> SyncPage[File]:
+        return await self._page("/files", File, {"page": page, "limit": limit})
+
+    async def delete(self, file_id: str) -> None:
+        await self._client.request("DELETE", f"/files/{file_id}")
+
+
+class AsyncTables(_Resource):
+    async def create(
+        self,
+        schema_id: str,
+        name: str,
+        file_ids: list[str] | None = None,
+        file_urls: list[str] | None = None,
+        source_text: str | None = None,
+        additional_context: str | None = None,
+        enhancement_context: str | None = None,
+        webhook_url: str | None = None,
+    ) -> Table:
+        """Create a table and start its extraction. Never creates two tables for one call:
+        after an ambiguous failure it looks for the table before trying again."""
+        try:
+            request = CreateTableRequest(
+                schema_id=schema_id,
+                name=name,
+                file_ids=file_ids,
+                file_urls=file_urls,
+                source_text=source_text,
+                additional_context=additional_context,
+                enhancement_context=enhancement_context,
+                webhook_url=webhook_url,
+            )
+        except ValidationError as exc:
+            raise InvalidRequestError(_validation_message(exc)) from None
+        return await self._client.create_table(request)
+
+    async def get(self, table_id: str) -> Table:
+        return Table.model_validate(await self._client.request("GET", f"/tables/{table_id}"))
+
+    async def list(
+        self,
+        page: int = 1,
+        limit: int = 25,
+        search: str | None = None,
+        status: str | None = None,
+    ) -> SyncPage[TableSummary]:
+        params = {"page": page, "limit": limit, "search": search, "status": status}
+        return await self._page("/tables", TableSummary, params)
+
+    async def update(self, table_id: str, **fields: Any) -> Table:
+        data = await self._client.request("PATCH", f"/tables/{table_id}", json=fields)
+        return Table.model_validate(data)
+
+    async def delete(self, table_id: str) -> None:
+        await self._client.request("DELETE", f"/tables/{table_id}")
+
+    async def columns(self, table_id: str) -> list[Column]:
+        data = await self._client.request("GET", f"/tables/{table_id}/columns")
+        return [Column.model_validate(c) for c in data.get("data", [])]
+
+    async def rows(
+        self,
+        table_id: str,
+        page: int = 1,
+        limit: int = 25,
+        sort_by: str | None = None,
+        sort_order: Literal["asc", "desc"] | None = None,
+    ) -> SyncPage[Row]:
+        params = {"page": page, "limit": limit, "sort_by": sort_by, "sort_order": sort_order}
+        return await self._page(f"/tables/{table_id}/rows", Row, params)
+
+    async def iter_rows(self, table_id: str, limit: int = 100) -> AsyncIterator[Row]:
+        """Every row of the table, page after page."""
+        async for row in await self.rows(table_id, page=1, limit=limit):
+            yield row
+
+    async def export(
+        self,
+        table_id: str,
+        format: Literal["csv", "json", "xlsx"] = "csv",
+        columns: list[str] | None = None,
+        path: str | os.PathLike[str] | None = None,
+    ) -> str | list[dict[str, Any]] | bytes:
+        """csv → text (``;``-separated), json → list of flat dicts, xlsx → bytes. With
+        ``path`` the raw file is also written there."""
+        params: dict[str, Any] = {"format": format}
+        if columns:
+            params["columns"] = ",".join(columns)
+        response = await self._client.request(
+            "GET", f"/tables/{table_id}/export", params=params, raw=True
+        )
+        if path is not None:
+            Path(path).write_bytes(response.content)
+        if format == "json":
+            return response.json()
+        if format == "csv":
+            return response.text
+        return response.content
+
+    async def wait_for_completion(
+        self, table_id: str, interval_s: float = 3, timeout_s: float = 300
+    ) -> Table:
+        """Poll until the table is finished (completed, failed or cancelled, in either status
+        vocabulary) and return it; ``WaitTimeoutError`` (a ``TimeoutError``) after ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            table = await self.get(table_id)
+            if table.is_terminal:
+                return table
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WaitTimeoutError(
+                    f"table {table_id} still {table.status} after {timeout_s} s; it goes on on "
+                    "the server, wait again or attach to it later",
+                    table,
+                )
+            await asyncio.sleep(min(interval_s, remaining))
+
+
+def _validation_message(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}: {message}" if where else message)
+    return "invalid create-table request: " + "; ".join(problems)
+
+
+class AsyncLasso:
+    """Async client for the Lasso API. With no key and no base URL configured (arguments or
+    ``LASSO_API_KEY`` / ``LASSO_BASE_URL``) it talks to the embedded engine."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: float | httpx.Timeout = 60.0,
+        max_retries: int = 3,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        settings = resolve(api_key, base_url)
+        self.base_url = settings.base_url
+        self.embedded = settings.embedded
+        self._api_key = settings.api_key
+        self.retry = retry_policy or RetryPolicy(max_retries=max_retries)
+        headers = {"User-Agent": f"lasso-notebook/{__version__}", "Accept": "application/json"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url + "/",
+            headers=headers,
+            timeout=timeout,
+            transport=transport,
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+        )
+        self.schemas = AsyncSchemas(self)
+        self.files = AsyncFiles(self)
+        self.tables = AsyncTables(self)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={mask_key(self._api_key)!r})"
+
+    async def __aenter__(self) -> AsyncLasso:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        files: Callable[[], dict[str, Any]] | None = None,
+        raw: bool = False,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send a request with the retry rules; return parsed JSON (None for 204) or, with
+        ``raw``, the response. Non-idempotent calls are only resent when the server provably
+        did not act on them (connection refused, 408, 429, 503)."""
+        if idempotent is None:
+            idempotent = method in ("GET", "PUT", "DELETE", "HEAD")
+        url = path.lstrip("/")
+        attempt = 0
+        while True:
+            response: httpx.Response | None = None
+            try:
+                response = await self._http.request(
+                    method, url, params=params, json=json, files=files() if files else None
+                )
+            except httpx.TransportError as exc:
+                error = _connection_error(exc, method, path)
+                provably_unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+                if attempt >= self.retry.max_retries or not (idempotent or provably_unsent):
+                    raise error from None
+            else:
+                if response.status_code < 400:
+                    return response if raw else _json_body(response)
+                retryable = REFUSED_STATUSES if not idempotent else RETRY_STATUSES
+                if attempt >= self.retry.max_retries or response.status_code not in retryable:
+                    raise from_response(response)
+            delay = self.retry.delay(attempt, response)
+            log.debug("retrying %s %s in %.2f s (attempt %d)", method, path, delay, attempt + 1)
+            await asyncio.sleep(delay)
+            attempt += 1
+
+    async def create_table(self, request: CreateTableRequest) -> Table:
+        """``POST /tables`` with DESIGN.md §4: an ambiguous failure (the request may have been
+        processed) is followed by a look-up by name before any new attempt."""
+        body = request.to_body()
+        attempt = 0
+        while True:
+            started = datetime.now(timezone.utc)
+            try:
+                return Table.model_validate(await self.request("POST", "/tables", json=body))
+            except (APIConnectionError, APIStatusError) as exc:
+                ambiguous = isinstance(exc, APIConnectionError) or exc.status_code in (500, 502, 504)
+                if not ambiguous or attempt >= self.retry.max_retries:
+                    raise
+                await asyncio.sleep(self.retry.backoff(attempt))
+                found = await self._find_created_table(request.name, started)
+                if found is not None:
+                    log.info("POST /tables failed ambiguously; found table %s", found.id)
+                    return found
+                attempt += 1
+
+    async def _find_created_table(self, name: str, since: datetime) -> Table | None:
+        # Server and client clocks differ; a minute of slack still excludes older namesakes.
+        since -= timedelta(seconds=60)
+        page = await self.tables.list(search=name, limit=100)
+        for summary in page.data:
+            created = summary.created_at
+            if summary.name == name and created is not None and created >= since:
+                return await self.tables.get(summary.id)
+        return None
+
+
+def _connection_error(exc: httpx.TransportError, method: str, path: str) -> APIConnectionError:
+    # httpx messages never carry headers, so the key cannot leak through them.
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"{method} {path} timed out ({type(exc).__name__})")
+    return APIConnectionError(
+        f"{method} {path} failed: {exc or type(exc).__name__}", request=None
+    )
+
+
+def _json_body(response: httpx.Response) -> Any:
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise APIConnectionError(
+            f"{response.request.method} {response.request.url.path}: the server sent a "
+            f"malformed JSON body ({len(response.content)} bytes)"
+        ) from None
+
+
+class _SyncResource:
+    """Runs an async resource's methods on the runtime thread, so they block the caller only."""
+
+    def __init__(self, inner: _Resource) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if inspect.isasyncgenfunction(attr):
+
+            @functools.wraps(attr)
+            def iterate(*args: Any, **kwargs: Any) -> Iterator[Any]:
+                agen = attr(*args, **kwargs)
+                while True:
+                    try:
+                        yield _runtime.run_sync(agen.__anext__())
+                    except StopAsyncIteration:
+                        return
+
+            return iterate
+        if inspect.iscoroutinefunction(attr):
+
+            @functools.wraps(attr)
+            def call(*args: Any, **kwargs: Any) -> Any:
+                return _runtime.run_sync(attr(*args, **kwargs))
+
+            return call
+        return attr
+
+    def __dir__(self) -> list[str]:
+        return [name for name in dir(self._inner) if not name.startswith("_")]
+
+
+class Lasso:
+    """Sync client for the Lasso API, usable in scripts, notebook cells and inside a running
+    event loop: its requests run on lasso_notebook's background runtime thread."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        timeout: float | httpx.Timeout = 60.0,
+        max_retries: int = 3,
+        transport: httpx.AsyncBaseTransport | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self.async_client = AsyncLasso(
+            api_key,
+            base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            transport=transport,
+            retry_policy=retry_policy,
+        )
+        self.base_url = self.async_client.base_url
+        self.embedded = self.async_client.embedded
+        self.schemas: Any = _SyncResource(self.async_client.schemas)
+        self.files: Any = _SyncResource(self.async_client.files)
+        self.tables: Any = _SyncResource(self.async_client.tables)
+
+    def __repr__(self) -> str:
+        return repr(self.async_client).replace("AsyncLasso", "Lasso", 1)
+
+    def __enter__(self) -> Lasso:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        _runtime.run_sync(self.async_client.aclose())
+
+
+_default: Lasso | None = None
+
+
+def default_client() -> Lasso:
+    """The process-wide client used when none is passed (one connection pool for all jobs)."""
+    global _default
+    if _default is None:
+        _default = Lasso()
+    return _default

@@ -1,0 +1,228 @@
+"""The exception tree of lasso_notebook, and the mapping from an HTTP error response to it.
+
+    LassoError
+    ├── APIConnectionError            the request may not have reached the server
+    │   └── APITimeoutError
+    ├── APIStatusError                the server answered with an error status
+    │   ├── BadRequestError           400 invalid_request
+    │   ├── AuthenticationError       401 unauthenticated
+    │   ├── InsufficientCreditsError  402 insufficient_credits
+    │   ├── PermissionDeniedError     403 forbidden
+    │   ├── NotFoundError             404 not_found
+    │   ├── ConflictError             409 conflict
+    │   ├── UnprocessableEntityError  422 validation_error
+    │   ├── RateLimitError            429 rate_limited
+    │   └── InternalServerError       5xx
+    ├── TableFailedError              the table ended failed or cancelled
+    ├── WaitTimeoutError              a wait ran out before the table finished (also a TimeoutError)
+    └── RuntimeThreadError            a blocking call was made from the runtime thread itself
+
+Input mistakes caught before any request (a bad create-table request) raise ``ValueError``
+subclasses: ``InvalidRequestError``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .models import Table
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "InsufficientCreditsError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "LassoError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RuntimeThreadError",
+    "TableFailedError",
+    "UnprocessableEntityError",
+    "WaitTimeoutError",
+    "from_response",
+]
+
+
+class LassoError(Exception):
+    """Base of every error lasso_notebook raises on purpose."""
+
+
+class InvalidRequestError(LassoError, ValueError):
+    """A request was refused before it was sent; the message says what to change."""
+
+
+class RuntimeThreadError(LassoError, RuntimeError):
+    """A blocking call was made on the background runtime thread, where it would deadlock."""
+
+
+class APIConnectionError(LassoError):
+    """The server could not be reached, or the connection broke before an answer arrived."""
+
+    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out."""
+
+
+class APIStatusError(LassoError):
+    """The server answered with an error status (the Lasso error envelope, when it sent one)."""
+
+    status_code: int = 0
+    default_error_type = "error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int,
+        error_type: str | None = None,
+        request_id: str = "",
+        body: Any = None,
+        response: httpx.Response | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code
+        self.error_type = error_type or self.default_error_type
+        self.request_id = request_id
+        self.body = body
+        self.response = response
+
+    def __str__(self) -> str:
+        text = f"{self.status_code} {self.error_type}: {self.message}"
+        return f"{text} (request {self.request_id})" if self.request_id else text
+
+
+class BadRequestError(APIStatusError):
+    status_code = 400
+    default_error_type = "invalid_request"
+
+
+class AuthenticationError(APIStatusError):
+    status_code = 401
+    default_error_type = "unauthenticated"
+
+    def __str__(self) -> str:
+        return (
+            f"{super().__str__()} — check LASSO_API_KEY (unset it to use the embedded engine)"
+        )
+
+
+class InsufficientCreditsError(APIStatusError):
+    status_code = 402
+    default_error_type = "insufficient_credits"
+
+
+class PermissionDeniedError(APIStatusError):
+    status_code = 403
+    default_error_type = "forbidden"
+
+
+class NotFoundError(APIStatusError):
+    status_code = 404
+    default_error_type = "not_found"
+
+
+class ConflictError(APIStatusError):
+    status_code = 409
+    default_error_type = "conflict"
+
+
+class UnprocessableEntityError(APIStatusError):
+    status_code = 422
+    default_error_type = "validation_error"
+
+
+class RateLimitError(APIStatusError):
+    status_code = 429
+    default_error_type = "rate_limited"
+
+
+class InternalServerError(APIStatusError):
+    status_code = 500
+    default_error_type = "internal_error"
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    cls.status_code: cls
+    for cls in (
+        BadRequestError,
+        AuthenticationError,
+        InsufficientCreditsError,
+        PermissionDeniedError,
+        NotFoundError,
+        ConflictError,
+        UnprocessableEntityError,
+        RateLimitError,
+    )
+}
+
+
+def _class_for(status_code: int) -> type[APIStatusError]:
+    if status_code >= 500:
+        return InternalServerError
+    return _BY_STATUS.get(status_code, APIStatusError)
+
+
+def from_response(response: httpx.Response) -> APIStatusError:
+    """Build the exception for an error response, with or without a JSON envelope."""
+    status = response.status_code
+    body: Any = None
+    message = ""
+    error_type = None
+    request_id = response.headers.get("x-request-id", "")
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        body = None
+    if isinstance(body, dict):
+        message = str(body.get("message") or body.get("detail") or "")
+        error_type = body.get("error_type")
+        request_id = str(body.get("request_id") or request_id)
+    if not message:
+        text = response.text.strip() if body is None else ""
+        # A proxy's HTML error page is noise to the user; keep only short plain text.
+        if text and len(text) <= 200 and not text.lstrip().startswith("<"):
+            message = text
+        else:
+            message = response.reason_phrase or "HTTP error"
+    return _class_for(status)(
+        message,
+        status_code=status,
+        error_type=error_type,
+        request_id=request_id,
+        body=body,
+        response=response,
+    )
+
+
+class TableFailedError(LassoError):
+    """The table ended ``failed`` (or ``cancelled``); ``error_message`` is the server's reason."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.table_id = table.id
+        self.error_message = table.error_message or f"table ended {table.status}"
+        super().__init__(f"table {table.id} ({table.name!r}) {table.status}: {self.error_message}")
+
+
+class WaitTimeoutError(LassoError, TimeoutError):
+    """A wait ended before the table finished. The table goes on; ``table`` is the last seen."""
+
+    def __init__(self, message: str, table: Table | None = None) -> None:
+        super().__init__(message)
+        self.table = table
