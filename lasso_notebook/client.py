@@ -155,9 +155,7 @@ class _Resource:
     def __init__(self, client: AsyncLasso) -> None:
         self._client = client
 
-    async def _page(
-        self, path: str, model: type[T], params: dict[str, Any]
-    ) -> SyncPage[T]:
+    async def _page(self, path: str, model: type[T], params: dict[str, Any]) -> SyncPage[T]:
         params = {k: v for k, v in params.items() if v is not None}
         body = await self._client.request("GET", path, params=params)
         page = SyncPage[model].model_validate(body)  # type: ignore[valid-type]
@@ -206,9 +204,7 @@ class AsyncSchemas(_Resource):
 
 
 def _columns_body(columns: list[Column | dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        c.model_dump(exclude_none=True) if isinstance(c, Column) else dict(c) for c in columns
-    ]
+    return [c.model_dump(exclude_none=True) if isinstance(c, Column) else dict(c) for c in columns]
 
 
 class AsyncFiles(_Resource):
@@ -454,7 +450,11 @@ class AsyncLasso:
             try:
                 return Table.model_validate(await self.request("POST", "/tables", json=body))
             except (APIConnectionError, APIStatusError) as exc:
-                ambiguous = isinstance(exc, APIConnectionError) or exc.status_code in (500, 502, 504)
+                ambiguous = isinstance(exc, APIConnectionError) or exc.status_code in (
+                    500,
+                    502,
+                    504,
+                )
                 if not ambiguous or attempt >= self.retry.max_retries:
                     raise
                 await asyncio.sleep(self.retry.backoff(attempt))
@@ -479,9 +479,7 @@ def _connection_error(exc: httpx.TransportError, method: str, path: str) -> APIC
     # httpx messages never carry headers, so the key cannot leak through them.
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"{method} {path} timed out ({type(exc).__name__})")
-    return APIConnectionError(
-        f"{method} {path} failed: {exc or type(exc).__name__}", request=None
-    )
+    return APIConnectionError(f"{method} {path} failed: {exc or type(exc).__name__}", request=None)
 
 
 def _json_body(response: httpx.Response) -> Any:

@@ -117,9 +117,7 @@ class AuthenticationError(APIStatusError):
     default_error_type = "unauthenticated"
 
     def __str__(self) -> str:
-        return (
-            f"{super().__str__()} — check LASSO_API_KEY (unset it to use the embedded engine)"
-        )
+        return f"{super().__str__()} — check LASSO_API_KEY (unset it to use the embedded engine)"
 
 
 class InsufficientCreditsError(APIStatusError):

@@ -1,0 +1,315 @@
+"""Retry rules of the client, driven through httpx.MockTransport: these are the failures a real
+server cannot produce on demand (lost responses, resets, precise Retry-After values)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from lasso_notebook import client as client_module
+from lasso_notebook.client import Lasso, RetryPolicy
+from lasso_notebook.errors import (
+    APIConnectionError,
+    APITimeoutError,
+    InternalServerError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitError,
+)
+
+KEY = "lasso_" + "5ec7e7" * 10 + "abcd"
+BASE = "http://lasso.test/api/v1"
+NOW = "2026-11-29T08:00:00.000Z"
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record the client's back-off sleeps instead of waiting them out."""
+    recorded: list[float] = []
+
+    async def fake_sleep(delay: float) -> None:
+        recorded.append(delay)
+
+    monkeypatch.setattr(client_module.asyncio, "sleep", fake_sleep)
+    return recorded
+
+
+def make_client(handler, **kwargs) -> Lasso:
+    return Lasso(api_key=KEY, base_url=BASE, transport=httpx.MockTransport(handler), **kwargs)
+
+
+def table_json(table_id: str = "tbl_1", name: str = "Q1", status: str = "queued") -> dict:
+    return {
+        "id": table_id,
+        "name": name,
+        "status": status,
+        "progress": 0,
+        "total_rows": 0,
+        "schema_id": "s",
+        "created_at": datetime.now(timezone.utc).isoformat(),
+    }
+
+
+def envelope(status: int, error_type: str, message: str = "nope") -> dict:
+    return {
+        "status_code": status,
+        "error_type": error_type,
+        "message": message,
+        "request_id": "r-1",
+    }
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+def test_get_retries_each_retryable_status(status: int, sleeps: list[float]) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) < 3:
+            return httpx.Response(status, json=envelope(status, "x"))
+        return httpx.Response(200, json=table_json())
+
+    table = make_client(handler).tables.get("tbl_1")
+    assert table.id == "tbl_1"
+    assert len(calls) == 3 and len(sleeps) == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 402, 403, 404, 409, 422])
+def test_client_errors_are_not_retried(status: int, sleeps: list[float]) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(status, json=envelope(status, "x"))
+
+    with pytest.raises(Exception) as info:
+        make_client(handler).tables.get("tbl_1")
+    assert info.value.status_code == status  # type: ignore[attr-defined]
+    assert len(calls) == 1 and sleeps == []
+
+
+def test_retries_stop_after_max_retries(sleeps: list[float]) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(503, json=envelope(503, "service_unavailable"))
+
+    with pytest.raises(InternalServerError):
+        make_client(handler, max_retries=2).tables.get("t")
+    assert len(calls) == 3
+
+
+def test_connection_errors_are_retried_then_reported(sleeps: list[float]) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        raise httpx.ConnectError("connection refused", request=request)
+
+    with pytest.raises(APIConnectionError) as info:
+        make_client(handler, max_retries=2).tables.get("t")
+    assert len(calls) == 3
+    assert "GET /tables/t" in str(info.value)
+
+
+def test_retry_after_seconds_is_honoured(sleeps: list[float]) -> None:
+    responses = iter(
+        [httpx.Response(429, headers={"Retry-After": "7"}), httpx.Response(200, json=table_json())]
+    )
+    make_client(lambda request: next(responses)).tables.get("t")
+    assert sleeps == [7.0]
+
+
+def test_retry_after_http_date_is_honoured(sleeps: list[float]) -> None:
+    when = datetime.now(timezone.utc) + timedelta(seconds=20)
+    responses = iter(
+        [
+            httpx.Response(503, headers={"Retry-After": format_datetime(when, usegmt=True)}),
+            httpx.Response(200, json=table_json()),
+        ]
+    )
+    make_client(lambda request: next(responses)).tables.get("t")
+    assert len(sleeps) == 1 and 17 <= sleeps[0] <= 20
+
+
+def test_retry_after_is_capped(sleeps: list[float]) -> None:
+    responses = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "86400"}),
+            httpx.Response(200, json=table_json()),
+        ]
+    )
+    make_client(
+        lambda request: next(responses), retry_policy=RetryPolicy(max_retry_after=30)
+    ).tables.get("t")
+    assert sleeps == [30]
+
+
+def test_backoff_is_exponential_capped_and_jittered_within_bounds() -> None:
+    policy = RetryPolicy(base_delay=0.5, max_delay=8.0)
+    for attempt, ceiling in [(0, 0.5), (1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (9, 8.0)]:
+        delays = [policy.backoff(attempt) for _ in range(300)]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert max(delays) - min(delays) > ceiling / 10  # jitter actually spreads the delays
+
+
+def test_invalid_retry_after_falls_back_to_backoff(sleeps: list[float]) -> None:
+    responses = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "soon"}),
+            httpx.Response(200, json=table_json()),
+        ]
+    )
+    make_client(
+        lambda request: next(responses), retry_policy=RetryPolicy(base_delay=0.5)
+    ).tables.get("t")
+    assert len(sleeps) == 1 and 0.25 <= sleeps[0] <= 0.5
+
+
+class FakeTablesServer:
+    """Just enough of POST/GET /tables to prove create-table never duplicates."""
+
+    def __init__(self, fail: str) -> None:
+        self.fail = fail  # how the first POST goes wrong
+        self.created: list[dict] = []
+        self.posts = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/tables"):
+            self.posts += 1
+            body = json.loads(request.content)
+            if self.posts == 1 and self.fail == "refused":
+                return httpx.Response(429, json=envelope(429, "rate_limited"))
+            if self.posts == 1 and self.fail == "connect":
+                raise httpx.ConnectError("refused", request=request)
+            table = table_json(f"tbl_{len(self.created) + 1}", body["name"])
+            if not (self.posts == 1 and self.fail == "lost-before-processing"):
+                self.created.append(table)
+            if self.posts == 1 and self.fail in ("lost-after-processing", "lost-before-processing"):
+                raise httpx.ReadTimeout("timed out", request=request)
+            if self.posts == 1 and self.fail == "500-after-processing":
+                return httpx.Response(500, json=envelope(500, "internal_error"))
+            return httpx.Response(201, json=table)
+        if request.method == "GET" and request.url.path.endswith("/tables"):
+            search = request.url.params.get("search", "")
+            data = [t for t in self.created if search.lower() in t["name"].lower()]
+            return httpx.Response(
+                200,
+                json={"data": data, "pagination": {"page": 1, "limit": 100, "total": len(data)}},
+            )
+        if request.method == "GET" and "/tables/" in request.url.path:
+            table_id = request.url.path.rsplit("/", 1)[1]
+            return httpx.Response(200, json=next(t for t in self.created if t["id"] == table_id))
+        return httpx.Response(404, json=envelope(404, "not_found"))
+
+
+@pytest.mark.parametrize(
+    "fail",
+    [
+        "lost-after-processing",
+        "500-after-processing",
+        "lost-before-processing",
+        "refused",
+        "connect",
+    ],
+)
+def test_create_table_never_creates_two(fail: str, sleeps: list[float]) -> None:
+    server = FakeTablesServer(fail)
+    # A namesake made long ago must not be mistaken for the lost table.
+    server.created.append({**table_json("tbl_old", "Q1"), "created_at": "2020-01-01T00:00:00.000Z"})
+    table = make_client(server).tables.create(schema_id="s", name="Q1", source_text="a,b")
+    new_tables = [t for t in server.created if t["id"] != "tbl_old"]
+    assert len(new_tables) == 1
+    assert table.id == new_tables[0]["id"]
+
+
+def test_non_idempotent_post_is_not_resent_after_a_lost_response(sleeps: list[float]) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        raise httpx.ReadTimeout("timed out", request=request)
+
+    with pytest.raises(APITimeoutError):
+        make_client(handler).files.upload(b"a;b\n1;2\n", filename="x.csv")
+    assert len(calls) == 1
+
+
+def test_upload_retry_resends_every_byte(sleeps: list[float], tmp_path) -> None:
+    payload = bytes(range(256)) * 4000
+    path = tmp_path / "catalog.csv"
+    path.write_bytes(payload)
+    bodies = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(request.read())
+        if len(bodies) == 1:
+            return httpx.Response(503, json=envelope(503, "service_unavailable"))
+        return httpx.Response(
+            201, json={"id": "file_1", "filename": "catalog.csv", "size": len(payload)}
+        )
+
+    uploaded = make_client(handler).files.upload(path)
+    assert uploaded.id == "file_1"
+    assert len(bodies) == 2 and all(payload in body for body in bodies)
+    assert b'filename="catalog.csv"' in bodies[1]
+
+
+def test_invalid_create_request_is_refused_before_any_call() -> None:
+    calls = []
+    client = make_client(lambda request: calls.append(request) or httpx.Response(500))
+    with pytest.raises(InvalidRequestError) as info:
+        client.tables.create(schema_id="s", name="n", source_text="x", file_urls=["https://a"])
+    assert "exactly one source" in str(info.value)
+    with pytest.raises(InvalidRequestError, match="no such file"):
+        client.files.upload("/nonexistent/catalog.pdf")
+    assert calls == []
+
+
+def test_malformed_json_body_is_a_clear_error(sleeps: list[float]) -> None:
+    client = make_client(lambda request: httpx.Response(200, content=b'{"id": "tbl_1", "na'))
+    with pytest.raises(APIConnectionError, match="malformed JSON"):
+        client.tables.get("tbl_1")
+
+
+def test_key_never_appears_in_repr_errors_or_logs(caplog: pytest.LogCaptureFixture, sleeps) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.headers["authorization"] == f"Bearer {KEY}"
+        assert request.headers["user-agent"].startswith("lasso-notebook/")
+        if request.url.path.endswith("/missing"):
+            return httpx.Response(404, json=envelope(404, "not_found"))
+        if request.url.path.endswith("/unauth"):
+            return httpx.Response(401, text="bad key ")
+        raise httpx.ConnectError("refused", request=request)
+
+    client = make_client(handler)
+    texts = [repr(client), repr(client.async_client), str(client.tables)]
+    for table_id, exc_type in [
+        ("missing", NotFoundError),
+        ("unauth", Exception),
+        ("x", APIConnectionError),
+    ]:
+        with pytest.raises(exc_type) as info:
+            client.tables.get(table_id)
+        texts += [str(info.value), repr(info.value)]
+    texts += [record.getMessage() for record in caplog.records]
+    assert "lasso_…abcd" in texts[0]
+    for text in texts:
+        assert KEY not in text and KEY[6:30] not in text
+
+
+def test_rate_limit_error_surfaces_after_retries(sleeps: list[float]) -> None:
+    client = make_client(
+        lambda r: httpx.Response(429, json=envelope(429, "rate_limited", "slow down")),
+        max_retries=1,
+    )
+    with pytest.raises(RateLimitError, match="slow down"):
+        client.tables.get("t")

@@ -1,0 +1,107 @@
+"""The background runtime thread: one loop, usable from scripts, cells and running loops;
+interruptible waits; no deadlock when called from itself."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+import time
+
+import httpx
+import pytest
+
+from lasso_notebook import _runtime
+from lasso_notebook.client import Lasso
+from lasso_notebook.errors import RuntimeThreadError
+
+
+def test_one_daemon_thread_runs_every_coroutine() -> None:
+    async def where() -> str:
+        return threading.current_thread().name
+
+    assert _runtime.run_sync(where()) == "lasso-runtime"
+    assert _runtime.get_loop() is _runtime.get_loop()
+    assert _runtime._thread is not None and _runtime._thread.daemon
+
+
+def test_exceptions_reach_the_caller() -> None:
+    async def boom() -> None:
+        raise ValueError("kaput")
+
+    with pytest.raises(ValueError, match="kaput"):
+        _runtime.run_sync(boom())
+    future = _runtime.spawn(boom())
+    with pytest.raises(ValueError, match="kaput"):
+        _runtime.wait_future(future, timeout=5)
+
+
+def test_timeout_cancels_the_coroutine() -> None:
+    cancelled = threading.Event()
+
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    with pytest.raises(TimeoutError):
+        _runtime.run_sync(slow(), timeout=0.2)
+    assert cancelled.wait(2)
+
+
+def test_ctrl_c_interrupts_run_sync_promptly_and_cancels() -> None:
+    cancelled = threading.Event()
+
+    async def forever() -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    main = threading.main_thread().ident
+    assert main == threading.get_ident()
+    sent_at: list[float] = []
+
+    def press_ctrl_c() -> None:
+        sent_at.append(time.monotonic())
+        signal.pthread_kill(main, signal.SIGINT)
+
+    threading.Timer(0.3, press_ctrl_c).start()
+    with pytest.raises(KeyboardInterrupt):
+        _runtime.run_sync(forever())
+    latency = time.monotonic() - sent_at[0]
+    assert latency < 1.0, f"Ctrl-C took {latency:.2f} s to interrupt the wait"
+    assert cancelled.wait(2)
+
+
+def test_sync_client_works_inside_a_running_event_loop() -> None:
+    client = Lasso(
+        api_key="lasso_x",
+        base_url="http://t/api/v1",
+        transport=httpx.MockTransport(
+            lambda r: httpx.Response(200, json={"id": "tbl_1", "status": "completed"})
+        ),
+    )
+
+    async def cell() -> str:
+        # What a notebook cell does: a sync call while the kernel's loop is running.
+        return client.tables.get("tbl_1").status
+
+    assert asyncio.run(cell()) == "completed"
+
+
+def test_blocking_call_from_the_runtime_thread_raises_instead_of_deadlocking() -> None:
+    client = Lasso(
+        api_key="lasso_x",
+        base_url="http://t/api/v1",
+        transport=httpx.MockTransport(lambda r: httpx.Response(200, json={"id": "t"})),
+    )
+
+    async def misuse() -> None:
+        client.tables.get("t")
+
+    with pytest.raises(RuntimeThreadError, match="async API"):
+        _runtime.run_sync(misuse(), timeout=5)
