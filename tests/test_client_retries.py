@@ -313,3 +313,26 @@ def test_rate_limit_error_surfaces_after_retries(sleeps: list[float]) -> None:
     )
     with pytest.raises(RateLimitError, match="slow down"):
         client.tables.get("t")
+
+
+def test_wait_for_completion_understands_the_newer_vocabulary(sleeps: list[float]) -> None:
+    statuses = iter(["queued_for_processing", "processing_by_worker", "error"])
+    client = make_client(
+        lambda r: httpx.Response(200, json={**table_json(), "status": next(statuses)})
+    )
+    table = client.tables.wait_for_completion("tbl_1", interval_s=3, timeout_s=300)
+    assert table.status == "error" and table.phase.value == "failed"
+    assert sleeps == [3, 3]
+
+
+def test_wait_for_completion_times_out_with_the_last_table_seen() -> None:
+    from lasso_notebook.errors import WaitTimeoutError
+
+    client = make_client(
+        lambda r: httpx.Response(200, json={**table_json(), "status": "processing", "progress": 40})
+    )
+    with pytest.raises(WaitTimeoutError) as info:
+        client.tables.wait_for_completion("tbl_1", interval_s=0.05, timeout_s=0.2)
+    assert isinstance(info.value, TimeoutError)
+    assert info.value.table is not None and info.value.table.progress == 40
+    assert "tbl_1" in str(info.value)
