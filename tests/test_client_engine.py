@@ -63,11 +63,16 @@ def test_schemas_crud_and_generate(client: Lasso) -> None:
     assert schema.columns[0].key == "title" and schema.description == "hand tools"
     assert client.schemas.get(schema.id).name == "Tools"
     updated = client.schemas.update(
-        schema.id, columns=[{"key": "title", "label": "Title", "type": "text"},
-                            {"key": "weight", "label": "Weight", "type": "number"}]
+        schema.id,
+        columns=[
+            {"key": "title", "label": "Title", "type": "text"},
+            {"key": "weight", "label": "Weight", "type": "number"},
+        ],
     )
     assert [c.key for c in updated.columns] == ["title", "weight"]
-    generated = client.schemas.generate("name,price,url\nDrill,129.00,https://x.test/d\n", name="Gen")
+    generated = client.schemas.generate(
+        "name,price,url\nDrill,129.00,https://x.test/d\n", name="Gen"
+    )
     assert {c.key for c in generated.columns} >= {"name", "price", "url"}
     client.schemas.delete(schema.id)
     with pytest.raises(NotFoundError):
@@ -138,9 +143,10 @@ def test_async_client_against_engine(engine) -> None:
 
 def test_two_keys_do_not_see_each_other(engine) -> None:
     other_key = engine.create_key()
-    with Lasso(api_key=engine.api_key, base_url=engine.base_url) as mine, Lasso(
-        api_key=other_key, base_url=engine.base_url
-    ) as theirs:
+    with (
+        Lasso(api_key=engine.api_key, base_url=engine.base_url) as mine,
+        Lasso(api_key=other_key, base_url=engine.base_url) as theirs,
+    ):
         table = mine.tables.create(schema_id=products_id(mine), name="private", source_text=CSV)
         with pytest.raises(NotFoundError):
             theirs.tables.get(table.id)
