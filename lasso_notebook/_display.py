@@ -1,0 +1,105 @@
+"""How a job shows itself where there are no widgets: the one-line text form shared by reprs and
+widgets, environment detection (kernel / terminal IPython / plain Python) and the terminal line."""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal, TextIO
+
+__all__ = ["TerminalLine", "format_duration", "frontend", "short_id", "status_line"]
+
+Frontend = Literal["kernel", "terminal", "none"]
+
+
+def frontend() -> Frontend:
+    """Where we run: a Jupyter kernel (widgets possible), a terminal IPython, or plain Python."""
+    ipython_mod = sys.modules.get("IPython")
+    if ipython_mod is None:
+        return "none"
+    try:
+        shell = ipython_mod.get_ipython()
+    except Exception:  # a half-initialised IPython must not break a job
+        return "none"
+    if shell is None:
+        return "none"
+    if getattr(shell, "kernel", None) is not None:
+        return "kernel"
+    if type(shell).__name__ == "TerminalInteractiveShell":
+        return "terminal"
+    return "none"
+
+
+def short_id(table_id: str | None) -> str:
+    if not table_id:
+        return "(no table yet)"
+    return table_id if len(table_id) <= 8 else table_id[:6] + "…"
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None or seconds < 0:
+        return ""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def status_line(
+    *,
+    table_id: str | None,
+    name: str,
+    status: str,
+    phase: str,
+    progress: int,
+    total_rows: int,
+    elapsed: float | None,
+    eta: float | None = None,
+    error_message: str = "",
+    note: str = "",
+    detached: bool = False,
+) -> str:
+    """E.g. ``tbl_8f… "Q1 catalog" · processing 45% · 12 rows · 8 s``."""
+    state = status or phase
+    if phase == "running" and status not in ("uploading", "fetching rows"):
+        state = f"{status} {progress}%"
+    if detached:
+        state = f"detached ({state})"
+    parts = [f'{short_id(table_id)} "{name}"' if name else short_id(table_id)]
+    parts.append(state)
+    parts.append(f"{total_rows} row" + ("" if total_rows == 1 else "s"))
+    if elapsed is not None:
+        parts.append(format_duration(elapsed))
+    if eta is not None and phase in ("pending", "running") and not detached:
+        parts.append(f"~{format_duration(eta)} left")
+    if error_message:
+        parts.append(error_message if len(error_message) <= 200 else error_message[:197] + "…")
+    if note:
+        parts.append(note)
+    return " · ".join(parts)
+
+
+class TerminalLine:
+    """One self-rewriting status line on a terminal (``\\r`` + clear to end of line)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self._last = ""
+
+    def update(self, text: str) -> None:
+        if text == self._last:
+            return
+        self._last = text
+        self.stream.write("\r\x1b[2K" + text)
+        self.stream.flush()
+
+    def close(self, text: str | None = None) -> None:
+        if text is not None:
+            self.update(text)
+        if self._last:
+            self.stream.write("\n")
+            self.stream.flush()
+        self._last = ""

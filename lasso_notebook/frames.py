@@ -1,0 +1,406 @@
+"""Rows → typed pandas DataFrame: concurrent, exactly-once row fetching (``fetch_rows``) and the
+column-type → dtype conversion (``build_frame``) driven by the table's columns, not by guessing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from .errors import APIConnectionError, InternalServerError, LassoError, RateLimitError
+from .models import Column, Table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .client import AsyncLasso
+
+__all__ = [
+    "META_COLUMNS",
+    "IncompleteRowsError",
+    "build_frame",
+    "dtype_for",
+    "fetch_frame",
+    "fetch_rows",
+]
+
+log = logging.getLogger("lasso_notebook")
+
+#: Page size for row reads: the API maximum, so a 20,000-row table is 200 requests.
+PAGE_LIMIT = 100
+#: Pages in flight at once per table. Enough to hide latency; more only queues on the server.
+PAGE_CONCURRENCY = 6
+#: Attempts per page on transient failures, on top of the client's own retries.
+PAGE_ATTEMPTS = 4
+#: Extra passes over the pages when the assembled count falls short of the total.
+REFETCH_ROUNDS = 3
+
+#: Columns added with ``meta=True`` (prefixed so they cannot clash with schema keys).
+META_COLUMNS = ("_row_id", "_validation_status", "_validation_errors")
+
+_TEXT_TYPES = frozenset({"text", "url", "email", "richtext", "image"})
+_LIST_TYPES = frozenset({"tags", "images"})
+_TRANSIENT = (APIConnectionError, InternalServerError, RateLimitError)
+
+
+class IncompleteRowsError(LassoError):
+    """Rows kept going missing while reading a table: the assembled count never matched."""
+
+
+# --------------------------------------------------------------------------------------------
+# Fetching
+
+
+async def _get_page(client: AsyncLasso, table_id: str, page: int, limit: int) -> dict[str, Any]:
+    """One page of raw row dicts (no model validation: a 20,000-row read is dominated by it)."""
+    attempt = 0
+    while True:
+        try:
+            body = await client.request(
+                "GET", f"/tables/{table_id}/rows", params={"page": page, "limit": limit}
+            )
+            if not isinstance(body, dict) or not isinstance(body.get("data"), list):
+                raise APIConnectionError(f"GET /tables/{table_id}/rows: malformed page {page}")
+            return body
+        except _TRANSIENT as exc:
+            attempt += 1
+            if attempt >= PAGE_ATTEMPTS:
+                raise
+            delay = client.retry.delay(attempt - 1, getattr(exc, "response", None))
+            log.debug("page %d of %s failed (%s); retrying in %.2f s", page, table_id, exc, delay)
+            await asyncio.sleep(delay)
+
+
+async def fetch_rows(
+    client: AsyncLasso,
+    table_id: str,
+    *,
+    expected: int | None = None,
+    limit: int = PAGE_LIMIT,
+    concurrency: int = PAGE_CONCURRENCY,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Every row of a table exactly once, sorted by ``row_index``.
+
+    Pages are read concurrently (bounded by ``concurrency``). Rows are assembled by
+    ``row_index`` so a row seen twice counts once; when the count falls short of the listing's
+    ``total`` the pages are read again (a listing can shift between requests), and only then
+    ``IncompleteRowsError`` is raised. ``expected`` (the table's ``total_rows``) is only a hint.
+    """
+    by_index: dict[int, dict[str, Any]] = {}
+    total = 0
+    semaphore = asyncio.Semaphore(max(1, concurrency))
+
+    def absorb(body: dict[str, Any]) -> int:
+        nonlocal total
+        pagination = body.get("pagination") or {}
+        total = max(total, int(pagination.get("total") or 0))
+        fresh = 0
+        for row in body["data"]:
+            index = row.get("row_index")
+            if isinstance(index, int) and index not in by_index:
+                by_index[index] = row
+                fresh += 1
+        return fresh
+
+    async def read(page: int) -> tuple[int, dict[str, Any]]:
+        async with semaphore:
+            return page, await _get_page(client, table_id, page, limit)
+
+    first = await _get_page(client, table_id, 1, limit)
+    absorb(first)
+    if on_progress is not None:
+        on_progress(len(by_index), total)
+    pages = list(range(2, math.ceil(total / limit) + 1))
+    for round_ in range(REFETCH_ROUNDS + 1):
+        suspicious: list[int] = []
+        for next_done in asyncio.as_completed([read(p) for p in pages]):
+            page, body = await next_done
+            got = len(body["data"])
+            fresh = absorb(body)
+            wanted = min(limit, max(0, total - (page - 1) * limit))
+            # A short page or one carrying rows already seen means the listing moved under us:
+            # its neighbours may hold what is missing.
+            if got < wanted or fresh < got:
+                suspicious.append(page)
+            if on_progress is not None:
+                on_progress(len(by_index), total)
+        if len(by_index) >= total:
+            break
+        if round_ == REFETCH_ROUNDS:
+            raise IncompleteRowsError(
+                f"table {table_id}: read {len(by_index)} distinct rows of {total} after "
+                f"{REFETCH_ROUNDS} extra passes; the table may be changing, try again"
+            )
+        log.info(
+            "table %s: %d of %d rows after pass %d; reading again",
+            table_id, len(by_index), total, round_ + 1,
+        )
+        last = math.ceil(total / limit)
+        # First retry the pages that looked wrong and their neighbours, then everything.
+        if round_ == 0 and suspicious:
+            near = {q for p in suspicious for q in (p - 1, p, p + 1) if 1 <= q <= last}
+            pages = sorted(near)
+        else:
+            pages = list(range(1, last + 1))
+    if expected is not None and expected != len(by_index):
+        log.debug("table %s: total_rows %s but %d rows listed", table_id, expected, len(by_index))
+    return [by_index[i] for i in sorted(by_index)]
+
+
+async def fetch_frame(
+    client: AsyncLasso,
+    table: Table,
+    *,
+    labels: bool = False,
+    meta: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[pd.DataFrame, list[Column], list[dict[str, Any]]]:
+    """Columns and rows of a completed table, read together, as a DataFrame (plus the raw parts
+    so other frame options can be built later without another request)."""
+    columns_task = asyncio.ensure_future(client.tables.columns(table.id))
+    try:
+        rows = await fetch_rows(client, table.id, expected=table.total_rows, on_progress=on_progress)
+        columns = await columns_task
+    finally:
+        if not columns_task.done():
+            columns_task.cancel()
+    return build_frame(rows, columns, table=table, labels=labels, meta=meta), columns, rows
+
+
+# --------------------------------------------------------------------------------------------
+# Conversion
+
+
+def dtype_for(column: Column) -> str:
+    """The pandas dtype a column type maps to (``Int64`` vs ``Float64`` is decided by values)."""
+    kind = column.type
+    if kind == "number":
+        return "Int64|Float64"
+    if kind == "boolean":
+        return "boolean"
+    if kind == "date":
+        return "datetime64[us]"
+    if kind in _TEXT_TYPES:
+        return "string"
+    if kind == "enum":
+        return "category"
+    return "object"
+
+
+class _Problems:
+    """Values that did not fit their column's type: kept out of the frame (NA), reported."""
+
+    def __init__(self) -> None:
+        self.by_key: dict[str, dict[str, Any]] = {}
+
+    def add(self, key: str, indexes: Sequence[int], values: Sequence[Any]) -> None:
+        if not indexes:
+            return
+        self.by_key[key] = {
+            "count": len(indexes),
+            "rows": list(indexes[:20]),
+            "examples": [_short(v) for v in values[:5]],
+        }
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+_BOOLS: dict[Any, bool] = {
+    True: True, False: False,
+    "true": True, "false": False, "yes": True, "no": False, "y": True, "n": False,
+    "1": True, "0": False, "t": True, "f": False,
+}
+
+
+def _convert(
+    column: Column, values: list[Any], index: Sequence[int], problems: _Problems
+) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    kind = column.type
+    key = column.key
+    if kind == "number":
+        raw = pd.Series(values, dtype=object)
+        # Booleans are not numbers here, whatever Python thinks.
+        raw = raw.where(~raw.map(lambda v: isinstance(v, bool)), "not-a-number")
+        numbers = pd.to_numeric(raw.where(raw != "", None), errors="coerce").astype("float64")
+        bad = raw.notna().to_numpy() & (raw != "").to_numpy() & numbers.isna().to_numpy()
+        _report(problems, key, bad, index, values)
+        finite = numbers.to_numpy()
+        finite = finite[~np.isnan(finite)]
+        integral = bool(np.all(finite == np.floor(finite))) and bool(
+            np.all(np.abs(finite) < 2**53)
+        )
+        return pd.array(numbers.to_numpy(), dtype="Float64").astype(
+            "Int64" if integral else "Float64"
+        )
+    if kind == "boolean":
+        out: list[Any] = []
+        bad = np.zeros(len(values), dtype=bool)
+        for i, value in enumerate(values):
+            if _is_missing(value):
+                out.append(None)
+                continue
+            key_ = value.strip().lower() if isinstance(value, str) else value
+            try:
+                out.append(_BOOLS[key_])
+            except (KeyError, TypeError):
+                out.append(None)
+                bad[i] = True
+        _report(problems, key, bad, index, values)
+        return pd.array(out, dtype="boolean")
+    if kind == "date":
+        raw = pd.Series([v if isinstance(v, str) and v.strip() else None for v in values],
+                        dtype=object)
+        parsed = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601")
+        retry = parsed.isna().to_numpy() & raw.notna().to_numpy()
+        if retry.any():
+            # Not ISO 8601 ("March 10, 2025"): one value at a time through dateutil.
+            for i in np.flatnonzero(retry):
+                parsed.iloc[i] = pd.to_datetime(raw.iloc[i], errors="coerce", utc=True)
+        bad = np.array([not _is_missing(v) for v in values], dtype=bool) & parsed.isna().to_numpy()
+        _report(problems, key, bad, index, values)
+        return parsed.dt.tz_localize(None).astype("datetime64[us]").to_numpy()
+    if kind in _TEXT_TYPES:
+        return pd.array([_text(v) for v in values], dtype="string")
+    if kind == "enum":
+        categories = list(dict.fromkeys(str(v) for v in column.enum_values or []))
+        texts = [None if _is_missing(v) else _text(v) for v in values]
+        if not categories:
+            categories = sorted({t for t in texts if t is not None})
+        allowed = set(categories)
+        bad = np.array([t is not None and t not in allowed for t in texts], dtype=bool)
+        _report(problems, key, bad, index, values)
+        return pd.Categorical(texts, categories=categories)
+    array = np.empty(len(values), dtype=object)
+    if kind in _LIST_TYPES:
+        for i, value in enumerate(values):
+            if value is None:
+                array[i] = None
+            elif isinstance(value, list):
+                array[i] = value
+            elif isinstance(value, str) and value.strip().startswith("["):
+                try:
+                    decoded = json.loads(value)
+                except ValueError:
+                    decoded = [value]
+                array[i] = decoded if isinstance(decoded, list) else [value]
+            else:
+                array[i] = [value]
+        return array
+    array[:] = values  # json and types this version does not know: as the server sent them
+    return array
+
+
+def _report(
+    problems: _Problems, key: str, bad: Any, index: Sequence[int], values: Sequence[Any]
+) -> None:
+    positions = [int(i) for i in bad.nonzero()[0]] if bad.any() else []
+    problems.add(key, [index[i] for i in positions], [values[i] for i in positions])
+
+
+def _iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def _unique_labels(columns: Iterable[Column]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    seen: set[str] = set()
+    for column in columns:
+        label = column.label or column.key
+        if label in seen:
+            label = f"{label} ({column.key})"
+        seen.add(label)
+        names[column.key] = label
+    return names
+
+
+def build_frame(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[Column | dict[str, Any]],
+    *,
+    table: Table | None = None,
+    labels: bool = False,
+    meta: bool = False,
+) -> pd.DataFrame:
+    """A DataFrame from raw row dicts and the table's columns.
+
+    Column order is the schema's; names are keys (``labels=True``: labels); the index is
+    ``row_index``. Values that do not fit their type become NA and are listed in
+    ``df.attrs["lasso"]["unparsed"]``. Keys in rows that no column describes are appended as
+    object columns. ``meta=True`` adds the row id and validation columns.
+    """
+    import pandas as pd
+
+    cols = [c if isinstance(c, Column) else Column.model_validate(c) for c in columns]
+    cols = list({c.key: c for c in reversed(cols)}.values())[::-1]  # first of a duplicate key
+    known = {c.key for c in cols}
+    extra: dict[str, None] = {}
+    for row in rows:
+        for key in row.get("data") or {}:
+            if key not in known:
+                extra[key] = None
+    cols += [Column(key=key, type="json") for key in extra]
+
+    index = [int(row["row_index"]) for row in rows]
+    datas = [row.get("data") or {} for row in rows]
+    problems = _Problems()
+    arrays: dict[str, Any] = {}
+    for column in cols:
+        key = column.key
+        arrays[key] = _convert(column, [d.get(key) for d in datas], index, problems)
+    if meta:
+        arrays["_row_id"] = pd.array([r.get("id") for r in rows], dtype="string")
+        arrays["_validation_status"] = pd.array(
+            [r.get("validation_status") for r in rows], dtype="string"
+        )
+        errors = pd.Series([r.get("validation_errors") for r in rows], dtype=object)
+        arrays["_validation_errors"] = errors.to_numpy()
+    frame = pd.DataFrame(arrays, index=pd.Index(index, dtype="int64", name="row_index"))
+    if labels:
+        frame = frame.rename(columns=_unique_labels(cols))
+    if problems.by_key:
+        log.info(
+            "lasso_notebook: values that do not fit their column type were set to NA: %s",
+            ", ".join(f"{k} ({v['count']})" for k, v in problems.by_key.items()),
+        )
+    frame.attrs["lasso"] = {
+        "table_id": table.id if table else None,
+        "name": table.name if table else None,
+        "schema_id": table.schema_id if table else None,
+        "status": table.status if table else None,
+        "total_rows": table.total_rows if table else len(rows),
+        "rows": len(rows),
+        "created_at": _iso(table.created_at) if table else None,
+        "updated_at": _iso(table.updated_at) if table else None,
+        "fetched_at": _iso(datetime.now(timezone.utc)),
+        "columns": [{"key": c.key, "label": c.label, "type": c.type} for c in cols],
+        "unparsed": problems.by_key,
+    }
+    return frame
