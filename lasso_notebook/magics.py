@@ -1,0 +1,660 @@
+"""The IPython magics: ``%%lasso_table`` / ``%lasso_table`` (start or follow a table, get a
+DataFrame) and ``%lasso`` (quick listings and the effective configuration). A thin layer over
+``lasso_notebook.jobs``; user mistakes are shown in a line or two, never as a traceback."""
+
+from __future__ import annotations
+
+import glob
+import keyword
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Any as AnyTrait
+from traitlets import Bool, Float, Unicode
+from traitlets.config import Configurable
+
+from ._config import DEFAULT_BASE_URL, mask_key
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    AuthenticationError,
+    InsufficientCreditsError,
+    LassoError,
+    NotFoundError,
+    PermissionDeniedError,
+    TableFailedError,
+    UnprocessableEntityError,
+    WaitTimeoutError,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from .client import Lasso
+    from .jobs import TableJob
+
+__all__ = ["LassoMagics", "MagicError", "load_ipython_extension"]
+
+
+class MagicError(Exception):
+    """A mistake or failure the user can act on. IPython shows only these lines (no traceback)
+    and the cell still ends in error, so "Run All" stops here instead of at a later NameError."""
+
+    def __init__(self, *lines: str) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = list(lines)
+
+    def _render_traceback_(self) -> list[str]:
+        # IPython's hook for exceptions that format themselves (ipyparallel uses it too).
+        return self.lines
+
+
+# --------------------------------------------------------------------------- parsing helpers
+
+
+def _unquote(value: Any) -> Any:
+    """magic_arguments splits the line without removing quotes (so Windows paths keep their
+    backslashes); strip one pair of matching outer quotes from each value ourselves."""
+    if isinstance(value, list):
+        return [_unquote(v) for v in value]
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def _parse(func: Any, line: str, magic: str) -> Any:
+    try:
+        args = parse_argstring(func, line)
+    except UsageError as exc:
+        raise MagicError(f"%{magic}: {exc} ({_help_hint(magic)})") from None
+    except ValueError as exc:  # shlex: "No closing quotation"
+        raise MagicError(
+            f"%{magic}: cannot split the options: {exc} ({_help_hint(magic)})"
+        ) from None
+    for name, value in vars(args).items():
+        setattr(args, name, _unquote(value))
+    return args
+
+
+def _help_hint(magic: str) -> str:
+    return f"see %{magic}? for the options"
+
+
+def _check_var(var: str | None) -> None:
+    if var is not None and (not var.isidentifier() or keyword.iskeyword(var)):
+        raise MagicError(
+            f"%lasso_table: {var!r} is not a valid Python variable name; the first word after "
+            "the magic is the variable that receives the DataFrame"
+        )
+
+
+def expand_files(patterns: list[str]) -> list[str]:
+    """Each ``--file`` value is a path or a glob; every pattern must match at least one file."""
+    paths: list[str] = []
+    for pattern in patterns:
+        expanded = os.path.expanduser(pattern)
+        if glob.has_magic(expanded):
+            matches = sorted(p for p in glob.glob(expanded, recursive=True) if Path(p).is_file())
+            if not matches:
+                raise MagicError(
+                    f"%lasso_table: no file matches --file {pattern!r} (in {os.getcwd()}); "
+                    "check the pattern"
+                )
+            paths.extend(matches)
+        elif Path(expanded).is_file():
+            paths.append(expanded)
+        elif Path(expanded).is_dir():
+            raise MagicError(
+                f"%lasso_table: --file {pattern!r} is a folder; use a glob such as "
+                f"--file '{pattern.rstrip('/')}/*.pdf'"
+            )
+        else:
+            raise MagicError(
+                f"%lasso_table: no such file: {pattern!r} (in {os.getcwd()}); check the path"
+            )
+    # A file matched by two patterns is uploaded once.
+    return list(dict.fromkeys(paths))
+
+
+# --------------------------------------------------------------------------- error messages
+
+
+def user_message(exc: LassoError, *, var: str | None = None) -> list[str]:
+    """One or two lines for an error the user can act on (the key never appears: error
+    messages of the client are built without headers)."""
+    if isinstance(exc, MagicError):
+        return exc.lines
+    if isinstance(exc, TableFailedError):
+        return [
+            f"%lasso_table: table {exc.table_id} ({exc.table.name!r}) {exc.table.status}: "
+            f"{exc.error_message}",
+            "Check the source and options, then run the cell again.",
+        ]
+    if isinstance(exc, WaitTimeoutError):
+        return [f"%lasso_table: {exc}"]
+    if isinstance(exc, AuthenticationError):
+        return [
+            f"%lasso_table: the Lasso API refused the key (401: {exc.message}).",
+            "Check LASSO_API_KEY, or unset it (and LASSO_BASE_URL) to use the embedded engine.",
+        ]
+    if isinstance(exc, InsufficientCreditsError):
+        return [
+            f"%lasso_table: not enough credits (402: {exc.message}).",
+            "Add credits to the Lasso account, or unset LASSO_API_KEY to use the embedded engine.",
+        ]
+    if isinstance(exc, PermissionDeniedError):
+        return [
+            f"%lasso_table: this key may not do that (403: {exc.message}).",
+            "Use a key of the workspace that owns the schema or table.",
+        ]
+    if isinstance(exc, NotFoundError):
+        return [
+            f"%lasso_table: not found (404: {exc.message}).",
+            "Check the id; %lasso tables and %lasso schemas list what exists.",
+        ]
+    if isinstance(exc, UnprocessableEntityError):
+        return [
+            f"%lasso_table: the server rejected the request (422: {exc.message}).",
+            "Fix the options named above and run the cell again.",
+        ]
+    if isinstance(exc, APIStatusError):
+        return [
+            f"%lasso_table: the Lasso API answered {exc}.",
+            "Try again in a moment; if it persists, check %lasso config.",
+        ]
+    if isinstance(exc, APIConnectionError):
+        return [
+            f"%lasso_table: cannot reach the Lasso API ({exc.message}).",
+            "Check your network and LASSO_BASE_URL (%lasso config shows it).",
+        ]
+    return [f"%lasso_table: {exc}"]
+
+
+# --------------------------------------------------------------------------- the magics
+
+
+@magics_class
+class LassoMagics(Magics, Configurable):
+    """``%%lasso_table``, ``%lasso_table`` and ``%lasso``. Defaults are set with
+    ``%config LassoMagics.<option> = value``; the key and base URL come from the environment
+    (``LASSO_API_KEY``, ``LASSO_BASE_URL``), never from ``%config`` (it is saved in notebooks)."""
+
+    default_schema = Unicode(
+        None,
+        allow_none=True,
+        help="Schema id or name used when a cell gives no --schema, e.g. 'Products'.",
+    ).tag(config=True)
+    timeout = Float(
+        None,
+        allow_none=True,
+        help="Seconds a blocking cell waits before giving up (the table goes on); "
+        "None waits as long as it takes.",
+    ).tag(config=True)
+    poll_cap = Float(5.0, help="Longest pause between two status polls of a job, in seconds.").tag(
+        config=True
+    )
+    widget = Bool(True, help="Show the live progress widget (False: no progress display).").tag(
+        config=True
+    )
+    #: A client to use instead of the one built from the environment (tests, custom setups).
+    client = AnyTrait(None, allow_none=True)
+
+    def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self._clients: dict[tuple[str | None, str | None], Lasso] = {}
+        # VAR → id of the job that owns it now: a slower, older job must not overwrite the
+        # result of a newer cell that assigned the same variable.
+        self._owners: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ client
+
+    def _client(self) -> Lasso:
+        if self.client is not None:
+            return self.client
+        from . import client as client_mod
+
+        env = (os.environ.get("LASSO_API_KEY") or None, os.environ.get("LASSO_BASE_URL") or None)
+        cached = self._clients.get(env)
+        if cached is not None:
+            return cached
+        default = client_mod._default
+        if default is not None and _matches_env(default, env):
+            # Share the process-wide client, and so its connection pool, when it fits.
+            chosen = default
+        elif env == (None, None):
+            chosen = client_mod.default_client()
+        else:
+            chosen = client_mod.Lasso()
+        self._clients[env] = chosen
+        return chosen
+
+    # ------------------------------------------------------------------ %%lasso_table
+
+    @magic_arguments()
+    @argument(
+        "var",
+        nargs="?",
+        metavar="VAR",
+        help="Variable that receives the DataFrame (default: the DataFrame is the cell's "
+        "result). Example: %%%%lasso_table products --schema Products",
+    )
+    @argument(
+        "--schema",
+        metavar="ID_OR_NAME",
+        help="Schema id or exact name (case-insensitive); default: "
+        "%%config LassoMagics.default_schema. Example: --schema Products",
+    )
+    @argument(
+        "--name",
+        help="Table name (default: VAR, else 'notebook extraction <time>'). "
+        "Example: --name 'Q1 catalog'",
+    )
+    @argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="File to upload, repeatable; globs expand. Example: --file 'catalogs/*.pdf'",
+    )
+    @argument(
+        "--url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="Web page or file URL to extract from, repeatable. "
+        "Example: --url https://example.com/catalog.pdf",
+    )
+    @argument(
+        "--context",
+        metavar="TEXT",
+        help="Extra instructions for the extraction. Example: --context 'prices are in EUR'",
+    )
+    @argument(
+        "--enhance",
+        metavar="TEXT",
+        help="Instructions for the enhancement pass. Example: --enhance 'fill missing brands'",
+    )
+    @argument(
+        "--webhook",
+        metavar="URL",
+        help="URL the server calls when the table finishes. "
+        "Example: --webhook https://example.com/hooks/lasso",
+    )
+    @argument(
+        "--attach",
+        metavar="TABLE_ID",
+        help="Follow an existing table instead of starting one (no source, no --schema). "
+        "Example: %%lasso_table df --attach tbl_8f2c",
+    )
+    @argument(
+        "--background",
+        action="store_true",
+        help="Return at once; VAR is set when the table completes. "
+        "Example: %%%%lasso_table df --schema Products --background",
+    )
+    @argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="Stop waiting after SECONDS (the table goes on; VAR is still set when it "
+        "completes). Example: --timeout 600",
+    )
+    @argument(
+        "--meta",
+        action="store_true",
+        help="Add row id and validation columns. Example: --meta",
+    )
+    @argument(
+        "--labels",
+        action="store_true",
+        help="Name columns by label instead of key. Example: --labels",
+    )
+    @argument(
+        "--no-widget",
+        action="store_true",
+        help="No progress display for this cell. Example: --no-widget",
+    )
+    @line_cell_magic
+    def lasso_table(self, line: str, cell: str | None = None) -> Any:
+        """Extract a table with Lasso and get it as a typed DataFrame.
+
+        The cell body is the source text (sent exactly as written); or give --file / --url.
+        Blocking by default: the progress widget shows, the cell waits, then the DataFrame is
+        stored in VAR (or is the cell's result). Ctrl-C / stop ends the wait, not the table.
+        $name and {expression} in the magic line expand as in any IPython magic.
+
+        Examples::
+
+            %%lasso_table products --schema Products
+            Acme anvil, 12 kg, $49.90 ...
+
+            %lasso_table products --schema Products --file 'catalogs/*.pdf' --background
+            %lasso_table products --schema Products --url https://example.com/catalog.pdf
+            %lasso_table products --attach tbl_8f2c
+            %config LassoMagics.default_schema = "Products"
+        """
+        args = _parse(self.lasso_table, line, "lasso_table")
+        try:
+            return self._lasso_table(args, cell)
+        except LassoError as exc:
+            raise MagicError(*user_message(exc, var=args.var)) from None
+
+    def _lasso_table(self, args: Any, cell: str | None) -> Any:
+        from . import jobs
+
+        var: str | None = args.var
+        _check_var(var)
+        text = cell if cell is not None and cell.strip() else None
+        if args.timeout is not None and args.timeout <= 0:
+            raise MagicError("%lasso_table: --timeout must be a positive number of seconds")
+        if args.background and args.timeout is not None:
+            raise MagicError(
+                "%lasso_table: --timeout limits a blocking wait; drop it or drop --background"
+            )
+        progress = self.widget and not args.no_widget
+        client = self._client()
+
+        if args.attach:
+            extra = [
+                flag
+                for flag, given in (
+                    ("the cell body", text is not None),
+                    ("--file", bool(args.file)),
+                    ("--url", bool(args.url)),
+                    ("--schema", args.schema is not None),
+                    ("--name", args.name is not None),
+                    ("--context", args.context is not None),
+                    ("--enhance", args.enhance is not None),
+                    ("--webhook", args.webhook is not None),
+                )
+                if given
+            ]
+            if extra:
+                raise MagicError(
+                    f"%lasso_table: --attach follows an existing table; remove {', '.join(extra)}"
+                )
+            job = jobs.attach(args.attach, client=client, progress=progress)
+        else:
+            kinds = [
+                kind
+                for kind, given in (
+                    ("the cell body", text is not None),
+                    ("--file", bool(args.file)),
+                    ("--url", bool(args.url)),
+                )
+                if given
+            ]
+            if not kinds:
+                raise MagicError(
+                    "%lasso_table: no source: write the text in the cell body (%%lasso_table), "
+                    "or pass --file PATH or --url URL (or --attach TABLE_ID)"
+                )
+            if len(kinds) > 1:
+                raise MagicError(
+                    f"%lasso_table: one kind of source per table, got {' and '.join(kinds)}; "
+                    "keep one of them"
+                )
+            files = expand_files(args.file) if args.file else None
+            schema_ref = args.schema or self.default_schema
+            if not schema_ref:
+                raise MagicError(
+                    "%lasso_table: no schema: pass --schema ID_OR_NAME or set "
+                    '%config LassoMagics.default_schema = "Products" (%lasso schemas lists them)'
+                )
+            schema = jobs.resolve_schema(client, schema_ref)
+            name = args.name or var or f"notebook extraction {datetime.now():%Y-%m-%d %H:%M:%S}"
+            job = jobs.submit(
+                schema.id,
+                name,
+                text=text,
+                files=files,
+                urls=args.url or None,
+                context=args.context,
+                enhance=args.enhance,
+                webhook=args.webhook,
+                client=client,
+                progress=progress,
+                poll_cap=self.poll_cap,
+                labels=args.labels,
+                meta=args.meta,
+            )
+
+        if var is not None:
+            self._owners[var] = job.id
+        if args.background:
+            return self._background(job, var, progress)
+        return self._block(job, var, progress, args.timeout or self.timeout)
+
+    def _background(self, job: TableJob, var: str | None, progress: bool) -> Any:
+        if var is None:
+            return job  # displayed as the cell's result: the widget
+        self._set_note(job, f"→ {var} when complete")
+        job.add_done_callback(lambda done: self._assign(done, var))
+        if progress:
+            from IPython.display import display
+
+            display(job)
+        else:
+            print(f"{job.id}: {var} will be set when the table completes")
+        return None
+
+    def _block(self, job: TableJob, var: str | None, progress: bool, timeout: float | None) -> Any:
+        try:
+            df = job.result(timeout=timeout)
+        except KeyboardInterrupt:
+            raise MagicError(*self._went_on(job, var, "Interrupted")) from None
+        except WaitTimeoutError:
+            raise MagicError(
+                *self._went_on(job, var, f"Still {job.status} after {timeout:g} s")
+            ) from None
+        if var is None:
+            return df
+        self._store(var, df, job)
+        if not progress:
+            print(f"→ {var} ({len(df)} rows, table {job.id})")
+        return None
+
+    def _went_on(self, job: TableJob, var: str | None, what: str) -> list[str]:
+        """The table keeps running after an interrupt or a timeout; say how to get it."""
+        if var is not None:
+            self._set_note(job, f"→ {var} when complete")
+            job.add_done_callback(lambda done: self._assign(done, var))
+            return [
+                f"{what}: table {job.id} goes on in the background; {var} will be set when "
+                "it completes."
+            ]
+        return [
+            f"{what}: table {job.id} goes on in the background.",
+            f"Get it later with: df = %lasso_table --attach {job.id}",
+        ]
+
+    def _assign(self, job: TableJob, var: str) -> None:
+        """Done-callback of a background job (runs on the runtime thread): store the frame,
+        unless a newer cell has taken the variable over meanwhile."""
+        if self._owners.get(var) != job.id:
+            self._set_note(job, f"{var} not set: a newer cell assigned it")
+            return
+        df = job.df
+        if job.error is not None or df is None:
+            self._set_note(job, f"{var} not set")
+            return
+        self._store(var, df, job)
+
+    def _store(self, var: str, df: pd.DataFrame, job: TableJob) -> None:
+        if self._owners.get(var) == job.id:
+            del self._owners[var]
+        self.shell.user_ns[var] = df
+        self._set_note(job, f"→ {var} ({len(df)} rows)")
+
+    @staticmethod
+    def _set_note(job: TableJob, note: str) -> None:
+        widget = getattr(job, "widget", None)
+        if widget is not None and hasattr(widget, "note"):
+            widget.note = note
+
+    # ------------------------------------------------------------------ %lasso
+
+    @magic_arguments()
+    @argument(
+        "command",
+        choices=["schemas", "tables", "jobs", "config"],
+        help="schemas, tables, jobs (this kernel's) or config. Example: %%lasso tables",
+    )
+    @argument(
+        "--search",
+        metavar="TEXT",
+        help="tables: only names containing TEXT. Example: %%lasso tables --search catalog",
+    )
+    @argument(
+        "--status",
+        help="tables: only this status. Example: %%lasso tables --status failed",
+    )
+    @argument(
+        "--limit",
+        type=int,
+        default=100,
+        help="tables / schemas: at most this many rows (default 100). Example: --limit 20",
+    )
+    @line_magic
+    def lasso(self, line: str) -> Any:
+        """Quick listings as DataFrames and the effective configuration.
+
+        Examples::
+
+            %lasso schemas
+            %lasso tables --search catalog --status completed
+            %lasso jobs
+            %lasso config
+        """
+        args = _parse(self.lasso, line, "lasso")
+        try:
+            if args.command == "config":
+                print(self.config_text())
+                return None
+            if args.command == "jobs":
+                return self.jobs_frame()
+            if args.limit <= 0:
+                raise MagicError("%lasso: --limit must be a positive number")
+            client = self._client()
+            if args.command == "schemas":
+                items = _take(client.schemas.list(limit=min(args.limit, 100)), args.limit)
+                columns = ["id", "name", "description", "is_default", "columns_count"]
+                columns += ["created_at", "updated_at"]
+            else:
+                page = client.tables.list(
+                    limit=min(args.limit, 100), search=args.search, status=args.status
+                )
+                items = _take(page, args.limit)
+                columns = ["id", "name", "status", "total_rows", "schema_id", "created_at"]
+            return _frame([item.to_dict() for item in items], columns)
+        except MagicError:
+            raise
+        except LassoError as exc:
+            lines = user_message(exc)
+            raise MagicError(*[ln.replace("%lasso_table:", "%lasso:") for ln in lines]) from None
+
+    def jobs_frame(self) -> pd.DataFrame:
+        from . import jobs
+
+        owners = {job_id: var for var, job_id in self._owners.items()}
+        rows = [
+            {
+                "id": job.id,
+                "name": job.name,
+                "status": job.status,
+                "progress": job.progress,
+                "total_rows": job.total_rows,
+                "elapsed": job.elapsed,
+                "var": owners.get(job.id),
+            }
+            for job in jobs.jobs()
+        ]
+        return _frame(rows, ["id", "name", "status", "progress", "total_rows", "elapsed", "var"])
+
+    def config_text(self) -> str:
+        """The effective configuration, key masked; does not start the embedded engine."""
+        key = os.environ.get("LASSO_API_KEY") or None
+        base = os.environ.get("LASSO_BASE_URL") or None
+        if self.client is not None:
+            backend = "embedded engine" if self.client.embedded else "hosted API"
+            url = self.client.base_url
+            key_shown = mask_key(self.client.async_client._api_key)
+            source = "a client set on LassoMagics.client"
+        elif key or base:
+            url = (base or DEFAULT_BASE_URL).rstrip("/")
+            backend = "hosted API" if url == DEFAULT_BASE_URL else "Lasso API"
+            key_shown = mask_key(key)
+            source = "LASSO_API_KEY / LASSO_BASE_URL"
+        else:
+            backend = "embedded engine"
+            engine_url = _running_engine_url()
+            url = engine_url or "(starts on first use)"
+            key_shown = "(local engine key)" if engine_url else "(not set)"
+            source = "no LASSO_API_KEY or LASSO_BASE_URL set"
+        lines = [
+            f"backend         {backend} ({source})",
+            f"base_url        {url}",
+            f"api_key         {key_shown}",
+            f"default_schema  {self.default_schema or '(none: pass --schema)'}",
+            f"timeout         {_fmt_seconds(self.timeout) if self.timeout else 'none (wait)'}",
+            f"poll_cap        {_fmt_seconds(self.poll_cap)}",
+            f"widget          {'on' if self.widget else 'off'}",
+            "Change with %config LassoMagics.<option> = value; the key and base URL come from "
+            "the environment.",
+        ]
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _matches_env(client: Lasso, env: tuple[str | None, str | None]) -> bool:
+    key, base = env
+    if key is None and base is None:
+        return bool(client.embedded)
+    url = (base or DEFAULT_BASE_URL).rstrip("/")
+    return not client.embedded and client.base_url == url and client.async_client._api_key == key
+
+
+def _running_engine_url() -> str | None:
+    try:
+        from . import client as client_mod
+    except ImportError:  # pragma: no cover
+        return None
+    default = client_mod._default
+    return default.base_url if default is not None and default.embedded else None
+
+
+def _fmt_seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def _take(page: Any, limit: int) -> list[Any]:
+    items = []
+    for item in page:
+        items.append(item)
+        if len(items) >= limit:
+            break
+    return items
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    for column in columns:
+        if column not in df.columns:
+            df[column] = None
+    return df[columns + [c for c in df.columns if c not in columns]]
+
+
+def load_ipython_extension(ipython: InteractiveShell) -> None:
+    """Register the magics. ``Magics.__init__`` adds the instance to ``shell.configurables``,
+    which is what makes ``%config LassoMagics.default_schema = ...`` reach it."""
+    ipython.register_magics(LassoMagics(shell=ipython))
