@@ -94,6 +94,49 @@ def _check_var(var: str | None) -> None:
         )
 
 
+def _check_attach(args: Any, text: str | None) -> None:
+    extra = [
+        flag
+        for flag, given in (
+            ("the cell body", text is not None),
+            ("--file", bool(args.file)),
+            ("--url", bool(args.url)),
+            ("--schema", args.schema is not None),
+            ("--name", args.name is not None),
+            ("--context", args.context is not None),
+            ("--enhance", args.enhance is not None),
+            ("--webhook", args.webhook is not None),
+        )
+        if given
+    ]
+    if extra:
+        raise MagicError(
+            f"%lasso_table: --attach follows an existing table; remove {', '.join(extra)}"
+        )
+
+
+def _check_source(args: Any, text: str | None) -> None:
+    kinds = [
+        kind
+        for kind, given in (
+            ("the cell body", text is not None),
+            ("--file", bool(args.file)),
+            ("--url", bool(args.url)),
+        )
+        if given
+    ]
+    if not kinds:
+        raise MagicError(
+            "%lasso_table: no source: write the text in the cell body (%%lasso_table), "
+            "or pass --file PATH or --url URL (or --attach TABLE_ID)"
+        )
+    if len(kinds) > 1:
+        raise MagicError(
+            f"%lasso_table: one kind of source per table, got {' and '.join(kinds)}; "
+            "keep one of them"
+        )
+
+
 def expand_files(patterns: list[str]) -> list[str]:
     """Each ``--file`` value is a path or a glob; every pattern must match at least one file."""
     paths: list[str] = []
@@ -346,60 +389,22 @@ class LassoMagics(Magics, Configurable):
             raise MagicError(*user_message(exc, var=args.var)) from None
 
     def _lasso_table(self, args: Any, cell: str | None) -> Any:
-        from . import jobs
-
         var: str | None = args.var
-        _check_var(var)
         text = cell if cell is not None and cell.strip() else None
+        # Every check that needs no server comes first: a typo costs no request.
+        _check_var(var)
         if args.timeout is not None and args.timeout <= 0:
             raise MagicError("%lasso_table: --timeout must be a positive number of seconds")
         if args.background and args.timeout is not None:
             raise MagicError(
                 "%lasso_table: --timeout limits a blocking wait; drop it or drop --background"
             )
-        progress = self.widget and not args.no_widget
-        client = self._client()
-
         if args.attach:
-            extra = [
-                flag
-                for flag, given in (
-                    ("the cell body", text is not None),
-                    ("--file", bool(args.file)),
-                    ("--url", bool(args.url)),
-                    ("--schema", args.schema is not None),
-                    ("--name", args.name is not None),
-                    ("--context", args.context is not None),
-                    ("--enhance", args.enhance is not None),
-                    ("--webhook", args.webhook is not None),
-                )
-                if given
-            ]
-            if extra:
-                raise MagicError(
-                    f"%lasso_table: --attach follows an existing table; remove {', '.join(extra)}"
-                )
-            job = jobs.attach(args.attach, client=client, progress=progress)
+            _check_attach(args, text)
+            files: list[str] | None = None
+            schema_ref = None
         else:
-            kinds = [
-                kind
-                for kind, given in (
-                    ("the cell body", text is not None),
-                    ("--file", bool(args.file)),
-                    ("--url", bool(args.url)),
-                )
-                if given
-            ]
-            if not kinds:
-                raise MagicError(
-                    "%lasso_table: no source: write the text in the cell body (%%lasso_table), "
-                    "or pass --file PATH or --url URL (or --attach TABLE_ID)"
-                )
-            if len(kinds) > 1:
-                raise MagicError(
-                    f"%lasso_table: one kind of source per table, got {' and '.join(kinds)}; "
-                    "keep one of them"
-                )
+            _check_source(args, text)
             files = expand_files(args.file) if args.file else None
             schema_ref = args.schema or self.default_schema
             if not schema_ref:
@@ -407,6 +412,14 @@ class LassoMagics(Magics, Configurable):
                     "%lasso_table: no schema: pass --schema ID_OR_NAME or set "
                     '%config LassoMagics.default_schema = "Products" (%lasso schemas lists them)'
                 )
+
+        from . import jobs
+
+        progress = self.widget and not args.no_widget
+        client = self._client()
+        if args.attach:
+            job = jobs.attach(args.attach, client=client, progress=progress)
+        else:
             schema = jobs.resolve_schema(client, schema_ref)
             name = args.name or var or f"notebook extraction {datetime.now():%Y-%m-%d %H:%M:%S}"
             job = jobs.submit(
@@ -495,7 +508,12 @@ class LassoMagics(Magics, Configurable):
     @staticmethod
     def _set_note(job: TableJob, note: str) -> None:
         widget = getattr(job, "widget", None)
-        if widget is not None and hasattr(widget, "note"):
+        if widget is None:
+            return
+        push = getattr(widget, "push", None)
+        if push is not None:
+            push(note=note, final=True)  # also flushes coalesced state, so the note is current
+        elif hasattr(widget, "note"):
             widget.note = note
 
     # ------------------------------------------------------------------ %lasso
