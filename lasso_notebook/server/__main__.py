@@ -1,0 +1,53 @@
+"""``python -m lasso_notebook.server``: run the engine in the foreground, print its base URL and
+API key (as Jupyter prints its token), serve until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+
+from . import serve
+from .engine import _LOOPBACK, DEFAULT_DATA_DIR
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lasso_notebook.server", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port (0 = any free port)")
+    parser.add_argument(
+        "--data-dir", default=None, help=f"data directory (default {DEFAULT_DATA_DIR})"
+    )
+    parser.add_argument("--pace", type=float, default=0.0, help="minimum seconds per progress step")
+    parser.add_argument("--workers", type=int, default=2, help="tables extracted at once")
+    parser.add_argument("--webhook-secret", default=None, help="sign webhooks with this secret")
+    args = parser.parse_args(argv)
+    if args.host not in _LOOPBACK:
+        print(
+            f"WARNING: binding {args.host}, a non-loopback address: other machines can reach the "
+            "engine (every request still needs an API key).",
+            file=sys.stderr,
+        )
+    engine = serve(
+        args.port,
+        args.data_dir,
+        host=args.host,
+        pace=args.pace,
+        workers=args.workers,
+        webhook_secret=args.webhook_secret,
+    )
+    print("lasso_notebook engine running", flush=True)
+    print(f"    LASSO_BASE_URL={engine.base_url}", flush=True)
+    print(f"    LASSO_API_KEY={engine.api_key}", flush=True)
+    print(f"    data dir: {engine.data_dir}   (Ctrl-C to stop)", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("stopping…", file=sys.stderr)
+    finally:
+        engine.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

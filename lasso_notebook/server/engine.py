@@ -1,0 +1,183 @@
+"""The engine handle returned by ``serve()``: owns the data dir, store, workers, webhook
+dispatcher and the uvicorn server running on a daemon thread; starts, reports and stops them."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+__all__ = ["DEFAULT_DATA_DIR", "Engine"]
+
+log = logging.getLogger("lasso_notebook.server")
+
+DEFAULT_DATA_DIR = Path("~/.lasso_notebook")
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+class Engine:
+    """A running (or stopped) embedded engine. Use as a context manager or call ``stop()``."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        data_dir: str | Path | None = None,
+        *,
+        host: str = "127.0.0.1",
+        webhook_secret: str | None = None,
+        webhook_retry_delays: Sequence[float] = (30, 300, 1800),
+        workers: int = 2,
+        max_upload_bytes: int = 1 << 30,
+        pace: float = 0.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.data_dir = (
+            Path(data_dir if data_dir is not None else DEFAULT_DATA_DIR).expanduser().resolve()
+        )
+        self.webhook_secret = webhook_secret
+        self.webhook_retry_delays = tuple(webhook_retry_delays)
+        self.worker_count = workers
+        self.max_upload_bytes = max_upload_bytes
+        self.pace = pace
+        self.api_key = ""
+        self._lock = threading.RLock()
+        self._running = False
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    # -- public ---------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/api/v1"
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def create_key(self) -> str:
+        """A new API key with its own, separate data (and its own demo schema)."""
+        return self.store.create_key()
+
+    def start(self) -> Engine:
+        with self._lock:
+            if self._running:
+                return self
+            self._start()
+            self._running = True
+            atexit.register(self.stop)
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            if not self._running:
+                return
+            self._running = False
+            atexit.unregister(self.stop)
+            server, thread = self._server, self._thread
+            if server is not None:
+                server.should_exit = True
+            if thread is not None:
+                thread.join(5.0)
+                if thread.is_alive():
+                    server.force_exit = True
+                    thread.join(2.0)
+            self.workers.stop()
+            self.webhooks.stop()
+            self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self.start()
+
+    def __exit__(self, *exc: object | TracebackType | None) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:  # never shows the key
+        state = "running" if self._running else "stopped"
+        return f"<lasso_notebook engine {state} at {self.base_url} data_dir={str(self.data_dir)!r}>"
+
+    # -- internals ------------------------------------------------------------------------------
+    def _start(self) -> None:
+        import uvicorn
+
+        from .app import create_app
+        from .store import Store, new_id
+        from .webhooks import WebhookDispatcher
+        from .worker import WorkerPool
+
+        if self.host not in _LOOPBACK:
+            log.warning(
+                "the engine listens on %s: anyone who can reach it and has a key can use it",
+                self.host,
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.data_dir, 0o700)  # the directory holds the key file and user data
+        (self.data_dir / "files").mkdir(exist_ok=True, mode=0o700)
+        self.store = Store(self.data_dir / "engine.sqlite3")
+        self.api_key = self.store.ensure_key_file(self.data_dir / "api_key")
+        self.engine_id = new_id("eng")
+        self.webhooks = WebhookDispatcher(
+            self.store, self.webhook_secret, self.webhook_retry_delays
+        )
+        self.workers = WorkerPool(
+            self.store,
+            self.data_dir,
+            self.engine_id,
+            workers=self.worker_count,
+            pace=self.pace,
+            max_download_bytes=self.max_upload_bytes,
+            on_finished=self.webhooks.enqueue,
+        )
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError:
+            sock.close()
+            self.store.close()
+            raise
+        sock.listen(128)
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            create_app(self),
+            host=self.host,
+            port=self.port,
+            log_config=None,  # never reconfigure the host application's (notebook's) logging
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            loop="asyncio",
+            timeout_graceful_shutdown=2,
+        )
+        self._server = uvicorn.Server(config)
+
+        def run() -> None:
+            try:
+                asyncio.run(self._server.serve(sockets=[sock]))
+            finally:
+                sock.close()
+
+        self._thread = threading.Thread(
+            target=run, name=f"lasso-engine-http-{self.port}", daemon=True
+        )
+        self.webhooks.start()
+        self.workers.start()
+        self._thread.start()
+        deadline = time.monotonic() + 15.0
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.workers.stop()
+                self.webhooks.stop()
+                self.store.close()
+                raise RuntimeError("the embedded engine did not start; see the log for details")
+            time.sleep(0.01)

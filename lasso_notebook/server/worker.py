@@ -1,0 +1,227 @@
+"""Table lifecycle: a bounded pool of worker threads claims queued tables, runs the extractor
+off the event loop, writes rows and progress in batches, and ends each table completed or
+failed. A heartbeat thread keeps leases fresh and re-queues tables of engines that died."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .extract import ExtractedRow, ExtractionError, Source, extract
+from .fetch import fetch_url
+from .store import Store
+
+__all__ = ["WorkerPool"]
+
+log = logging.getLogger("lasso_notebook.server")
+
+HEARTBEAT_EVERY = 2.0
+#: A processing table whose engine sent no heartbeat for this long is re-queued.
+STALE_AFTER = 15.0
+WRITE_BATCH = 1000
+
+
+class _Abort(Exception):
+    """The run must stop quietly: engine stopping, or the table was deleted / taken over."""
+
+
+class _Run:
+    """One table's extraction: buffers rows, writes them with progress, applies ``pace``."""
+
+    def __init__(self, pool: WorkerPool, job: dict[str, Any]) -> None:
+        self.pool = pool
+        self.job = job
+        self.buffer: list[ExtractedRow] = []
+        self.total = 0
+        self.progress = 0
+        self.files: list[dict[str, Any]] | None = None
+        self.last_step = time.monotonic()
+
+    def write(self) -> None:
+        if self.pool.stopping.is_set():
+            raise _Abort
+        ok = self.pool.store.write_progress(
+            self.job["id"], self.pool.engine_id, self.buffer, self.progress, self.files
+        )
+        if not ok:
+            raise _Abort
+        self.total += len(self.buffer)
+        self.buffer = []
+        self.files = None
+
+    def add(self, row: ExtractedRow) -> None:
+        self.buffer.append(row)
+        if len(self.buffer) >= WRITE_BATCH:
+            self.write()
+
+    def step(self, overall: float) -> None:
+        # Never report 100 before the table is really completed.
+        self.progress = max(self.progress, min(99, int(overall * 100)))
+        self.write()
+        if self.pool.pace > 0:
+            wait = self.last_step + self.pool.pace - time.monotonic()
+            if wait > 0 and self.pool.stopping.wait(wait):
+                raise _Abort
+        self.last_step = time.monotonic()
+
+
+class WorkerPool:
+    def __init__(
+        self,
+        store: Store,
+        data_dir: Path,
+        engine_id: str,
+        *,
+        workers: int,
+        pace: float,
+        max_download_bytes: int,
+        on_finished: Callable[[dict[str, Any]], None],
+    ) -> None:
+        self.store = store
+        self.files_dir = data_dir / "files"
+        self.downloads_dir = data_dir / "downloads"
+        self.engine_id = engine_id
+        self.workers = max(1, workers)
+        self.pace = max(0.0, pace)
+        self.max_download_bytes = max_download_bytes
+        self.on_finished = on_finished
+        self.stopping = threading.Event()
+        self._wake = threading.Semaphore(0)
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self.store.requeue_stale(self.engine_id, STALE_AFTER)
+        for n in range(self.workers):
+            thread = threading.Thread(
+                target=self._loop, name=f"lasso-engine-worker-{n}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+        beat = threading.Thread(target=self._heartbeat, name="lasso-engine-heartbeat", daemon=True)
+        beat.start()
+        self._threads.append(beat)
+
+    def notify(self) -> None:
+        """A table was queued: wake one idle worker now instead of at its next poll."""
+        self._wake.release()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopping.set()
+        for _ in range(self.workers):
+            self._wake.release()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    # -- threads --------------------------------------------------------------------------
+    def _heartbeat(self) -> None:
+        while not self.stopping.wait(HEARTBEAT_EVERY):
+            try:
+                self.store.heartbeat(self.engine_id)
+                if self.store.requeue_stale(self.engine_id, STALE_AFTER):
+                    for _ in range(self.workers):
+                        self.notify()
+            except Exception:  # a locked/closing database must not kill the heartbeat
+                log.exception("engine heartbeat failed")
+
+    def _loop(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                job = self.store.claim_next_table(self.engine_id)
+            except Exception:
+                if self.stopping.is_set():
+                    return
+                log.exception("could not claim a table")
+                job = None
+            if job is None:
+                # Poll too: tables queued by another engine on the same data dir, or re-queued.
+                self._wake.acquire(timeout=1.0)
+                continue
+            self._run(job)
+
+    # -- one table ------------------------------------------------------------------------
+    def _sources(self, job: dict[str, Any], run: _Run) -> list[Callable[[], Source]]:
+        if job["source_type"] == "text":
+            return [lambda: Source(text=job["source_text"] or "")]
+        makers: list[Callable[[], Source]] = []
+        for n, ref in enumerate(job["source_refs"]):
+            if job["source_type"] == "files":
+
+                def make(ref: dict[str, Any] = ref) -> Source:
+                    path = self.files_dir / ref["file_id"]
+                    if not path.exists():
+                        raise ExtractionError(
+                            f"The uploaded file {ref['filename']!r} ({ref['file_id']}) was deleted "
+                            "before extraction; upload it again and create a new table."
+                        )
+                    return Source(
+                        path=path, filename=ref["filename"], content_type=ref.get("content_type")
+                    )
+
+            else:
+
+                def make(ref: dict[str, Any] = ref, n: int = n) -> Source:
+                    folder = self.downloads_dir / job["id"]
+                    folder.mkdir(parents=True, exist_ok=True)
+                    source = fetch_url(ref["url"], folder / str(n), self.max_download_bytes)
+                    files = [dict(f) for f in job["files"]]
+                    if n < len(files):
+                        files[n]["name"] = source.filename
+                        files[n]["size"] = source.path.stat().st_size if source.path else 0
+                    job["files"] = files
+                    run.files = files  # written with the next progress step
+                    return source
+
+            makers.append(make)
+        return makers
+
+    def _run(self, job: dict[str, Any]) -> None:
+        run = _Run(self, job)
+        finished: dict[str, Any] | None = None
+        try:
+            makers = self._sources(job, run)
+            count = len(makers)
+            for index, make in enumerate(makers):
+                source = make()
+
+                def progress(fraction: float, index: int = index) -> None:
+                    run.step((index + max(0.0, min(1.0, fraction))) / count)
+
+                for row in extract(source, job["columns"], job["additional_context"], progress):
+                    run.add(row)
+            run.write()
+            if run.total == 0:
+                raise ExtractionError("No rows could be extracted from the source.")
+            finished = self.store.finish_table(job["id"], self.engine_id, "completed")
+        except _Abort:
+            if self.stopping.is_set():
+                self._safe(self.store.requeue, job["id"], self.engine_id)
+        except ExtractionError as exc:
+            finished = self._safe(
+                self.store.finish_table, job["id"], self.engine_id, "failed", exc.message
+            )
+        except Exception as exc:
+            log.exception("extraction of %s crashed", job["id"])
+            message = f"Extraction failed unexpectedly ({type(exc).__name__}); see the engine log."
+            finished = self._safe(
+                self.store.finish_table, job["id"], self.engine_id, "failed", message
+            )
+        finally:
+            shutil.rmtree(self.downloads_dir / job["id"], ignore_errors=True)
+        if finished is not None:
+            try:
+                self.on_finished(finished)
+            except Exception:
+                log.exception("could not queue the webhook for %s", job["id"])
+
+    def _safe(self, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception:
+            log.exception("store update failed")
+            return None
