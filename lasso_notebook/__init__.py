@@ -57,11 +57,16 @@ __all__ = [
     "Schema",
     "Table",
     "TableFailedError",
+    "TableJob",
     "UnprocessableEntityError",
     "WaitTimeoutError",
     "__version__",
+    "attach",
     "default_client",
+    "jobs",
     "load_ipython_extension",
+    "resolve_schema",
+    "submit",
 ]
 
 
@@ -72,5 +77,22 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
     load(ipython)
 
 
+# Loaded on first use, so ``import lasso_notebook`` does not pull in widgets or pandas.
+# ``jobs`` is the module lasso_notebook.jobs, which is also callable: ``lasso_notebook.jobs()``.
+_LAZY = {
+    "submit": "jobs",
+    "attach": "jobs",
+    "TableJob": "jobs",
+    "resolve_schema": "jobs",
+    "ProgressWidget": "widgets.progress",
+}
+
+
 def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name == "jobs":
+        return importlib.import_module(".jobs", __name__)
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'lasso_notebook' has no attribute {name!r}")

@@ -1,0 +1,827 @@
+"""Table jobs: ``submit`` / ``attach`` start a ``TableJob`` that runs on the runtime thread
+(upload → create → poll → rows → DataFrame) and is followed by a progress widget or a text line;
+``jobs()`` (also ``lasso_notebook.jobs()``) lists this kernel's jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import difflib
+import logging
+import os
+import sys
+import threading
+import time
+import types
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
+
+from pydantic import ValidationError
+
+from . import _runtime
+from ._display import TerminalLine, frontend, status_line
+from .client import AsyncLasso, Lasso, default_client
+from .errors import (
+    APIConnectionError,
+    BadRequestError,
+    InternalServerError,
+    InvalidRequestError,
+    LassoError,
+    NotFoundError,
+    RateLimitError,
+    RuntimeThreadError,
+    TableFailedError,
+    UnprocessableEntityError,
+    WaitTimeoutError,
+)
+from .models import Column, CreateTableRequest, Phase, Schema, Table
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .widgets.progress import ProgressWidget
+
+__all__ = [
+    "DEFAULT_POLL_CAP",
+    "JobDetachedError",
+    "JobInterrupted",
+    "TableJob",
+    "aresolve_schema",
+    "attach",
+    "jobs",
+    "resolve_schema",
+    "submit",
+]
+
+log = logging.getLogger("lasso_notebook")
+
+#: Longest pause between two status polls of one table (seconds).
+DEFAULT_POLL_CAP = 5.0
+#: The first poll comes this soon after the table is created or attached.
+FIRST_POLL = 0.3
+#: Never poll one table more often than this.
+MIN_POLL = 0.2
+#: Pause growth per poll: slow while the table moves (display), faster while nothing changes.
+GROWTH_CHANGED = 1.25
+GROWTH_IDLE = 1.6
+#: Consecutive failed polls (after the client's own retries) before the job gives up.
+MAX_POLL_FAILURES = 5
+
+Progress = bool | Literal["widget", "text"]
+FileSpec = str | os.PathLike[str] | bytes | tuple[str, bytes]
+
+
+class JobDetachedError(LassoError):
+    """The job stopped following its table (``detach()`` or "Stop watching")."""
+
+
+class JobInterrupted(KeyboardInterrupt):
+    """A blocking wait was interrupted (Ctrl-C). The job goes on; the message says how to get
+    its result later. A ``KeyboardInterrupt``, so code that handles Ctrl-C still does."""
+
+    def __init__(self, message: str, job: TableJob) -> None:
+        super().__init__(message)
+        self.job = job
+
+
+_registry: list[TableJob] = []
+_registry_lock = threading.Lock()
+
+
+# --------------------------------------------------------------------------------------------
+# Schema resolution
+
+
+def _async_client(client: Lasso | AsyncLasso | None) -> AsyncLasso:
+    if client is None:
+        client = default_client()
+    return client.async_client if isinstance(client, Lasso) else client
+
+
+async def aresolve_schema(client: AsyncLasso, schema: str | Schema) -> Schema:
+    """The full schema for an id or an exact name (case-insensitive). Unknown or ambiguous
+    names raise ``InvalidRequestError`` listing the close candidates."""
+    if isinstance(schema, Schema):
+        return schema
+    wanted = (schema or "").strip() if isinstance(schema, str) else ""
+    if not wanted:
+        raise InvalidRequestError("schema must not be blank; pass a schema id or exact name")
+    try:
+        return await client.schemas.get(quote(wanted, safe=""))
+    except (NotFoundError, BadRequestError, UnprocessableEntityError):
+        pass  # not an id: try it as a name
+    summaries = [s async for s in await client.schemas.list(limit=100)]
+    folded = wanted.casefold()
+    exact = [s for s in summaries if s.name.strip().casefold() == folded]
+    if len(exact) == 1:
+        return await client.schemas.get(exact[0].id)
+    if exact:
+        ids = ", ".join(s.id for s in exact)
+        raise InvalidRequestError(
+            f"schema name {wanted!r} is ambiguous: {len(exact)} schemas have it ({ids}); "
+            "pass one of these ids instead"
+        )
+    by_folded = {s.name.casefold(): s for s in summaries}
+    close = difflib.get_close_matches(folded, list(by_folded), n=5, cutoff=0.5)
+    close += [n for n in by_folded if folded in n and n not in close][: 5 - len(close)]
+    message = f"unknown schema {wanted!r} (neither an id nor a schema name)"
+    if close:
+        hints = ", ".join(f"{by_folded[n].name!r} ({by_folded[n].id})" for n in close)
+        message += f"; did you mean {hints}?"
+    elif summaries:
+        names = ", ".join(repr(s.name) for s in summaries[:10])
+        message += f"; available: {names}" + (" …" if len(summaries) > 10 else "")
+    else:
+        message += "; this account has no schemas yet"
+    raise InvalidRequestError(message)
+
+
+def resolve_schema(client: Lasso | AsyncLasso | None, schema_id_or_name: str | Schema) -> Schema:
+    """Blocking ``aresolve_schema`` for cells, magics and forms (``client=None``: default)."""
+    return _runtime.run_sync(aresolve_schema(_async_client(client), schema_id_or_name))
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points
+
+
+def _check_files(files: FileSpec | Sequence[FileSpec]) -> list[tuple[str, str | bytes | Path]]:
+    """Local checks of ``files=``: paths must exist; bytes need a name to upload under."""
+    if isinstance(files, (str, os.PathLike, bytes)) or (
+        isinstance(files, tuple) and len(files) == 2 and isinstance(files[1], bytes)
+    ):
+        files = [files]  # type: ignore[list-item]
+    checked: list[tuple[str, str | bytes | Path]] = []
+    for item in files:  # type: ignore[union-attr]
+        if isinstance(item, (str, os.PathLike)):
+            path = Path(item).expanduser()
+            if not path.is_file():
+                raise InvalidRequestError(f"no such file: {path}; check the path")
+            checked.append((path.name, path))
+        elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
+            name = str(item[0]).strip()
+            if not name:
+                raise InvalidRequestError("a (name, bytes) file needs a file name")
+            checked.append((name, item[1]))
+        elif isinstance(item, bytes):
+            checked.append(("upload.bin", item))
+        else:
+            raise InvalidRequestError(
+                f"cannot upload a {type(item).__name__}; pass paths or (name, bytes) tuples"
+            )
+    if not checked:
+        raise InvalidRequestError("files= is empty; give at least one file")
+    return checked
+
+
+_FIELD_NAMES = (
+    ("source_text", "text"), ("file_urls", "urls"), ("file_ids", "files"),
+    ("webhook_url", "webhook"), ("schema_id", "schema"),
+)
+
+
+def submit(
+    schema: str | Schema,
+    name: str | None = None,
+    *,
+    text: str | None = None,
+    files: FileSpec | Sequence[FileSpec] | None = None,
+    urls: str | Sequence[str] | None = None,
+    context: str | None = None,
+    enhance: str | None = None,
+    webhook: str | None = None,
+    client: Lasso | AsyncLasso | None = None,
+    progress: Progress = True,
+    poll_cap: float | None = None,
+    labels: bool = False,
+    meta: bool = False,
+) -> TableJob:
+    """Start extracting a table; returns at once with its ``TableJob``.
+
+    ``schema`` is an id or an exact name. Exactly one source: ``text``, ``files`` (local paths
+    or ``(name, bytes)``; uploaded first) or ``urls``. Input mistakes raise
+    ``InvalidRequestError`` before any request is made; later failures land in ``job.error``,
+    the widget and ``job.result()``. ``labels`` / ``meta`` shape the DataFrame.
+    """
+    given = [k for k, v in (("text", text), ("files", files), ("urls", urls)) if v is not None]
+    if len(given) != 1:
+        got = "none" if not given else " and ".join(given)
+        raise InvalidRequestError(
+            f"give exactly one source: text=, files= or urls= (got {got}); keep one"
+        )
+    if isinstance(urls, str):
+        urls = [urls]
+    checked_files = _check_files(files) if files is not None else None
+    if name is None:
+        name = f"notebook extraction {datetime.now():%Y-%m-%d %H:%M:%S}"
+    if poll_cap is not None and not poll_cap > 0:
+        raise InvalidRequestError("poll_cap must be a positive number of seconds")
+    schema_ref = schema.id if isinstance(schema, Schema) else schema
+    try:
+        CreateTableRequest(
+            schema_id=schema_ref if isinstance(schema_ref, str) else "",
+            name=name,
+            source_text=text,
+            file_ids=[f"pending-{i}" for i in range(len(checked_files))]
+            if checked_files is not None
+            else None,
+            file_urls=list(urls) if urls is not None else None,
+            additional_context=context,
+            enhancement_context=enhance,
+            webhook_url=webhook,
+        )
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"])
+            problems.append(
+                (f"{where}: " if where else "") + error["msg"].removeprefix("Value error, ")
+            )
+        message = "; ".join(problems)
+        for wire, param in _FIELD_NAMES:
+            message = message.replace(wire, param)
+        raise InvalidRequestError(message) from None
+    plan = {
+        "schema": schema,
+        "text": text,
+        "files": checked_files,
+        "urls": list(urls) if urls is not None else None,
+        "context": context,
+        "enhance": enhance,
+        "webhook": webhook,
+    }
+    return TableJob(
+        client=client, name=name, plan=plan, progress=progress, poll_cap=poll_cap,
+        labels=labels, meta=meta,
+    )
+
+
+def attach(
+    table_id: str,
+    *,
+    client: Lasso | AsyncLasso | None = None,
+    progress: Progress = True,
+    poll_cap: float | None = None,
+    labels: bool = False,
+    meta: bool = False,
+) -> TableJob:
+    """Follow an existing table (e.g. after an interrupt, or from another session). A job of
+    this kernel that already follows it, and has not failed or been detached, is reused."""
+    if not isinstance(table_id, str) or not table_id.strip():
+        raise InvalidRequestError("attach() needs a table id such as 'tbl_…'")
+    table_id = table_id.strip()
+    aclient = _async_client(client)
+    with _registry_lock:
+        for job in reversed(_registry):
+            if (
+                job.id == table_id
+                and job._aclient is aclient
+                and not job.detached
+                and job.error is None
+            ):
+                return job
+    return TableJob(
+        client=client, table_id=table_id, progress=progress, poll_cap=poll_cap,
+        labels=labels, meta=meta,
+    )
+
+
+def jobs() -> list[TableJob]:
+    """This kernel's table jobs, oldest first."""
+    with _registry_lock:
+        return list(_registry)
+
+
+# --------------------------------------------------------------------------------------------
+# The job
+
+
+class TableJob:
+    """One table followed from this kernel. Runs on the runtime thread; every property is safe
+    to read from any thread. Create it with ``submit()`` or ``attach()``."""
+
+    def __init__(
+        self,
+        *,
+        client: Lasso | AsyncLasso | None,
+        name: str = "",
+        plan: dict[str, Any] | None = None,
+        table_id: str | None = None,
+        progress: Progress = True,
+        poll_cap: float | None = None,
+        labels: bool = False,
+        meta: bool = False,
+    ) -> None:
+        self._aclient = _async_client(client)
+        self._plan = plan
+        self._table_id = table_id
+        self._name = name
+        self._poll_cap = poll_cap or DEFAULT_POLL_CAP
+        self._labels = labels
+        self._meta = meta
+
+        self._status = "submitting" if plan is not None else "attaching"
+        self._phase = Phase.PENDING
+        self._table: Table | None = None
+        self._error: BaseException | None = None
+        self._df: pd.DataFrame | None = None
+        self._columns: list[Column] | None = None
+        self._rows: list[dict[str, Any]] | None = None
+        self._stage = "create" if plan is not None else "poll"
+        self._detached = False
+        self._note = ""
+        self._started = time.monotonic()
+        self._finished_at: float | None = None
+        self._samples: list[tuple[float, int]] = []
+        self._eta_at: float | None = None
+        self.requests = 0  #: status polls made (GET /tables/{id}); for benchmarks and tests
+
+        self._finished = False
+        self._callbacks: list[Callable[[TableJob], Any]] = []
+        self._lock = threading.Lock()
+        # Private, never cancelled: outside waiters only ever see a copy or a shield of it.
+        self._result: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        self._displayed = False
+
+        mode = _progress_mode(progress)
+        self._text_mode = mode == "text"
+        self._widget: ProgressWidget | None = None
+        if mode == "widget":
+            from .widgets.progress import ProgressWidget
+
+            # Created here, on the caller's thread, so the widget belongs to the running cell.
+            self._widget = ProgressWidget(**self._widget_state(), can_stop=True)
+            self._widget.on_stop(self.detach)
+
+        with _registry_lock:
+            _registry.append(self)
+        self._task = _runtime.spawn(self._main())
+
+    # -- public state ----------------------------------------------------------------------------
+
+    @property
+    def id(self) -> str | None:
+        """The table id (None until the table has been created)."""
+        return self._table.id if self._table is not None else self._table_id
+
+    @property
+    def name(self) -> str:
+        return self._table.name if self._table is not None and self._table.name else self._name
+
+    @property
+    def status(self) -> str:
+        """The server's raw status, or the client step before/after it (``submitting``,
+        ``uploading``, ``fetching rows``, ``detached``, ``error``)."""
+        return self._status
+
+    @property
+    def phase(self) -> Phase:
+        return self._phase
+
+    @property
+    def progress(self) -> int:
+        return self._table.progress if self._table is not None else 0
+
+    @property
+    def total_rows(self) -> int:
+        if self._df is not None:
+            return len(self._df)
+        return self._table.total_rows if self._table is not None else 0
+
+    @property
+    def table(self) -> Table | None:
+        """The table as last seen on the server."""
+        return self._table
+
+    @property
+    def error(self) -> BaseException | None:
+        return self._error
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the job started (frozen once it finished)."""
+        return (self._finished_at or time.monotonic()) - self._started
+
+    @property
+    def eta(self) -> float | None:
+        """Estimated seconds until the server finishes, from the observed progress rate."""
+        if self._eta_at is None or self._phase.is_terminal or self._finished:
+            return None
+        return max(0.0, self._eta_at - time.monotonic())
+
+    @property
+    def df(self) -> pd.DataFrame | None:
+        """The DataFrame once the job completed, else None."""
+        return self._df
+
+    @property
+    def widget(self) -> ProgressWidget | None:
+        return self._widget
+
+    @property
+    def detached(self) -> bool:
+        return self._detached
+
+    @property
+    def note(self) -> str:
+        return self._widget.note if self._widget is not None else self._note
+
+    @note.setter
+    def note(self, text: str) -> None:
+        """A free line under the progress bar, e.g. ``→ df (42 rows)``."""
+        self._note = text
+        if self._widget is not None:
+            self._widget.push(note=text, final=True)
+
+    def done(self) -> bool:
+        """True once the job finished: completed, failed or detached."""
+        return self._finished
+
+    # -- waiting -------------------------------------------------------------------------------
+
+    def wait(self, timeout: float | None = None, *, quiet: bool = False) -> TableJob:
+        """Block until the job finished (whatever the outcome); return the job.
+
+        The progress display stays live. ``WaitTimeoutError`` after ``timeout`` seconds and
+        ``JobInterrupted`` (a KeyboardInterrupt) on Ctrl-C: both leave the job running.
+        """
+        if _runtime.in_runtime_thread():
+            raise RuntimeThreadError(
+                "TableJob.wait()/result() would block lasso_notebook's runtime thread; "
+                "use `await job` or add_done_callback() there"
+            )
+        self._show_if_needed()
+        line = TerminalLine() if self._text_mode else None
+        if self._widget is not None and not self._finished:
+            # A click cannot reach a busy kernel (DESIGN.md §2.4): no button while we block.
+            self._widget.push(can_stop=False, final=True)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            while not self._result.done():
+                if line is not None:
+                    line.update(repr(self))
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise WaitTimeoutError(
+                        f"table {self.id or '(not created yet)'} still {self.status} after "
+                        f"{timeout:g} s; it goes on: {self._later_hint()}",
+                        self._table,
+                    )
+                slice_ = _runtime.WAIT_SLICE if remaining is None else min(
+                    _runtime.WAIT_SLICE, remaining
+                )
+                concurrent.futures.wait([self._result], timeout=slice_)
+        except KeyboardInterrupt:
+            message = f"Stopped waiting; the job goes on in the background. {self._later_hint()}"
+            if self._widget is not None:
+                self._widget.push(note=message, final=True)
+            elif not quiet:
+                print(message, file=sys.stderr)
+            raise JobInterrupted(message, self) from None
+        finally:
+            if line is not None:
+                line.close(repr(self))
+            if self._widget is not None and not self._finished:
+                self._widget.push(can_stop=True, final=True)
+        return self
+
+    def result(
+        self,
+        timeout: float | None = None,
+        *,
+        labels: bool | None = None,
+        meta: bool | None = None,
+        quiet: bool = False,
+    ) -> pd.DataFrame:
+        """Wait for the DataFrame. Raises ``TableFailedError`` (the table failed),
+        ``WaitTimeoutError``, ``JobDetachedError`` or the API error that stopped the job.
+        ``labels`` / ``meta`` override the job's DataFrame options for this call."""
+        self.wait(timeout, quiet=quiet)
+        return self._frame(labels, meta)
+
+    def _frame(self, labels: bool | None, meta: bool | None) -> pd.DataFrame:
+        if self._error is not None:
+            raise self._error
+        assert self._df is not None and self._rows is not None and self._columns is not None
+        labels = self._labels if labels is None else labels
+        meta = self._meta if meta is None else meta
+        if (labels, meta) == (self._labels, self._meta):
+            return self._df
+        from .frames import build_frame
+
+        return build_frame(self._rows, self._columns, table=self._table, labels=labels, meta=meta)
+
+    def __await__(self) -> Any:
+        return self._await().__await__()
+
+    async def _await(self) -> pd.DataFrame:
+        # Works on any loop (the kernel's, the runtime's); the shield keeps a cancelled awaiter
+        # from cancelling the job's own future.
+        await asyncio.shield(asyncio.wrap_future(self._result))
+        return self._frame(None, None)
+
+    def add_done_callback(self, fn: Callable[[TableJob], Any]) -> None:
+        """Call ``fn(job)`` once the job finished (on the runtime thread; at once, there, if it
+        already has). Exceptions from ``fn`` are logged."""
+        with self._lock:
+            if not self._finished:
+                self._callbacks.append(fn)
+                return
+        _runtime.get_loop().call_soon_threadsafe(self._call, fn)
+
+    def _call(self, fn: Callable[[TableJob], Any]) -> None:
+        try:
+            fn(self)
+        except Exception:
+            log.exception("lasso_notebook: a done-callback of job %s failed", self.id)
+
+    # -- control -------------------------------------------------------------------------------
+
+    def detach(self) -> TableJob:
+        """Stop following the table here; it goes on on the server (``attach(id)`` follows it
+        again). A job whose table is being created detaches right after creation."""
+        with self._lock:
+            if self._finished or self._detached:
+                return self
+            self._detached = True
+            stage = self._stage
+        if stage != "create":
+            # Polling and row reads are read-only, so cancelling them loses nothing.
+            self._task.cancel()
+        self._render(final=True)
+        return self
+
+    def delete(self) -> None:
+        """Delete the table on the server (its rows too, for good) and stop following it."""
+        self.detach()
+        with self._lock:
+            creating = self._stage == "create" and not self._finished
+        if creating:
+            # Wait for the creation to settle so the table does not outlive its deletion.
+            concurrent.futures.wait([self._result], timeout=60)
+        if self.id is not None:
+            _runtime.run_sync(self._aclient.tables.delete(self.id))
+        self._status = "deleted"
+        self._render(final=True)
+
+    # -- display ---------------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        return status_line(
+            table_id=self.id,
+            name=self.name,
+            status=self._status,
+            phase=self._phase.value,
+            progress=self.progress,
+            total_rows=self.total_rows,
+            elapsed=self.elapsed,
+            eta=self.eta,
+            error_message=self._error_text(),
+            note=self.note,
+            detached=self._detached,
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> Any:
+        text = repr(self)
+        if self._widget is not None:
+            bundle = self._widget._repr_mimebundle_(**kwargs)
+            if bundle is not None:
+                self._displayed = True
+                data, metadata = bundle
+                data["text/plain"] = text
+                return data, metadata
+        return {"text/plain": text}, {}
+
+    def _show_if_needed(self) -> None:
+        if self._widget is None or self._displayed:
+            return
+        try:
+            from IPython.display import display
+
+            display(self)
+        except Exception:
+            log.debug("could not display the progress widget", exc_info=True)
+
+    def _later_hint(self) -> str:
+        if self.id is None:
+            return "job.result() gets the DataFrame when it is ready."
+        return (
+            f"job.result() or lasso_notebook.attach({self.id!r}).result() "
+            "gets the DataFrame later."
+        )
+
+    def _error_text(self) -> str:
+        error = self._error
+        if error is None or isinstance(error, JobDetachedError):
+            return ""
+        if isinstance(error, TableFailedError):
+            return error.error_message
+        return str(error) or type(error).__name__
+
+    def _widget_state(self) -> dict[str, Any]:
+        return {
+            "table_id": self.id or "",
+            "name": self.name,
+            "status": self._status,
+            "phase": self._phase.value,
+            "progress": self.progress,
+            "total_rows": self.total_rows,
+            "elapsed": round(self.elapsed, 1),
+            "eta": None if self.eta is None else round(self.eta, 1),
+            "error_message": self._error_text(),
+            "detached": self._detached,
+        }
+
+    def _render(self, final: bool = False) -> None:
+        if self._widget is None:
+            return
+        try:
+            self._widget.push(final=final, **self._widget_state())
+        except Exception:
+            # A broken display must not break the job.
+            log.exception("lasso_notebook: could not update the progress widget")
+
+    # -- the work, on the runtime thread -------------------------------------------------------
+
+    async def _main(self) -> None:
+        outcome: Any = None
+        error: BaseException | None = None
+        try:
+            if self._plan is not None:
+                table = await self._create()
+            else:
+                table = await self._aclient.tables.get(self._table_id or "")
+            self._stage = "poll"
+            self._observe(table)
+            if self._detached:
+                raise asyncio.CancelledError
+            table = await self._poll(table)
+            if table.phase is not Phase.COMPLETED:
+                raise TableFailedError(table)
+            self._stage = "rows"
+            self._status = "fetching rows"
+            self._render()
+            from .frames import fetch_frame
+
+            df, columns, rows = await fetch_frame(
+                self._aclient, table, labels=self._labels, meta=self._meta
+            )
+            self._df, self._columns, self._rows = df, columns, rows
+            self._status = table.status
+            outcome = df
+        except asyncio.CancelledError:
+            error = JobDetachedError(
+                f"stopped following table {self.id or '(not created)'}; "
+                + (f"lasso_notebook.attach({self.id!r}) follows it again" if self.id else
+                   "it may still be created on the server")
+            )
+            self._status = "detached"
+        except Exception as exc:
+            error = exc
+            if isinstance(exc, TableFailedError):
+                self._phase = exc.table.phase
+            else:
+                self._phase = Phase.FAILED
+                self._status = "error"
+            log.debug("job %s failed: %s", self.id, exc)
+        self._finish(outcome, error)
+
+    def _finish(self, outcome: Any, error: BaseException | None) -> None:
+        self._error = error
+        self._finished_at = time.monotonic()
+        self._eta_at = None
+        with self._lock:
+            self._finished = True
+            callbacks, self._callbacks = self._callbacks, []
+        self._render(final=True)
+        for fn in callbacks:
+            self._call(fn)
+        if error is not None:
+            self._result.set_exception(error)
+        else:
+            self._result.set_result(outcome)
+
+    async def _create(self) -> Table:
+        plan = self._plan
+        assert plan is not None
+        schema = await aresolve_schema(self._aclient, plan["schema"])
+        file_ids = None
+        if plan["files"] is not None:
+            file_ids = []
+            total = len(plan["files"])
+            for number, (filename, content) in enumerate(plan["files"], 1):
+                self._status = "uploading"
+                self._phase = Phase.RUNNING
+                self._render()
+                log.debug("uploading %s (%d/%d)", filename, number, total)
+                uploaded = await self._aclient.files.upload(content, filename=filename)
+                file_ids.append(uploaded.id)
+        table = await self._aclient.tables.create(
+            schema_id=schema.id,
+            name=self._name,
+            file_ids=file_ids,
+            file_urls=plan["urls"],
+            source_text=plan["text"],
+            additional_context=plan["context"],
+            enhancement_context=plan["enhance"],
+            webhook_url=plan["webhook"],
+        )
+        self._table_id = table.id
+        return table
+
+    def _observe(self, table: Table) -> None:
+        now = time.monotonic()
+        self._table = table
+        self._status = table.status
+        self._phase = table.phase
+        if table.phase is Phase.RUNNING:
+            if not self._samples or self._samples[-1][1] != table.progress:
+                self._samples.append((now, table.progress))
+                del self._samples[:-8]  # a short window follows changes of pace
+            self._eta_at = self._predict_end()
+        self._render(final=table.is_terminal)
+
+    def _predict_end(self) -> float | None:
+        """When the server will reach 100 %, from the progress rate over the recent window."""
+        if len(self._samples) < 2:
+            return None
+        (t0, p0), (t1, p1) = self._samples[0], self._samples[-1]
+        if p1 <= p0 or t1 <= t0:
+            return None
+        rate = (p1 - p0) / (t1 - t0)
+        return t1 + (100 - p1) / rate
+
+    def _next_delay(self, delay: float, overdue: int) -> float:
+        """Sleep before the next poll: the backoff ``delay``, or less when the progress rate
+        says the table is about to finish (then quick polls, backing off if it does not)."""
+        if self._eta_at is None:
+            return delay
+        left = self._eta_at - time.monotonic()
+        if left > delay:
+            return delay
+        if left > MIN_POLL:
+            return left + 0.05
+        return min(delay, MIN_POLL * (2**overdue))
+
+    async def _poll(self, table: Table) -> Table:
+        delay = FIRST_POLL
+        failures = 0
+        overdue = 0
+        while not table.is_terminal:
+            pause = self._next_delay(delay, overdue)
+            if self._eta_at is not None and self._eta_at - time.monotonic() <= MIN_POLL:
+                overdue += 1
+            await asyncio.sleep(pause)
+            try:
+                self.requests += 1
+                new = await self._aclient.tables.get(table.id)
+            except RateLimitError as exc:
+                asked = self._aclient.retry.retry_after(exc.response) if exc.response else None
+                await asyncio.sleep(asked if asked is not None else self._poll_cap)
+                continue
+            except (APIConnectionError, InternalServerError) as exc:
+                failures += 1
+                if failures >= MAX_POLL_FAILURES:
+                    raise
+                log.debug("poll of %s failed (%s); trying again", table.id, exc)
+                delay = min(self._poll_cap, delay * 2)
+                continue
+            failures = 0
+            changed = (new.status, new.progress, new.total_rows) != (
+                table.status, table.progress, table.total_rows
+            )
+            table = new
+            self._observe(table)
+            delay = min(self._poll_cap, delay * (GROWTH_CHANGED if changed else GROWTH_IDLE))
+        return table
+
+
+def _progress_mode(progress: Progress) -> Literal["widget", "text", "none"]:
+    if progress == "widget":
+        return "widget"
+    if progress == "text":
+        return "text"
+    if not progress:
+        return "none"
+    where = frontend()
+    if where == "kernel":
+        return "widget"
+    if where == "terminal":
+        return "text"
+    stream = sys.stdout
+    return "text" if stream is not None and stream.isatty() else "none"
+
+
+class _JobsModule(types.ModuleType):
+    """Makes ``lasso_notebook.jobs()`` list the jobs while ``lasso_notebook.jobs.submit`` etc.
+    keep working: the module and the function share one name in the public API."""
+
+    def __call__(self) -> list[TableJob]:
+        return jobs()
+
+
+sys.modules[__name__].__class__ = _JobsModule
