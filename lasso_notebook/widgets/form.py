@@ -1,0 +1,923 @@
+"""``SubmitForm``: an interactive form that creates a table, follows it live and hands back the
+DataFrame. The widget holds and draws traitlets; commands (submit, file chunks, refresh, reset)
+arrive as custom messages, and all network work runs off the kernel's thread."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import hashlib
+import logging
+import math
+import re
+import shutil
+import tempfile
+import threading
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import anywidget
+import traitlets
+
+from .. import _runtime
+from .._display import format_duration, short_id
+from ..errors import (
+    APIConnectionError,
+    APIStatusError,
+    LassoError,
+    NotFoundError,
+    TableFailedError,
+)
+from . import static_path
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..client import Lasso
+    from ..jobs import TableJob
+
+__all__ = ["SubmitForm"]
+
+log = logging.getLogger("lasso_notebook")
+
+#: The protocol's ceiling for one file chunk (bytes); the browser sends at most this much.
+CHUNK_BYTES = 1024 * 1024
+#: Default per-file limit: the bytes cross the notebook's websocket, so keep it sane.
+DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
+PREVIEW_ROWS = 10
+#: Longest text shown in one preview cell; the full value is in ``form.df``.
+PREVIEW_CELL_CHARS = 200
+#: How often the live view copies the job's state into the form (seconds).
+MONITOR_INTERVAL = 0.25
+SOURCES = ("text", "files", "urls")
+SOURCE_LABELS = {"text": "Text", "files": "Files", "urls": "URLs"}
+#: The most schemas listed in the picker (pages of 100).
+MAX_SCHEMAS = 1000
+
+FIELDS = ("form", "schema", "name", "source", "text", "files", "urls", "context", "enhance")
+FIELDS += ("webhook",)
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _url_lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def _format_bytes(n: int) -> str:
+    value = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            if unit == "bytes":
+                return f"{n} bytes"
+            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} bytes"
+
+
+def _safe_filename(name: str) -> str:
+    # Only the last path component, no control characters: the name becomes a temp file name.
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
+    return base[:200] or "upload.bin"
+
+
+def _default_name() -> str:
+    return f"Extraction {datetime.now():%Y-%m-%d %H:%M}"
+
+
+def _user_namespace() -> dict[str, Any] | None:
+    """The IPython user namespace, where ``result_var`` lands; None outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return None
+    shell = get_ipython()
+    return None if shell is None else shell.user_ns
+
+
+def _cell_text(value: Any) -> str:
+    """A DataFrame cell as short plain text for the preview."""
+    try:
+        import pandas as pd
+
+        if value is None or (not isinstance(value, (list, dict, tuple)) and pd.isna(value)):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        text = str(int(value))
+    elif hasattr(value, "isoformat") and getattr(value, "hour", 0) == 0 and hasattr(value, "date"):
+        text = value.date().isoformat() if getattr(value, "minute", 0) == 0 else str(value)
+    else:
+        text = str(value)
+    return text if len(text) <= PREVIEW_CELL_CHARS else text[: PREVIEW_CELL_CHARS - 1] + "…"
+
+
+@dataclass
+class _Incoming:
+    """A file on its way from the browser: reassembled in a temp file, byte by byte."""
+
+    fid: str
+    name: str
+    size: int
+    mime: str
+    path: Path
+    received: int = 0
+    status: str = "sending"  # sending | received | uploading | uploaded | error
+    error: str = ""
+    file_id: str = ""
+    sha256: Any = field(default_factory=hashlib.sha256)
+    handle: Any = None
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "fid": self.fid,
+            "name": self.name,
+            "size": self.size,
+            "received": self.received,
+            "status": self.status,
+            "error": self.error,
+            "file_id": self.file_id,
+        }
+
+
+@dataclass
+class _Request:
+    """One validated submission, as the kernel understood it."""
+
+    schema_id: str
+    name: str
+    source: str
+    text: str | None = None
+    urls: list[str] | None = None
+    files: list[_Incoming] = field(default_factory=list)
+    context: str | None = None
+    enhance: str | None = None
+    webhook: str | None = None
+
+
+class SubmitForm(anywidget.AnyWidget):
+    """A form to start a Lasso extraction: schema, table name, one source (text, files or URLs),
+    optional context and webhook; then live progress and a preview of the rows.
+
+    ``form.job`` is the running/last ``TableJob``, ``form.df`` the DataFrame once done,
+    ``form.on_result(fn)`` calls ``fn(df)`` on completion, and ``result_var="df"`` stores the
+    DataFrame in the notebook's namespace. The API key stays in the client, never in the state.
+    """
+
+    # Read once as text (a Path would make anywidget watch the file); shared CSS first.
+    _esm = static_path("form.js").read_text(encoding="utf-8")
+    _css = (
+        static_path("lasso.css").read_text(encoding="utf-8")
+        + "\n"
+        + static_path("form.css").read_text(encoding="utf-8")
+    )
+
+    # -- schema picker ---------------------------------------------------------------------
+    #: [{id, name, description, columns_count}] as listed by the API.
+    schemas = traitlets.List(traitlets.Dict()).tag(sync=True)
+    #: idle (never loaded) | loading | ready | error
+    schemas_status = traitlets.Unicode("idle").tag(sync=True)
+    schemas_message = traitlets.Unicode("").tag(sync=True)
+    schema_id = traitlets.Unicode("").tag(sync=True)
+    #: The selected schema's columns: {schema_id, status, description, columns: [{key, label,
+    #: type, description}], message}.
+    schema_preview = traitlets.Dict().tag(sync=True)
+
+    # -- the request -----------------------------------------------------------------------
+    name = traitlets.Unicode("").tag(sync=True)
+    source = traitlets.Unicode("text").tag(sync=True)
+    text = traitlets.Unicode("").tag(sync=True)
+    urls = traitlets.Unicode("").tag(sync=True)
+    context = traitlets.Unicode("").tag(sync=True)
+    enhance = traitlets.Unicode("").tag(sync=True)
+    webhook = traitlets.Unicode("").tag(sync=True)
+    #: [{fid, name, size, received, status, error, file_id}]
+    files = traitlets.List(traitlets.Dict()).tag(sync=True)
+    max_file_bytes = traitlets.Int(DEFAULT_MAX_FILE_BYTES).tag(sync=True)
+    #: {field: message}; fields: form (top), schema, name, source, text, files, urls, context,
+    #: enhance, webhook.
+    errors = traitlets.Dict().tag(sync=True)
+
+    # -- the job ---------------------------------------------------------------------------
+    #: idle | submitting | running | completed | failed
+    phase = traitlets.Unicode("idle").tag(sync=True)
+    #: {id, name, status, phase, progress, total_rows, elapsed, error_message}
+    job_state = traitlets.Dict().tag(sync=True)
+    #: {columns: [{key, label, type}], rows: [{index, cells: [str]}], total_rows}
+    preview = traitlets.Dict().tag(sync=True)
+
+    def __init__(
+        self,
+        schema: str | None = None,
+        name: str | None = None,
+        result_var: str | None = None,
+        client: Lasso | None = None,
+        *,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+        **kwargs: Any,
+    ) -> None:
+        if result_var is not None and not result_var.isidentifier():
+            raise ValueError(f"result_var must be a Python identifier, got {result_var!r}")
+        super().__init__(name=name or _default_name(), max_file_bytes=max_file_bytes, **kwargs)
+        self.result_var = result_var
+        self._client = client
+        self._wanted_schema = schema
+        self._lock = threading.RLock()
+        self._incoming: dict[str, _Incoming] = {}
+        self._tmpdir = Path(tempfile.mkdtemp(prefix="lasso-form-"))
+        weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
+        self._callbacks: list[Callable[[pd.DataFrame], Any]] = []
+        self._job: TableJob | None = None
+        self._df: pd.DataFrame | None = None
+        self._generation = 0  # bumped per submission/reset, so stale work cannot write state
+        self._schemas_future: Any = None
+        self.on_msg(self._on_custom_msg)
+
+    # -- public Python API -------------------------------------------------------------------
+
+    @property
+    def client(self) -> Lasso:
+        if self._client is None:
+            from ..client import default_client
+
+            self._client = default_client()
+        return self._client
+
+    @property
+    def job(self) -> TableJob | None:
+        """The job this form started last (running or finished), or None."""
+        return self._job
+
+    @property
+    def df(self) -> pd.DataFrame | None:
+        """The finished table as a DataFrame; None until a job completed."""
+        return self._df
+
+    def on_result(self, fn: Callable[[pd.DataFrame], Any]) -> Callable[[pd.DataFrame], Any]:
+        """Call ``fn(df)`` when a job started here completes (on lasso_notebook's background
+        thread: keep it short, and use the async API there). Usable as a decorator."""
+        with self._lock:
+            self._callbacks.append(fn)
+        return fn
+
+    def refresh_schemas(self, wait: bool = False) -> None:
+        """Reload the schema list (what the refresh control does)."""
+        future = self._load_schemas()
+        if wait:
+            _runtime.wait_future(future)
+
+    def close(self) -> None:
+        with self._lock:
+            for incoming in self._incoming.values():
+                self._close_handle(incoming)
+            self._incoming.clear()
+        shutil.rmtree(self._tmpdir, ignore_errors=True)
+        super().close()
+
+    # -- text form ---------------------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        schema = self._schema_name(self.schema_id) or self._wanted_schema or "no schema"
+        head = f"SubmitForm · schema {schema!s} · {self.phase}"
+        state = self.job_state
+        if state.get("id") or self.phase == "submitting":
+            parts = [f'{short_id(state.get("id"))} "{state.get("name") or self.name}"']
+            parts.append(str(state.get("status") or self.phase))
+            if state.get("phase") not in ("completed", "failed", "cancelled"):
+                parts[-1] += f" {state.get('progress', 0)}%"
+            parts.append(f"{state.get('total_rows', 0)} rows")
+            if state.get("elapsed") is not None:
+                parts.append(format_duration(state.get("elapsed")))
+            head += " · " + " · ".join(parts)
+            if state.get("error_message"):
+                head += f" · error: {state['error_message']}"
+        errors = [f"{key}: {message}" for key, message in self.errors.items() if message]
+        if errors:
+            head += " · " + "; ".join(errors)
+        return head
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # Shown now: fetch the schema list, so the picker fills while the view loads.
+        if self.schemas_status == "idle":
+            self._load_schemas()
+        return super()._repr_mimebundle_(**kwargs)
+
+    # -- commands from the browser ------------------------------------------------------------
+
+    def _on_custom_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        try:
+            if kind == "refresh":
+                self._load_schemas()
+            elif kind == "select_schema":
+                self._select_schema(str(content.get("schema_id") or ""))
+            elif kind == "submit":
+                values = content.get("values")
+                self.submit(values if isinstance(values, dict) else {})
+            elif kind == "file_start":
+                self._file_start(content)
+            elif kind == "file_chunk":
+                self._file_chunk(content, buffers)
+            elif kind == "file_end":
+                self._file_end(content)
+            elif kind == "file_remove":
+                self._file_remove(str(content.get("fid") or ""))
+            elif kind == "reset":
+                self.reset()
+            else:
+                log.debug("SubmitForm: unknown message %r", kind)
+        except Exception as exc:  # a bug here must show in the form, not vanish in a log
+            log.exception("SubmitForm: %s failed", kind)
+            self._set_errors({"form": f"Internal error ({type(exc).__name__}): {exc}"})
+
+    # -- schemas -----------------------------------------------------------------------------
+
+    def _load_schemas(self) -> Any:
+        with self._lock:
+            if self._schemas_future is not None and not self._schemas_future.done():
+                return self._schemas_future
+            self.set_trait("schemas_status", "loading")
+            self.set_trait("schemas_message", "")
+            self._schemas_future = _runtime.spawn(self._fetch_schemas())
+            return self._schemas_future
+
+    async def _fetch_schemas(self) -> None:
+        api = self.client.async_client
+        items: list[dict[str, Any]] = []
+        try:
+            async for summary in await api.schemas.list(limit=100):
+                items.append(
+                    {
+                        "id": summary.id,
+                        "name": summary.name,
+                        "description": summary.description or "",
+                        "columns_count": summary.columns_count,
+                        "is_default": bool(summary.is_default),
+                    }
+                )
+                if len(items) >= MAX_SCHEMAS:
+                    break
+        except LassoError as exc:
+            with self.hold_sync():
+                self.schemas_status = "error"
+                self.schemas_message = f"Could not load the schemas: {_describe(exc)}"
+            return
+        wanted, self._wanted_schema = self._wanted_schema, None
+        chosen = self.schema_id
+        if wanted:
+            match = next((s for s in items if s["id"] == wanted), None) or next(
+                (s for s in items if s["name"] == wanted), None
+            )
+            if match is None:
+                # Not listed (yet): it may still be a valid id; ask for it directly.
+                try:
+                    schema = await api.schemas.get(wanted)
+                except NotFoundError:
+                    self._set_errors(
+                        {"schema": f"No schema with the id or name {wanted!r}; choose one."}
+                    )
+                except LassoError as exc:
+                    self._set_errors({"schema": _describe(exc)})
+                else:
+                    match = {
+                        "id": schema.id,
+                        "name": schema.name,
+                        "description": schema.description or "",
+                        "columns_count": len(schema.columns),
+                        "is_default": bool(schema.is_default),
+                    }
+                    items.append(match)
+            if match is not None:
+                chosen = match["id"]
+        elif not chosen:
+            default = next((s for s in items if s["is_default"]), None)
+            chosen = default["id"] if default else (items[0]["id"] if len(items) == 1 else "")
+        with self.hold_sync():
+            self.schemas = items
+            self.schemas_status = "ready"
+            self.schemas_message = ""
+            if chosen != self.schema_id:
+                self.schema_id = chosen
+        if chosen and self.schema_preview.get("schema_id") != chosen:
+            await self._fetch_columns(chosen)
+
+    def _schema_name(self, schema_id: str) -> str:
+        for schema in self.schemas:
+            if schema.get("id") == schema_id:
+                return str(schema.get("name") or schema_id)
+        return ""
+
+    def _select_schema(self, schema_id: str) -> None:
+        if schema_id != self.schema_id:
+            self.schema_id = schema_id
+        if self.errors.get("schema"):
+            self._set_errors({k: v for k, v in self.errors.items() if k != "schema"}, merge=False)
+        if schema_id:
+            _runtime.spawn(self._fetch_columns(schema_id))
+
+    async def _fetch_columns(self, schema_id: str) -> None:
+        self.schema_preview = {"schema_id": schema_id, "status": "loading", "columns": []}
+        try:
+            schema = await self.client.async_client.schemas.get(schema_id)
+        except LassoError as exc:
+            preview = {"schema_id": schema_id, "status": "error", "message": _describe(exc)}
+        else:
+            preview = {
+                "schema_id": schema_id,
+                "status": "ready",
+                "description": schema.description or "",
+                "columns": [
+                    {
+                        "key": c.key,
+                        "label": c.label or c.key,
+                        "type": c.type,
+                        "description": c.description or "",
+                    }
+                    for c in schema.columns
+                ],
+            }
+        if self.schema_id == schema_id:  # the user may have picked another one meanwhile
+            self.schema_preview = preview
+
+    # -- files: browser → kernel --------------------------------------------------------------
+
+    def _publish_files(self) -> None:
+        with self._lock:
+            self.files = [incoming.public() for incoming in self._incoming.values()]
+
+    def _file_start(self, content: dict[str, Any]) -> None:
+        fid = str(content.get("fid") or "")
+        name = str(content.get("name") or "")
+        size = content.get("size")
+        if not fid or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", fid):
+            log.warning("SubmitForm: file_start with a bad id %r", fid)
+            return
+        safe = _safe_filename(name)
+        refused = ""
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            refused = f'"{safe}": the browser sent no valid size.'
+        elif size > self.max_file_bytes:
+            # The browser refuses this already; the kernel does not rely on it.
+            refused = (
+                f'"{safe}" is {_format_bytes(size)}; the limit is '
+                f"{_format_bytes(self.max_file_bytes)} per file."
+            )
+        elif self.phase in ("submitting", "running"):
+            refused = "A job is running; add files after it finished."
+        with self._lock:
+            if fid in self._incoming:
+                return
+            if not refused and any(i.name == safe for i in self._incoming.values()):
+                refused = f'"{safe}" is already in the list.'
+            folder = self._tmpdir / fid
+            incoming = _Incoming(fid, safe, size if isinstance(size, int) else 0, "", folder / safe)
+            incoming.mime = str(content.get("mime") or "")
+            if refused:
+                self.send({"type": "file_refused", "fid": fid, "message": refused})
+                self._set_errors({"files": refused})
+                return
+            folder.mkdir()
+            incoming.handle = incoming.path.open("wb")
+            self._incoming[fid] = incoming
+        self._publish_files()
+
+    def _file_chunk(self, content: dict[str, Any], buffers: list[Any]) -> None:
+        fid = str(content.get("fid") or "")
+        with self._lock:
+            incoming = self._incoming.get(fid)
+            if incoming is None or incoming.status != "sending":
+                return  # removed meanwhile: drop the rest quietly
+            data = bytes(buffers[0]) if buffers else b""
+            offset = content.get("offset")
+            problem = ""
+            if offset != incoming.received:
+                problem = f"chunk at byte {offset} arrived, expected byte {incoming.received}"
+            elif len(data) > CHUNK_BYTES:
+                problem = f"a chunk of {len(data)} bytes exceeds the 1 MiB chunk limit"
+            elif incoming.received + len(data) > incoming.size:
+                problem = f"more bytes than the announced {incoming.size}"
+            if problem:
+                self._fail_file(incoming, f"Transfer broken ({problem}); remove and add it again.")
+                self.send({"type": "file_refused", "fid": fid})
+            else:
+                incoming.handle.write(data)
+                incoming.sha256.update(data)
+                incoming.received += len(data)
+                self.send({"type": "file_ack", "fid": fid, "received": incoming.received})
+        self._publish_files()
+
+    def _file_end(self, content: dict[str, Any]) -> None:
+        fid = str(content.get("fid") or "")
+        with self._lock:
+            incoming = self._incoming.get(fid)
+            if incoming is None or incoming.status != "sending":
+                return
+            self._close_handle(incoming)
+            digest = content.get("sha256")
+            if incoming.received != incoming.size:
+                self._fail_file(
+                    incoming,
+                    f"Only {incoming.received} of {incoming.size} bytes arrived; add it again.",
+                )
+            elif digest and str(digest).lower() != incoming.sha256.hexdigest():
+                self._fail_file(incoming, "The bytes arrived damaged (checksum); add it again.")
+            else:
+                incoming.status = "received"
+        self._publish_files()
+
+    def _file_remove(self, fid: str) -> None:
+        if self.phase in ("submitting", "running"):
+            return  # the job may be reading the file right now
+        with self._lock:
+            incoming = self._incoming.pop(fid, None)
+            if incoming is None:
+                return
+            self._close_handle(incoming)
+            shutil.rmtree(incoming.path.parent, ignore_errors=True)
+        self._publish_files()
+        if self.errors.get("files"):
+            self._set_errors({k: v for k, v in self.errors.items() if k != "files"}, merge=False)
+
+    @staticmethod
+    def _close_handle(incoming: _Incoming) -> None:
+        if incoming.handle is not None:
+            with contextlib.suppress(OSError):
+                incoming.handle.close()
+            incoming.handle = None
+
+    def _fail_file(self, incoming: _Incoming, message: str) -> None:
+        self._close_handle(incoming)
+        incoming.status = "error"
+        incoming.error = message
+
+    # -- validation (the browser checked already; the kernel never trusts it) ----------------
+
+    def _validate(self, values: dict[str, Any]) -> tuple[_Request | None, dict[str, str]]:
+        def text(key: str) -> str:
+            value = values.get(key, "")
+            return value if isinstance(value, str) else ""
+
+        errors: dict[str, str] = {}
+        schema_id = text("schema_id").strip()
+        name = text("name").strip()
+        source = text("source")
+        if not schema_id:
+            errors["schema"] = "Choose a schema."
+        if not name:
+            errors["name"] = "Give the table a name."
+        elif len(name) > 255:
+            errors["name"] = f"The name is {len(name)} characters long; keep it under 256."
+        if source not in SOURCES:
+            errors["source"] = "Choose a source: Text, Files or URLs."
+        source_text, urls = text("text"), _url_lines(text("urls"))
+        fids = values.get("files") if isinstance(values.get("files"), list) else []
+        with self._lock:
+            files = [self._incoming.get(str(fid)) for fid in fids]
+        filled = [
+            key
+            for key, present in (("text", source_text.strip()), ("files", fids), ("urls", urls))
+            if present
+        ]
+        if source == "text" and not source_text.strip():
+            errors["text"] = "Paste the text to extract from."
+        elif source == "files":
+            if not fids:
+                errors["files"] = "Add at least one file."
+            elif any(f is None for f in files):
+                errors["files"] = "A file is no longer available; add it again."
+            elif any(f.status == "error" for f in files if f is not None):
+                errors["files"] = "Remove the files marked with an error first."
+            elif any(f.status == "sending" for f in files if f is not None):
+                done = sum(1 for f in files if f is not None and f.status != "sending")
+                errors["files"] = (
+                    f"Wait until every file has reached the kernel ({done} of {len(files)})."
+                )
+        elif source == "urls":
+            bad = [url for url in urls if not _is_http_url(url)]
+            if not urls:
+                errors["urls"] = "Enter at least one URL, one per line."
+            elif bad:
+                more = ", …" if len(bad) > 3 else ""
+                errors["urls"] = f"Not an http(s) URL: {', '.join(bad[:3])}{more}"
+        others = [key for key in filled if key != source]
+        if others and source in SOURCES:
+            names = " and ".join(SOURCE_LABELS[key] for key in others)
+            errors["source"] = (
+                f"Use exactly one source: the {names} tab also has content. "
+                "Clear it, or switch to it."
+            )
+        webhook = text("webhook").strip()
+        if webhook and not _is_http_url(webhook):
+            errors["webhook"] = "The webhook must be an http(s) URL."
+        if errors:
+            return None, errors
+        request = _Request(
+            schema_id=schema_id,
+            name=name,
+            source=source,
+            text=source_text if source == "text" else None,
+            urls=urls if source == "urls" else None,
+            files=[f for f in files if f is not None] if source == "files" else [],
+            context=text("context").strip() or None,
+            enhance=text("enhance").strip() or None,
+            webhook=webhook or None,
+        )
+        return request, {}
+
+    def _set_errors(self, errors: dict[str, str], merge: bool = True) -> None:
+        with self._lock:
+            self.errors = {**self.errors, **errors} if merge else dict(errors)
+
+    # -- submit, follow, finish --------------------------------------------------------------
+
+    def submit(self, values: dict[str, Any] | None = None) -> TableJob | None:
+        """Submit the form (what the Extract button does). ``values`` default to the form's
+        current state. Starts the job in the background; returns None: see ``form.job``."""
+        if values is None:
+            values = {
+                "schema_id": self.schema_id,
+                "name": self.name,
+                "source": self.source,
+                "text": self.text,
+                "urls": self.urls,
+                "context": self.context,
+                "enhance": self.enhance,
+                "webhook": self.webhook,
+                "files": [f["fid"] for f in self.files],
+            }
+        with self._lock:
+            if self.phase in ("submitting", "running"):
+                return None  # one job per form at a time; the button is disabled too
+            # What the user submitted becomes the form's state (a saved notebook shows it).
+            with self.hold_sync():
+                for key in ("name", "text", "urls", "context", "enhance", "webhook"):
+                    value = values.get(key)
+                    if isinstance(value, str) and getattr(self, key) != value:
+                        setattr(self, key, value)
+                if values.get("source") in SOURCES:
+                    self.source = values["source"]
+                if isinstance(values.get("schema_id"), str):
+                    self.schema_id = values["schema_id"]
+            request, errors = self._validate(values)
+            if request is None:
+                self.errors = errors
+                return None
+            self._generation += 1
+            generation = self._generation
+            with self.hold_sync():
+                self.errors = {}
+                self.phase = "submitting"
+                self.job_state = {"name": request.name, "status": "submitting", "progress": 0}
+                self.preview = {}
+            self._job = None
+            self._df = None
+        # Uploads and the create call block on the network: not on the kernel's thread, which
+        # must stay free. The copied context lets widget messages find their parent (ipykernel 7).
+        thread = threading.Thread(
+            target=self._run_submission,
+            args=(request, generation),
+            name="lasso-form-submit",
+            daemon=True,
+        )
+        contextvars.copy_context().run(thread.start)
+        return None
+
+    def _run_submission(self, request: _Request, generation: int) -> None:
+        try:
+            file_ids = self._upload_files(request)
+            job = self._start_job(request, file_ids)
+        except Exception as exc:
+            self._submission_failed(exc, generation)
+            return
+        with self._lock:
+            if generation != self._generation:
+                return
+            self._job = job
+            self.phase = "running"
+        self._copy_job_state(job)
+        _runtime.spawn(self._monitor(job, generation))
+        job.add_done_callback(lambda done: self._job_done(done, generation))
+
+    def _upload_files(self, request: _Request) -> list[str]:
+        ids: list[str] = []
+        for incoming in request.files:
+            if incoming.file_id:  # uploaded by an earlier attempt: never twice
+                ids.append(incoming.file_id)
+                continue
+            incoming.status = "uploading"
+            self._publish_files()
+            try:
+                uploaded = self.client.files.upload(incoming.path, filename=incoming.name)
+            except Exception as exc:
+                incoming.status = "received"
+                self._publish_files()
+                raise _FieldError("files", f'"{incoming.name}": {_describe(exc)}') from exc
+            incoming.file_id = uploaded.id
+            incoming.status = "uploaded"
+            self._publish_files()
+            ids.append(uploaded.id)
+        return ids
+
+    def _start_job(self, request: _Request, file_ids: list[str]) -> TableJob:
+        from .. import jobs
+
+        return jobs.submit(
+            request.schema_id,
+            request.name,
+            text=request.text,
+            files=file_ids or None,
+            urls=request.urls,
+            context=request.context,
+            enhance=request.enhance,
+            webhook=request.webhook,
+            client=self.client,
+            progress=False,
+        )
+
+    def _submission_failed(self, exc: BaseException, generation: int) -> None:
+        if isinstance(exc, _FieldError):
+            field_name, message = exc.field, exc.message
+        else:
+            field_name, message = _field_for(exc), _describe(exc)
+        if not isinstance(exc, (LassoError, _FieldError)):
+            log.exception("SubmitForm: submission failed", exc_info=exc)
+        with self._lock:
+            if generation != self._generation:
+                return
+            with self.hold_sync():
+                self.errors = {field_name: message}
+                self.phase = "idle"
+                self.job_state = {}
+
+    def _copy_job_state(self, job: TableJob, final: bool = False) -> bool:
+        """Copy what the job knows into ``job_state``; True when something changed."""
+        phase = getattr(job, "phase", None)
+        elapsed = getattr(job, "elapsed", None)
+        state = {
+            "id": job.id or "",
+            "name": job.name or "",
+            "status": str(job.status or ""),
+            "phase": str(getattr(phase, "value", phase) or ""),
+            "progress": int(job.progress or 0),
+            "total_rows": int(job.total_rows or 0),
+            # Whole seconds while running, so the clock alone sends at most one message a second.
+            "elapsed": None if elapsed is None else (elapsed if final else float(int(elapsed))),
+            "error_message": self.job_state.get("error_message", ""),
+        }
+        if state == self.job_state:
+            return False
+        self.job_state = state
+        return True
+
+    async def _monitor(self, job: TableJob, generation: int) -> None:
+        # The job keeps its own state fresh; the form mirrors it at a bounded rate.
+        while generation == self._generation and self.phase == "running":
+            self._copy_job_state(job)
+            await asyncio.sleep(MONITOR_INTERVAL)
+
+    def _job_done(self, job: TableJob, generation: int) -> None:
+        with self._lock:
+            if generation != self._generation:
+                return
+        error = getattr(job, "error", None)
+        df = None
+        if error is None:
+            try:
+                df = job.df
+            except Exception as exc:  # a job without a frame must still end the form's wait
+                error = exc
+            if df is None and error is None:
+                error = LassoError("the job ended without a DataFrame")
+        if error is not None:
+            message = (
+                error.error_message if isinstance(error, TableFailedError) else _describe(error)
+            )
+            self._copy_job_state(job, final=True)
+            with self.hold_sync():
+                self.job_state = {**self.job_state, "error_message": message}
+                self.phase = "failed"
+            return
+        self._df = df
+        self._copy_job_state(job, final=True)
+        with self.hold_sync():
+            self.preview = self._preview_of(df)
+            self.job_state = {**self.job_state, "total_rows": len(df), "progress": 100}
+            self.phase = "completed"
+        self._deliver(df)
+
+    def _preview_of(self, df: pd.DataFrame) -> dict[str, Any]:
+        types = {c["key"]: c["type"] for c in self.schema_preview.get("columns", [])}
+        labels = {c["key"]: c["label"] for c in self.schema_preview.get("columns", [])}
+        head = df.head(PREVIEW_ROWS)
+        return {
+            "columns": [
+                {"key": str(col), "label": str(labels.get(col, col)), "type": types.get(col, "")}
+                for col in head.columns
+            ],
+            "rows": [
+                {"index": _cell_text(index), "cells": [_cell_text(v) for v in row]}
+                for index, row in zip(
+                    head.index, head.itertuples(index=False, name=None), strict=True
+                )
+            ],
+            "total_rows": len(df),
+        }
+
+    def _deliver(self, df: pd.DataFrame) -> None:
+        if self.result_var:
+            namespace = _user_namespace()
+            if namespace is not None:
+                namespace[self.result_var] = df
+            else:
+                log.info("SubmitForm: no IPython namespace for result_var=%r", self.result_var)
+        with self._lock:
+            callbacks = list(self._callbacks)
+        for fn in callbacks:
+            try:
+                fn(df)
+            except Exception as exc:
+                log.exception("SubmitForm: on_result callback %r failed", fn)
+                self._set_errors({"form": f"on_result callback failed: {exc!r}"})
+
+    def reset(self) -> None:
+        """Start over ("New extraction"): clear the request and the result view, keep the
+        schema. ``form.df`` and ``form.job`` keep the last result until the next submit."""
+        with self._lock:
+            if self.phase in ("submitting", "running"):
+                return
+            self._generation += 1
+            for incoming in self._incoming.values():
+                self._close_handle(incoming)
+                shutil.rmtree(incoming.path.parent, ignore_errors=True)
+            self._incoming.clear()
+            with self.hold_sync():
+                self.name = _default_name()
+                self.text = ""
+                self.urls = ""
+                self.context = ""
+                self.enhance = ""
+                self.webhook = ""
+                self.files = []
+                self.errors = {}
+                self.phase = "idle"
+                self.job_state = {}
+                self.preview = {}
+
+
+class _FieldError(Exception):
+    """A failure that belongs next to one field of the form."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+def _describe(exc: BaseException) -> str:
+    """A short user-facing sentence for an error (never a traceback, never the key)."""
+    if isinstance(exc, APIStatusError):
+        return f"{exc.message} ({exc.status_code} {exc.error_type})"
+    if isinstance(exc, APIConnectionError):
+        return f"Could not reach Lasso: {exc.message}"
+    if isinstance(exc, LassoError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+_FIELD_WORDS = (
+    ("webhook", "webhook"),
+    ("file_urls", "urls"),
+    ("url", "urls"),
+    ("source_text", "text"),
+    ("file", "files"),
+    ("enhancement", "enhance"),
+    ("additional_context", "context"),
+    ("schema", "schema"),
+    ("name", "name"),
+)
+
+
+def _field_for(exc: BaseException) -> str:
+    """Which field an API refusal concerns, from its message; the top of the form otherwise."""
+    if not isinstance(exc, (APIStatusError, LassoError)) or isinstance(exc, APIConnectionError):
+        return "form"
+    if isinstance(exc, APIStatusError) and exc.status_code not in (400, 404, 409, 422):
+        return "form"
+    message = str(getattr(exc, "message", exc)).lower()
+    for word, field_name in _FIELD_WORDS:
+        if re.search(rf"\b{word}", message):
+            return field_name
+    return "form"
