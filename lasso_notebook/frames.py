@@ -293,7 +293,7 @@ def _convert(
         allowed = set(categories)
         bad = np.array([t is not None and t not in allowed for t in texts], dtype=bool)
         _report(problems, key, bad, index, values)
-        return pd.Categorical(texts, categories=categories)
+        return pd.Categorical([t if t in allowed else None for t in texts], categories=categories)
     array = np.empty(len(values), dtype=object)
     if kind in _LIST_TYPES:
         for i, value in enumerate(values):

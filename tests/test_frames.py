@@ -1,0 +1,249 @@
+"""Rows → typed DataFrame: dtypes for every column type, the empty table, labels/meta, and
+exactly-once concurrent paging (injected failures via a mock transport; real engine too)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any
+
+import httpx
+import pandas as pd
+import pytest
+
+from lasso_notebook import Lasso, _runtime
+from lasso_notebook.client import RetryPolicy
+from lasso_notebook.frames import IncompleteRowsError, build_frame, fetch_frame, fetch_rows
+from lasso_notebook.models import Column
+
+ALL_COLUMNS = [
+    {"key": "title", "label": "Title", "type": "text"},
+    {"key": "price", "label": "Price", "type": "number"},
+    {"key": "qty", "label": "Quantity", "type": "number"},
+    {"key": "link", "label": "Link", "type": "url"},
+    {"key": "mail", "label": "Mail", "type": "email"},
+    {"key": "released", "label": "Released", "type": "date"},
+    {"key": "active", "label": "Active", "type": "boolean"},
+    {"key": "blurb", "label": "Blurb", "type": "richtext"},
+    {"key": "size", "label": "Size", "type": "enum", "enum_values": ["S", "M", "L"]},
+    {"key": "tags", "label": "Tags", "type": "tags"},
+    {"key": "photo", "label": "Photo", "type": "image"},
+    {"key": "photos", "label": "Photos", "type": "images"},
+    {"key": "specs", "label": "Specs", "type": "json"},
+]
+
+ROWS = [
+    {
+        "id": "row_a", "row_index": 0, "validation_status": "valid", "validation_errors": [],
+        # Keys deliberately out of schema order: the frame must follow the schema.
+        "data": {
+            "specs": {"w": 1}, "title": "Anvil", "price": 49.9, "qty": 2,
+            "link": "https://x.test/a", "mail": "a@x.test", "released": "2025-03-10",
+            "active": True, "blurb": "<b>heavy</b>", "size": "M", "tags": ["tools", "iron"],
+            "photo": "https://x.test/a.png", "photos": ["https://x.test/a1.png"],
+        },
+    },
+    {
+        "id": "row_b", "row_index": 1, "validation_status": "warning",
+        "validation_errors": [{"column_key": "released", "message": "bad date"}],
+        "data": {
+            "title": 12345, "price": "12", "qty": 3.0, "released": "not a date",
+            "active": "no", "size": "XXL", "tags": "solo", "specs": [1, 2],
+            "released_extra": "kept",
+        },
+    },
+    {
+        "id": "row_c", "row_index": 2, "validation_status": None, "validation_errors": None,
+        "data": {"price": "cheap", "qty": None, "released": "2025-03-10T14:30:00.000Z",
+                 "active": "maybe"},
+    },
+]
+
+
+def test_every_column_type_gets_its_dtype() -> None:
+    df = build_frame(ROWS, ALL_COLUMNS)
+
+    schema_keys = [c["key"] for c in ALL_COLUMNS]
+    assert list(df.columns[: len(schema_keys)]) == schema_keys
+    assert list(df.columns[len(schema_keys):]) == ["released_extra"]  # unknown key appended
+    assert list(df.index) == [0, 1, 2] and df.index.name == "row_index"
+    dtypes = {k: str(v) for k, v in df.dtypes.items()}
+    assert dtypes["price"] == "Float64"  # 49.9 is not integral
+    assert dtypes["qty"] == "Int64"  # 2 and 3.0 are
+    for key in ("title", "link", "mail", "blurb", "photo"):
+        assert dtypes[key] == "string", key
+    assert dtypes["active"] == "boolean"
+    assert pd.api.types.is_datetime64_any_dtype(df["released"])
+    assert isinstance(df["size"].dtype, pd.CategoricalDtype)
+    assert list(df["size"].cat.categories) == ["S", "M", "L"]
+    for key in ("tags", "photos", "specs"):
+        assert dtypes[key] == "object", key
+
+    assert df.loc[1, "title"] == "12345"
+    assert df.loc[1, "price"] == 12.0 and pd.isna(df.loc[2, "price"])
+    assert df.loc[0, "qty"] == 2 and pd.isna(df.loc[2, "qty"])
+    assert df.loc[0, "active"] is True or df.loc[0, "active"] == True  # noqa: E712
+    assert df.loc[1, "active"] == False  # noqa: E712  ("no" is a boolean spelling)
+    assert df.loc[0, "released"] == pd.Timestamp("2025-03-10")
+    assert df.loc[2, "released"] == pd.Timestamp("2025-03-10 14:30")
+    assert pd.isna(df.loc[1, "released"])
+    assert df.loc[0, "tags"] == ["tools", "iron"] and df.loc[1, "tags"] == ["solo"]
+    assert df.loc[2, "tags"] is None
+    assert df.loc[0, "specs"] == {"w": 1} and df.loc[1, "specs"] == [1, 2]
+    assert df.loc[0, "size"] == "M" and pd.isna(df.loc[1, "size"])
+
+    unparsed = df.attrs["lasso"]["unparsed"]
+    assert unparsed["released"]["rows"] == [1]
+    assert unparsed["released"]["examples"] == ["not a date"]
+    assert unparsed["price"]["rows"] == [2]
+    assert unparsed["active"]["rows"] == [2]
+    assert unparsed["size"]["examples"] == ["XXL"]
+    assert "title" not in unparsed
+
+
+def test_empty_table_has_columns_and_dtypes() -> None:
+    df = build_frame([], ALL_COLUMNS)
+    assert len(df) == 0
+    assert list(df.columns) == [c["key"] for c in ALL_COLUMNS]
+    assert str(df["title"].dtype) == "string"
+    assert str(df["active"].dtype) == "boolean"
+    assert str(df["qty"].dtype) in ("Int64", "Float64")
+    assert pd.api.types.is_datetime64_any_dtype(df["released"])
+    assert isinstance(df["size"].dtype, pd.CategoricalDtype)
+    assert df.index.name == "row_index"
+    assert df.attrs["lasso"]["rows"] == 0
+
+
+def test_labels_and_meta_columns() -> None:
+    columns = [*ALL_COLUMNS[:2], {"key": "title2", "label": "Title", "type": "text"}]
+    df = build_frame(ROWS, columns, labels=True, meta=True)
+    assert list(df.columns[:3]) == ["Title", "Price", "Title (title2)"]
+    assert list(df["_row_id"]) == ["row_a", "row_b", "row_c"]
+    assert df.loc[1, "_validation_status"] == "warning"
+    assert df.loc[1, "_validation_errors"] == [{"column_key": "released", "message": "bad date"}]
+    plain = build_frame(ROWS, columns)
+    assert "_row_id" not in plain.columns and "title" in plain.columns
+
+
+def test_integral_numbers_and_big_values() -> None:
+    columns = [Column(key="n", type="number")]
+    ints = build_frame([{"row_index": i, "data": {"n": v}} for i, v in enumerate([1, 2.0, "3"])],
+                       columns)
+    assert str(ints["n"].dtype) == "Int64" and list(ints["n"]) == [1, 2, 3]
+    big = build_frame([{"row_index": 0, "data": {"n": 2**60}}], columns)
+    assert str(big["n"].dtype) == "Float64"  # not exactly representable through float
+    flags = build_frame([{"row_index": 0, "data": {"n": True}}], columns)
+    assert pd.isna(flags.loc[0, "n"])  # a boolean is not a number
+    assert flags.attrs["lasso"]["unparsed"]["n"]["count"] == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Concurrent paging against a fake rows endpoint with injected failures
+
+
+class FakeRows:
+    """``GET /tables/t/rows`` over ``n`` rows with scripted misbehaviour per page."""
+
+    def __init__(self, n: int, *, fail: dict[int, int] | None = None,
+                 shift_once: set[int] | None = None, drop: set[int] | None = None) -> None:
+        self.n = n
+        self.fail = dict(fail or {})  # page -> number of 500s still to send
+        self.shift_once = set(shift_once or ())  # pages answered once with a shifted window
+        self.drop = set(drop or ())  # row indexes never listed (a broken server)
+        self.calls: dict[int, int] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/columns"):
+            return httpx.Response(200, json={"data": [{"key": "v", "type": "number"}]})
+        page = int(request.url.params["page"])
+        limit = int(request.url.params["limit"])
+        self.calls[page] = self.calls.get(page, 0) + 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(0.005)
+            if self.fail.get(page, 0) > 0:
+                self.fail[page] -= 1
+                return httpx.Response(500, json={
+                    "status_code": 500, "error_type": "internal_error",
+                    "message": "injected", "request_id": "x"})
+            start = (page - 1) * limit
+            if page in self.shift_once:
+                self.shift_once.discard(page)
+                start -= limit // 2  # half a page of repeats, half a page missing
+            indexes = [i for i in range(start, min(self.n, start + limit)) if i not in self.drop]
+            rows = [{"id": f"row_{i}", "row_index": i, "data": {"v": i}} for i in indexes]
+            total = self.n - len(self.drop)
+            return httpx.Response(200, json={
+                "data": rows, "pagination": {"page": page, "limit": limit, "total": total}})
+        finally:
+            self.in_flight -= 1
+
+
+def _client(handler: Any) -> Lasso:
+    # No client-level retries: the page-level retry in frames.py is what is under test.
+    return Lasso(api_key="lasso_test", base_url="http://fake.test/api/v1",
+                 transport=httpx.MockTransport(handler),
+                 retry_policy=RetryPolicy(max_retries=0, base_delay=0.01, max_delay=0.02))
+
+
+def test_rows_arrive_exactly_once_despite_failures_and_shifts() -> None:
+    fake = FakeRows(1050, fail={3: 2}, shift_once={5, 9})
+    client = _client(fake)
+    rows = _runtime.run_sync(fetch_rows(client.async_client, "t", concurrency=4))
+
+    assert [r["row_index"] for r in rows] == list(range(1050))
+    assert len({r["id"] for r in rows}) == 1050
+    assert fake.calls[3] == 3  # two injected 500s, then success
+    assert fake.calls[5] >= 2 and fake.calls[9] >= 2  # the shifted pages were read again
+    assert 1 < fake.max_in_flight <= 4  # concurrent, and bounded
+
+
+def test_missing_rows_are_an_error_not_a_short_frame() -> None:
+    fake = FakeRows(250)
+
+    async def lying(request: httpx.Request) -> httpx.Response:
+        response = await fake(request)
+        body = response.json()
+        body["pagination"]["total"] = 251  # one row the listing never returns
+        return httpx.Response(200, json=body)
+
+    with pytest.raises(IncompleteRowsError, match="250 distinct rows of 251"):
+        _runtime.run_sync(fetch_rows(_client(lying).async_client, "t"))
+
+
+def test_page_failure_beyond_retries_raises() -> None:
+    fake = FakeRows(300, fail={2: 99})
+    with pytest.raises(Exception, match="injected"):
+        _runtime.run_sync(fetch_rows(_client(fake).async_client, "t"))
+
+
+# --------------------------------------------------------------------------------------------
+# The real engine
+
+
+def test_engine_table_to_frame(engine: Any) -> None:
+    client = Lasso(api_key=engine.api_key, base_url=engine.base_url)
+    schema = client.schemas.list().data[0]
+    lines = ["name,sku,price,in_stock,release_date,tags"]
+    lines += [f"Item {i},S{i},{i}.25,{'yes' if i % 2 else 'no'},2024-02-{i % 28 + 1:02d},a;b"
+              for i in range(230)]
+    table = client.tables.create(schema_id=schema.id, name="frames", source_text="\n".join(lines))
+    table = client.tables.wait_for_completion(table.id, interval_s=0.1, timeout_s=30)
+    assert table.status == "completed"
+
+    df, columns, rows = _runtime.run_sync(fetch_frame(client.async_client, table))
+
+    assert len(df) == table.total_rows == 230
+    assert list(df.index) == list(range(230))  # every row once, in order
+    assert list(df.columns) == [c.key for c in columns]
+    assert str(df["price"].dtype) == "Float64" and df.loc[3, "price"] == 3.25
+    assert str(df["in_stock"].dtype) == "boolean" and df.loc[1, "in_stock"] == True  # noqa: E712
+    assert df.loc[0, "release_date"] == pd.Timestamp("2024-02-01")
+    assert str(df["name"].dtype) == "string"
+    meta = df.attrs["lasso"]
+    assert meta["table_id"] == table.id and meta["schema_id"] == schema.id
+    assert meta["name"] == "frames" and meta["created_at"].endswith("Z")
+    assert math.isclose(len(rows), 230)
