@@ -253,7 +253,9 @@ class LassoMagics(Magics, Configurable):
         self._clients: dict[tuple[str | None, str | None], Lasso] = {}
         # VAR → id of the job that owns it now: a slower, older job must not overwrite the
         # result of a newer cell that assigned the same variable.
-        self._owners: dict[str, str] = {}
+        self._owners: dict[str, TableJob] = {}
+        # Every job a cell meant for a variable, for the "var" column of %lasso jobs.
+        self._targets: dict[TableJob, str] = {}
 
     # ------------------------------------------------------------------ client
 
@@ -417,13 +419,16 @@ class LassoMagics(Magics, Configurable):
 
         progress = self.widget and not args.no_widget
         client = self._client()
+        shape = {"poll_cap": self.poll_cap, "labels": args.labels, "meta": args.meta}
         if args.attach:
-            job = jobs.attach(args.attach, client=client, progress=progress)
+            job = jobs.attach(args.attach, client=client, progress=progress, **shape)
         else:
+            # Resolved here, synchronously, so an unknown name fails the cell at once (with the
+            # close candidates) instead of later inside a background job.
             schema = jobs.resolve_schema(client, schema_ref)
             name = args.name or var or f"notebook extraction {datetime.now():%Y-%m-%d %H:%M:%S}"
             job = jobs.submit(
-                schema.id,
+                schema,
                 name,
                 text=text,
                 files=files,
@@ -433,34 +438,34 @@ class LassoMagics(Magics, Configurable):
                 webhook=args.webhook,
                 client=client,
                 progress=progress,
-                poll_cap=self.poll_cap,
-                labels=args.labels,
-                meta=args.meta,
+                **shape,
             )
 
         if var is not None:
-            self._owners[var] = job.id
+            self._owners[var] = job
+            self._targets[job] = var
         if args.background:
             return self._background(job, var, progress)
         return self._block(job, var, progress, args.timeout or self.timeout)
 
     def _background(self, job: TableJob, var: str | None, progress: bool) -> Any:
         if var is None:
-            return job  # displayed as the cell's result: the widget
-        self._set_note(job, f"→ {var} when complete")
+            return job  # the cell's result: IPython displays it, i.e. shows its widget
+        job.note = f"→ {var} when complete"
         job.add_done_callback(lambda done: self._assign(done, var))
         if progress:
             from IPython.display import display
 
             display(job)
         else:
-            print(f"{job.id}: {var} will be set when the table completes")
+            print(f"{var} will be set when the table completes")
         return None
 
     def _block(self, job: TableJob, var: str | None, progress: bool, timeout: float | None) -> Any:
         try:
-            df = job.result(timeout=timeout)
-        except KeyboardInterrupt:
+            # quiet: the message is ours (it knows about VAR), not the job's generic hint.
+            df = job.result(timeout=timeout, quiet=True)
+        except KeyboardInterrupt:  # jobs.JobInterrupted, or a Ctrl-C between two slices
             raise MagicError(*self._went_on(job, var, "Interrupted")) from None
         except WaitTimeoutError:
             raise MagicError(
@@ -475,46 +480,39 @@ class LassoMagics(Magics, Configurable):
 
     def _went_on(self, job: TableJob, var: str | None, what: str) -> list[str]:
         """The table keeps running after an interrupt or a timeout; say how to get it."""
+        table = f"table {job.id}" if job.id else f"table {job.name!r} (being created)"
         if var is not None:
-            self._set_note(job, f"→ {var} when complete")
+            job.note = f"→ {var} when complete"
             job.add_done_callback(lambda done: self._assign(done, var))
             return [
-                f"{what}: table {job.id} goes on in the background; {var} will be set when "
-                "it completes."
+                f"{what}: {table} goes on in the background; {var} will be set when it completes."
             ]
-        return [
-            f"{what}: table {job.id} goes on in the background.",
-            f"Get it later with: df = %lasso_table --attach {job.id}",
-        ]
+        later = (
+            f"df = %lasso_table --attach {job.id}"
+            if job.id
+            else "df = lasso_notebook.jobs()[-1].result()"
+        )
+        return [f"{what}: {table} goes on in the background.", f"Get it later with: {later}"]
 
     def _assign(self, job: TableJob, var: str) -> None:
-        """Done-callback of a background job (runs on the runtime thread): store the frame,
-        unless a newer cell has taken the variable over meanwhile."""
-        if self._owners.get(var) != job.id:
-            self._set_note(job, f"{var} not set: a newer cell assigned it")
+        """Done-callback (on the runtime thread): store the frame in VAR, unless a newer cell
+        has taken the variable over meanwhile or the job did not complete."""
+        if self._owners.get(var) is not job:
+            job.note = f"{var} not set: a newer cell assigned it"
             return
         df = job.df
         if job.error is not None or df is None:
-            self._set_note(job, f"{var} not set")
+            del self._owners[var]
+            reason = "detached" if job.detached else "the table did not complete"
+            job.note = f"{var} not set: {reason}"
             return
         self._store(var, df, job)
 
     def _store(self, var: str, df: pd.DataFrame, job: TableJob) -> None:
-        if self._owners.get(var) == job.id:
+        if self._owners.get(var) is job:
             del self._owners[var]
         self.shell.user_ns[var] = df
-        self._set_note(job, f"→ {var} ({len(df)} rows)")
-
-    @staticmethod
-    def _set_note(job: TableJob, note: str) -> None:
-        widget = getattr(job, "widget", None)
-        if widget is None:
-            return
-        push = getattr(widget, "push", None)
-        if push is not None:
-            push(note=note, final=True)  # also flushes coalesced state, so the note is current
-        elif hasattr(widget, "note"):
-            widget.note = note
+        job.note = f"→ {var} ({len(df)} rows)"
 
     # ------------------------------------------------------------------ %lasso
 
@@ -580,7 +578,6 @@ class LassoMagics(Magics, Configurable):
     def jobs_frame(self) -> pd.DataFrame:
         from . import jobs
 
-        owners = {job_id: var for var, job_id in self._owners.items()}
         rows = [
             {
                 "id": job.id,
@@ -589,7 +586,7 @@ class LassoMagics(Magics, Configurable):
                 "progress": job.progress,
                 "total_rows": job.total_rows,
                 "elapsed": job.elapsed,
-                "var": owners.get(job.id),
+                "var": self._targets.get(job),
             }
             for job in jobs.jobs()
         ]

@@ -4,13 +4,21 @@ the embedded engine over loopback HTTP: options, sources, blocking, background, 
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
+import pandas as pd
 import pytest
 from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 from traitlets.config import Config
 
+from lasso_notebook import Lasso
 from lasso_notebook.magics import LassoMagics, MagicError
 
 CSV = "name;sku;price\n" + "".join(f"Widget {i};W{i:03d};{i}.50\n" for i in range(5))
@@ -190,3 +198,449 @@ def test_lasso_config_without_key_names_the_embedded_engine(
     result, output = run(ip, "%lasso config", capsys)
     assert result.success and "embedded engine" in output
     assert "widget          on" in output
+
+
+# --------------------------------------------------------------------------- against the engine
+
+PRODUCTS_CSV = "name;sku;price;in_stock\n" + "".join(
+    f"Widget {i};W{i:03d};{i}.50;{'yes' if i % 2 else 'no'}\n" for i in range(5)
+)
+
+
+@pytest.fixture(scope="module")
+def lasso_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One engine for the module: starting one per test would dominate the run time."""
+    from lasso_notebook.server import serve
+
+    with serve(port=0, data_dir=tmp_path_factory.mktemp("magic-engine")) as handle:
+        yield handle
+
+
+@pytest.fixture
+def eng(lasso_engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The engine, reached the way a user configures it: through the environment."""
+    monkeypatch.setenv("LASSO_API_KEY", lasso_engine.api_key)
+    monkeypatch.setenv("LASSO_BASE_URL", lasso_engine.base_url)
+    lasso_engine.workers.pace = 0.0
+    yield lasso_engine
+    lasso_engine.workers.pace = 0.0
+
+
+@pytest.fixture
+def slow(eng: Any) -> Any:
+    """Tables take ~1.5 s (17 progress steps): long enough to observe a job in flight."""
+    eng.workers.pace = 0.09
+    return eng
+
+
+@pytest.fixture
+def client(eng: Any) -> Iterator[Lasso]:
+    with Lasso(api_key=eng.api_key, base_url=eng.base_url) as c:
+        yield c
+
+
+@pytest.fixture
+def submitted(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Records the keyword arguments of every ``jobs.submit`` call (the real one still runs)."""
+    from lasso_notebook import jobs
+
+    calls: list[dict[str, Any]] = []
+    real = jobs.submit
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        job = real(*args, **kwargs)
+        calls.append({"args": args, **kwargs, "job": job})
+        return job
+
+    monkeypatch.setattr(jobs, "submit", spy)
+    return calls
+
+
+def wait_for(predicate: Any, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+def test_blocking_cell_stores_a_typed_frame_in_var_and_the_next_cell_sees_it(
+    ip: InteractiveShell,
+    eng: Any,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    result, output = run(ip, f"%%lasso_table products --schema Products\n{PRODUCTS_CSV}", capsys)
+    assert result.success, output
+    assert result.result is None  # with VAR the frame is stored, not displayed
+    df = ip.user_ns["products"]
+    assert isinstance(df, pd.DataFrame) and len(df) == 5
+    assert list(df["sku"]) == [f"W{i:03d}" for i in range(5)]
+    assert str(df["price"].dtype) == "Float64" and str(df["in_stock"].dtype) == "boolean"
+    call = submitted[0]
+    assert call["args"][1] == "products"  # the name defaults to VAR
+    assert call["text"] == PRODUCTS_CSV  # the body, exactly as written
+    assert call["job"].note == "→ products (5 rows)"
+    follow = ip.run_cell("total = products['price'].sum()")
+    assert follow.success and ip.user_ns["total"] == pytest.approx(sum(i + 0.5 for i in range(5)))
+
+
+def test_without_var_the_frame_is_the_cell_result_and_the_name_is_timestamped(
+    ip: InteractiveShell,
+    eng: Any,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    result, output = run(ip, f"%%lasso_table --schema products\n{PRODUCTS_CSV}", capsys)
+    assert result.success, output
+    assert isinstance(result.result, pd.DataFrame) and len(result.result) == 5
+    assert submitted[0]["args"][1].startswith("notebook extraction 20")
+
+
+def test_line_and_body_expansion(
+    ip: InteractiveShell,
+    eng: Any,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ip.user_ns.update(schema_name="Products", batch=7)
+    body = "name;sku;price\nGadget $batch {batch};G1;2.00\n"
+    code = f'%%lasso_table out --schema $schema_name --name "batch {{batch * 6}}"\n{body}'
+    result, output = run(ip, code, capsys)
+    assert result.success, output
+    assert submitted[0]["args"][1] == "batch 42"  # {expr} expanded in the magic line
+    assert submitted[0]["text"] == body  # the body is never expanded
+    assert ip.user_ns["out"]["name"].tolist() == ["Gadget $batch {batch}"]
+
+
+def test_name_context_enhance_and_webhook_reach_the_server(
+    ip: InteractiveShell,
+    eng: Any,
+    client: Lasso,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = (
+        "%%lasso_table df --schema Products --name 'Q1 catalog' --context 'prices in EUR' "
+        "--enhance 'fill brands' --webhook http://127.0.0.1:9/hook\n" + PRODUCTS_CSV
+    )
+    result, output = run(ip, code, capsys)
+    assert result.success, output
+    table = client.tables.get(submitted[0]["job"].id)
+    assert table.name == "Q1 catalog"
+    assert table.additional_context == "prices in EUR"
+    assert table.enhancement_context == "fill brands"
+    assert submitted[0]["webhook"] == "http://127.0.0.1:9/hook"
+
+
+def test_file_globs_expand_and_upload_each_file(
+    ip: InteractiveShell,
+    eng: Any,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    for i in range(2):
+        (tmp_path / "data" / f"part{i}.csv").write_text(f"name;sku\nThing {i};T{i}\n")
+    (tmp_path / "notes.txt").write_text("name;sku\nExtra;X1\n")
+    result, output = run(
+        ip, "%lasso_table df --schema Products --file 'data/*.csv' --file notes.txt", capsys
+    )
+    assert result.success, output
+    assert submitted[0]["files"] == ["data/part0.csv", "data/part1.csv", "notes.txt"]
+    assert sorted(ip.user_ns["df"]["sku"]) == ["T0", "T1", "X1"]
+
+
+def test_url_sources_are_fetched(
+    ip: InteractiveShell,
+    eng: Any,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.csv").write_text("name;sku\nFrom url;U1\n")
+    with static_server(tmp_path) as base:
+        result, output = run(ip, f"%lasso_table df --schema Products --url {base}/a.csv", capsys)
+    assert result.success, output
+    assert submitted[0]["urls"] == [f"{base}/a.csv"]
+    assert ip.user_ns["df"]["sku"].tolist() == ["U1"]
+
+
+def test_labels_and_meta_shape_the_frame(
+    ip: InteractiveShell, eng: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plain, output = run(ip, f"%%lasso_table plain --schema Products\n{PRODUCTS_CSV}", capsys)
+    assert plain.success, output
+    result, output = run(
+        ip, f"%%lasso_table fancy --schema Products --labels --meta\n{PRODUCTS_CSV}", capsys
+    )
+    assert result.success, output
+    plain_cols, fancy_cols = list(ip.user_ns["plain"].columns), list(ip.user_ns["fancy"].columns)
+    assert "sku" in plain_cols and "sku" not in fancy_cols  # labels replace keys
+    assert len(fancy_cols) > len(plain_cols)  # the meta columns are added
+
+
+def test_no_widget_prints_a_summary_line_instead(
+    ip: InteractiveShell,
+    eng: Any,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    result, output = run(
+        ip, f"%%lasso_table df --schema Products --no-widget\n{PRODUCTS_CSV}", capsys
+    )
+    assert result.success
+    assert submitted[0]["progress"] is False
+    assert "→ df (5 rows, table tbl_" in output
+
+
+def test_widget_config_off_disables_progress(
+    ip: InteractiveShell,
+    eng: Any,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ip.run_cell("%config LassoMagics.widget = False")
+    ip.run_cell('%config LassoMagics.default_schema = "Products"')
+    ip.run_cell("%config LassoMagics.poll_cap = 0.5")
+    result, output = run(ip, f"%%lasso_table df\n{PRODUCTS_CSV}", capsys)
+    assert result.success, output
+    assert submitted[0]["progress"] is False and submitted[0]["poll_cap"] == 0.5
+    assert len(ip.user_ns["df"]) == 5
+
+
+def test_background_returns_at_once_and_sets_var_on_completion(
+    ip: InteractiveShell,
+    slow: Any,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    started = time.monotonic()
+    result, output = run(
+        ip, f"%%lasso_table later --schema Products --background\n{PRODUCTS_CSV}", capsys
+    )
+    assert result.success, output
+    assert time.monotonic() - started < 1.0
+    job = submitted[0]["job"]
+    assert "later" not in ip.user_ns and not job.phase.is_terminal
+    assert job.note == "→ later when complete"
+    wait_for(lambda: "later" in ip.user_ns)
+    assert len(ip.user_ns["later"]) == 5
+    wait_for(lambda: job.note == "→ later (5 rows)")
+
+
+def test_background_without_var_returns_the_job(
+    ip: InteractiveShell, slow: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lasso_notebook.jobs import TableJob
+
+    result, output = run(
+        ip, f"%%lasso_table --schema Products --background\n{PRODUCTS_CSV}", capsys
+    )
+    assert result.success, output
+    assert isinstance(result.result, TableJob)
+    assert len(result.result.result(timeout=20)) == 5
+
+
+def test_a_newer_cell_owns_the_variable(
+    ip: InteractiveShell,
+    slow: Any,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run(ip, f"%%lasso_table df --schema Products --background\n{PRODUCTS_CSV}", capsys)
+    slow.workers.pace = 0.0
+    result, output = run(ip, "%%lasso_table df --schema Products\nname;sku\nNew;N1\n", capsys)
+    assert result.success, output
+    first = submitted[0]["job"]
+    first.wait(timeout=20)
+    wait_for(lambda: "newer cell" in first.note)
+    assert ip.user_ns["df"]["sku"].tolist() == ["N1"]
+
+
+def test_attach_follows_an_existing_table(
+    ip: InteractiveShell, slow: Any, client: Lasso, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema = next(s for s in client.schemas.list() if s.name == "Products")
+    table = client.tables.create(
+        schema_id=schema.id, name="made elsewhere", source_text=PRODUCTS_CSV
+    )
+    result, output = run(ip, f"%lasso_table got --attach {table.id}", capsys)
+    assert result.success, output
+    assert len(ip.user_ns["got"]) == 5
+    # Again in the background, on the now-completed table.
+    result, output = run(ip, f"%lasso_table again --attach {table.id} --background", capsys)
+    assert result.success, output
+    wait_for(lambda: "again" in ip.user_ns)
+
+
+def test_timeout_says_the_table_goes_on_and_var_is_set_later(
+    ip: InteractiveShell, slow: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result, output = run(
+        ip, f"%%lasso_table df --schema Products --timeout 0.3\n{PRODUCTS_CSV}", capsys
+    )
+    assert_short_error(result, output, "after 0.3 s", "goes on in the background", "df will be set")
+    assert "df" not in ip.user_ns
+    wait_for(lambda: "df" in ip.user_ns)
+    assert len(ip.user_ns["df"]) == 5
+
+
+def test_configured_timeout_applies_without_var(
+    ip: InteractiveShell, slow: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ip.run_cell("%config LassoMagics.timeout = 0.3")
+    result, output = run(ip, f"%%lasso_table --schema Products\n{PRODUCTS_CSV}", capsys)
+    assert_short_error(result, output, "after 0.3 s", "df = %lasso_table --attach tbl_")
+
+
+def test_interrupt_leaves_the_job_running_and_var_is_set_on_completion(
+    ip: InteractiveShell, slow: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import _thread
+
+    threading.Timer(0.4, _thread.interrupt_main).start()
+    started = time.monotonic()
+    result, output = run(ip, f"%%lasso_table df --schema Products\n{PRODUCTS_CSV}", capsys)
+    assert time.monotonic() - started < 1.2  # the wait ended promptly, well before the table
+    assert_short_error(result, output, "Interrupted", "goes on in the background", "df will be set")
+    assert "df" not in ip.user_ns
+    wait_for(lambda: "df" in ip.user_ns)
+    assert len(ip.user_ns["df"]) == 5
+
+
+def test_unknown_schema_lists_candidates(
+    ip: InteractiveShell, eng: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result, output = run(ip, f"%%lasso_table df --schema Prodcts\n{PRODUCTS_CSV}", capsys)
+    assert_short_error(result, output, "Prodcts", "Products")
+
+
+def test_wrong_key_is_a_short_401(
+    ip: InteractiveShell,
+    eng: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LASSO_API_KEY", "lsk_wrong_key_0000000000000")
+    result, output = run(ip, f"%%lasso_table df --schema Products\n{PRODUCTS_CSV}", capsys)
+    assert_short_error(result, output, "401", "Check LASSO_API_KEY")
+    assert "lsk_wrong_key_0000000000000" not in output
+
+
+def test_server_validation_error_is_a_short_422(
+    ip: InteractiveShell, eng: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = "%lasso_table df --schema Products --url http://127.0.0.1:9/a --url http://127.0.0.1:9/a"
+    result, output = run(ip, line, capsys)
+    assert_short_error(result, output, "422", "listed twice")
+
+
+def test_attach_to_a_missing_table_is_a_short_404(
+    ip: InteractiveShell, eng: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result, output = run(ip, "%lasso_table df --attach tbl_doesnotexist", capsys)
+    assert_short_error(result, output, "404", "%lasso tables")
+
+
+def test_failed_table_shows_the_server_reason_and_the_table_id(
+    ip: InteractiveShell, eng: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result, output = run(
+        ip, "%lasso_table df --schema Products --url http://127.0.0.1:1/x.pdf", capsys
+    )
+    assert_short_error(
+        result, output, "failed", "Could not download http://127.0.0.1:1/x.pdf", "tbl_"
+    )
+    assert "df" not in ip.user_ns
+
+
+@pytest.mark.parametrize(
+    ("status", "error_type", "fragments"),
+    [
+        (402, "insufficient_credits", ["402", "Add credits"]),
+        (403, "forbidden", ["403", "workspace"]),
+    ],
+)
+def test_credit_and_permission_errors_are_short(
+    ip: InteractiveShell,
+    capsys: pytest.CaptureFixture[str],
+    status: int,
+    error_type: str,
+    fragments: list[str],
+) -> None:
+    # The engine never runs out of credits nor forbids: a mock transport stands in for it.
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json={"error_type": error_type, "message": "nope"})
+
+    magics_of(ip).client = Lasso(
+        api_key="k", base_url="http://lasso.invalid/api/v1", transport=httpx.MockTransport(handler)
+    )
+    result, output = run(ip, f"%%lasso_table df --schema Products\n{PRODUCTS_CSV}", capsys)
+    assert_short_error(result, output, *fragments)
+
+
+def test_unexpected_bugs_keep_their_traceback(
+    ip: InteractiveShell,
+    eng: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lasso_notebook import jobs
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(jobs, "submit", broken)
+    result, output = run(ip, f"%%lasso_table df --schema Products\n{PRODUCTS_CSV}", capsys)
+    assert isinstance(result.error_in_exec, ZeroDivisionError)
+    assert "Traceback" in output and "broken" in output
+
+
+def test_lasso_schemas_tables_and_jobs_are_frames(
+    ip: InteractiveShell, eng: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schemas = ip.run_cell("%lasso schemas").result
+    assert isinstance(schemas, pd.DataFrame) and "Products" in schemas["name"].tolist()
+    run(ip, f"%%lasso_table listed_table --schema Products\n{PRODUCTS_CSV}", capsys)
+    tables = ip.run_cell("%lasso tables --search listed_table --status completed").result
+    assert tables["name"].tolist() == ["listed_table"]
+    assert tables["total_rows"].tolist() == [5]
+    assert list(tables.columns[:4]) == ["id", "name", "status", "total_rows"]
+    assert len(ip.run_cell("%lasso tables --limit 1").result) == 1
+    jobs = ip.run_cell("%lasso jobs").result
+    mine = jobs[jobs["name"] == "listed_table"]
+    assert len(mine) >= 1 and mine["status"].iloc[-1] == "completed"
+
+
+def test_lasso_config_shows_the_configured_engine_masked(
+    ip: InteractiveShell, eng: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result, output = run(ip, "%lasso config", capsys)
+    assert result.success
+    assert eng.base_url in output
+    assert eng.api_key not in output
+
+
+class static_server:
+    """Serve a folder over loopback HTTP (the engine downloads ``--url`` sources)."""
+
+    def __init__(self, root: Path) -> None:
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
