@@ -1,0 +1,220 @@
+"""Executes every example notebook in ``notebooks/`` with nbclient against the embedded engine
+(isolated data dir, no API key or base URL) and checks what each produced: no error output, the
+final check cell's line, and the progress widget's final state saved in the notebook."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
+
+pytestmark = pytest.mark.kernel
+
+#: The check cell of each notebook prints one line starting with this.
+EXPECTED_LINE = {
+    "01_quickstart": "quickstart ok: (5, 9)",
+    "02_background_jobs": "background jobs ok: (3, 9) (2, 9) (2, 9)",
+    "03_submit_form": "form ok: (5, 9)",
+    "04_client_api": "client api ok: (3, 9)",
+}
+#: Progress widgets each notebook leaves behind, all of which must end ``completed``.
+EXPECTED_PROGRESS_WIDGETS = {
+    "01_quickstart": 1,
+    "02_background_jobs": 3,
+    "03_submit_form": 0,
+    "04_client_api": 0,
+}
+
+
+class Executed(NamedTuple):
+    nb: nbformat.NotebookNode
+    workdir: Path
+
+
+def kernel_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a fresh user: no key, no base URL, own data and IPython dirs."""
+    env = {k: v for k, v in os.environ.items() if k not in ("LASSO_API_KEY", "LASSO_BASE_URL")}
+    env.update(
+        LASSO_NOTEBOOK_DATA_DIR=str(tmp_path / "lasso-data"),
+        IPYTHONDIR=str(tmp_path / "ipython"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+    )
+    env.pop("LASSO_ENGINE_PACE", None)
+    return env
+
+
+def execute_notebook(path: Path, workdir: Path, env: dict[str, str]) -> nbformat.NotebookNode:
+    """Run ``path`` top to bottom in a python3 kernel (cwd ``workdir``); errors raise."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb,
+        kernel_name="python3",
+        timeout=180,
+        startup_timeout=60,
+        store_widget_state=True,
+        resources={"metadata": {"path": str(workdir)}},
+    )
+    client.execute(env=env)
+    return nb
+
+
+def widget_states(nb: nbformat.NotebookNode) -> dict[str, dict[str, Any]]:
+    """model id → saved widget model (``{"model_name", "state", …}``)."""
+    saved = nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {})
+    return dict(saved.get("state", {}))
+
+
+def progress_widget_states(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
+    """States of the progress widgets displayed in the outputs (closed leftovers ignored)."""
+    states = widget_states(nb)
+    shown: list[str] = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            view = output.get("data", {}).get("application/vnd.jupyter.widget-view+json")
+            if view and view.get("model_id") in states:
+                shown.append(view["model_id"])
+    return [
+        states[mid]["state"]
+        for mid in shown
+        if "table_id" in states[mid]["state"] and "phase" in states[mid]["state"]
+    ]
+
+
+def text_of(nb: nbformat.NotebookNode) -> str:
+    parts: list[str] = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                parts.append(output.get("text", ""))
+            elif "data" in output:
+                parts.append(output["data"].get("text/plain", ""))
+    return "\n".join(parts)
+
+
+def error_outputs(nb: nbformat.NotebookNode) -> list[str]:
+    errors = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                errors.append(f"{output.get('ename')}: {output.get('evalue')}")
+            elif output.get("output_type") == "stream" and output.get("name") == "stderr":
+                text = output.get("text", "")
+                if "Traceback" in text or "Error" in text:
+                    errors.append(text)
+    return errors
+
+
+def test_notebooks_are_committed_clean() -> None:
+    """Executed copies never go into notebooks/: no outputs, no counts, no widget state."""
+    paths = sorted(NOTEBOOKS.glob("*.ipynb"))
+    assert [p.stem for p in paths] == sorted(EXPECTED_LINE)
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        nbformat.validate(nb)
+        assert nb.metadata["kernelspec"]["name"] == "python3", path.name
+        assert "widgets" not in nb.metadata, path.name
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                assert cell.outputs == [] and cell.execution_count is None, path.name
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Executed]:
+    """Executes a notebook on first use and returns the same result afterwards (the tests of
+    one notebook share a run)."""
+    cache: dict[str, Executed | Exception] = {}
+
+    def run(name: str) -> Executed:
+        if name not in cache:
+            workdir = tmp_path_factory.mktemp(name)
+            try:
+                nb = execute_notebook(NOTEBOOKS / f"{name}.ipynb", workdir, kernel_env(workdir))
+            except Exception as exc:  # a broken notebook fails each of its tests, runs once
+                cache[name] = exc
+            else:
+                nbformat.write(nb, workdir / f"{name}.executed.ipynb")
+                cache[name] = Executed(nb, workdir)
+        result = cache[name]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    return run
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_LINE))
+def test_notebook_executes(name: str, executed: Callable[[str], Executed]) -> None:
+    nb, workdir = executed(name)
+    assert not error_outputs(nb)
+    text = text_of(nb)
+    assert EXPECTED_LINE[name] in text, text[-2000:]
+    # It ran against the embedded engine in its own data dir, with no configuration.
+    assert "embedded Lasso engine" in text
+    assert str(workdir / "lasso-data") in text
+
+
+@pytest.mark.parametrize(
+    "name", sorted(name for name, count in EXPECTED_PROGRESS_WIDGETS.items() if count)
+)
+def test_saved_progress_widgets_show_the_final_status(
+    name: str, executed: Callable[[str], Executed]
+) -> None:
+    """The executed notebook, opened without a kernel, shows each job as it ended. Background
+    jobs finish while a later cell runs: their last updates must be saved as well."""
+    nb, _ = executed(name)
+    progress = progress_widget_states(nb)
+    assert len(progress) == EXPECTED_PROGRESS_WIDGETS[name], progress
+    summary = [(s["name"], s["phase"], s["status"], s["progress"]) for s in progress]
+    for state in progress:
+        assert state["phase"] == "completed", summary
+        assert state["status"] == "completed", summary
+        assert state["total_rows"] > 0 and state["table_id"], summary
+        assert state["error_message"] == ""
+
+
+def test_form_notebook_saves_the_completed_form(executed: Callable[[str], Executed]) -> None:
+    """03 drives the form through its Python API; the saved form shows the preview."""
+    nb, _ = executed("03_submit_form")
+    forms = [m["state"] for m in widget_states(nb).values() if "job_state" in m["state"]]
+    assert len(forms) == 1
+    (form,) = forms
+    assert form["phase"] == "completed", (form["phase"], form["job_state"])
+    assert form["job_state"]["total_rows"] == 5
+    assert form["preview"]["total_rows"] == 5
+    assert len(form["preview"]["rows"]) == 5
+
+
+def test_quickstart_saves_the_dataframe_and_final_widget_state(
+    executed: Callable[[str], Executed],
+) -> None:
+    """What a reader of the executed quickstart sees: the typed frame as HTML, the widget's
+    final status and note saved with the notebook (so it renders without a kernel)."""
+    nb, _ = executed("01_quickstart")
+    html = "\n".join(
+        output["data"]["text/html"]
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if "text/html" in output.get("data", {})
+    )
+    assert "<table" in html and "AUR-100" in html and "Aurora ANC Wireless Headphones" in html
+    (state,) = progress_widget_states(nb)
+    assert state["status"] == "completed"
+    assert state["total_rows"] == 5
+    assert state["name"] == "Quickstart listing"
+    assert "products" in state["note"]
+    # The widget's front end travels with the state (anywidget keeps _esm in the model).
+    model = next(
+        m for m in widget_states(nb).values() if m["state"].get("table_id") == state["table_id"]
+    )
+    assert "lasso-progress" in model["state"].get("_esm", "")
