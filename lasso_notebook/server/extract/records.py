@@ -72,9 +72,14 @@ def parse_text(text: str, hint: str | None = None) -> list[Record]:
 
 def _try_csv(text: str) -> list[Record]:
     try:
-        return parse_csv(text)
+        records = parse_csv(text)
     except ExtractionError:
         return []
+    headers = list(records[0]) if records else []
+    # A one-column "CSV" is any list of lines: only accept it under a short, label-like header.
+    if len(headers) == 1 and (len(headers[0]) > 40 or len(headers[0].split()) > 4):
+        return []
+    return records
 
 
 def _sniff_delimiter(sample: str) -> str:
@@ -100,8 +105,6 @@ def parse_csv(text: str, delimiter: str | None = None) -> list[Record]:
     if len(rows) < 2:
         raise ExtractionError("The CSV source needs a header line and at least one data line.")
     header = [h.strip() for h in rows[0]]
-    if len(header) < 2 and delimiter not in text:
-        raise ExtractionError("No delimiter found: this does not look like CSV.")
     records = []
     for row in rows[1:]:
         records.append(
