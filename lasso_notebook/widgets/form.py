@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import hashlib
+import json
 import logging
 import math
 import re
@@ -114,10 +114,15 @@ def _cell_text(value: Any) -> str:
             return ""
     except (TypeError, ValueError):
         pass
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+    if isinstance(value, (list, tuple)):
+        text = ", ".join(_cell_text(item) for item in value)
+    elif isinstance(value, dict):
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
         text = str(int(value))
-    elif hasattr(value, "isoformat") and getattr(value, "hour", 0) == 0 and hasattr(value, "date"):
-        text = value.date().isoformat() if getattr(value, "minute", 0) == 0 else str(value)
+    elif isinstance(value, datetime):  # pandas Timestamps too: dates show without 00:00:00
+        midnight = (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
+        text = value.date().isoformat() if midnight else value.isoformat(sep=" ")
     else:
         text = str(value)
     return text if len(text) <= PREVIEW_CELL_CHARS else text[: PREVIEW_CELL_CHARS - 1] + "…"
@@ -644,8 +649,9 @@ class SubmitForm(anywidget.AnyWidget):
     # -- submit, follow, finish --------------------------------------------------------------
 
     def submit(self, values: dict[str, Any] | None = None) -> TableJob | None:
-        """Submit the form (what the Extract button does). ``values`` default to the form's
-        current state. Starts the job in the background; returns None: see ``form.job``."""
+        """Submit the form (what the Extract button does); ``values`` default to the form's
+        current state. Returns the started ``TableJob`` (also ``form.job``), or None when the
+        input was refused (the reasons are in ``form.errors``)."""
         if values is None:
             values = {
                 "schema_id": self.schema_id,
@@ -684,61 +690,33 @@ class SubmitForm(anywidget.AnyWidget):
                 self.preview = {}
             self._job = None
             self._df = None
-        # Uploads and the create call block on the network: not on the kernel's thread, which
-        # must stay free. The copied context lets widget messages find their parent (ipykernel 7).
-        thread = threading.Thread(
-            target=self._run_submission,
-            args=(request, generation),
-            name="lasso-form-submit",
-            daemon=True,
-        )
-        contextvars.copy_context().run(thread.start)
-        return None
-
-    def _run_submission(self, request: _Request, generation: int) -> None:
+        # ``jobs.submit`` only checks its input here and returns at once: uploads, the create
+        # call and polling run on the runtime thread, so the kernel's thread stays free.
         try:
-            file_ids = self._upload_files(request)
-            job = self._start_job(request, file_ids)
+            job = self._start_job(request)
         except Exception as exc:
             self._submission_failed(exc, generation)
-            return
+            return None
         with self._lock:
             if generation != self._generation:
-                return
+                return job
             self._job = job
             self.phase = "running"
         self._copy_job_state(job)
         _runtime.spawn(self._monitor(job, generation))
         job.add_done_callback(lambda done: self._job_done(done, generation))
+        return job
 
-    def _upload_files(self, request: _Request) -> list[str]:
-        ids: list[str] = []
-        for incoming in request.files:
-            if incoming.file_id:  # uploaded by an earlier attempt: never twice
-                ids.append(incoming.file_id)
-                continue
-            incoming.status = "uploading"
-            self._publish_files()
-            try:
-                uploaded = self.client.files.upload(incoming.path, filename=incoming.name)
-            except Exception as exc:
-                incoming.status = "received"
-                self._publish_files()
-                raise _FieldError("files", f'"{incoming.name}": {_describe(exc)}') from exc
-            incoming.file_id = uploaded.id
-            incoming.status = "uploaded"
-            self._publish_files()
-            ids.append(uploaded.id)
-        return ids
-
-    def _start_job(self, request: _Request, file_ids: list[str]) -> TableJob:
+    def _start_job(self, request: _Request) -> TableJob:
         from .. import jobs
 
         return jobs.submit(
             request.schema_id,
             request.name,
             text=request.text,
-            files=file_ids or None,
+            # The reassembled temp files; the job uploads them with the Files API under the
+            # browser's file name (the temp file carries it).
+            files=[incoming.path for incoming in request.files] or None,
             urls=request.urls,
             context=request.context,
             enhance=request.enhance,
@@ -748,16 +726,19 @@ class SubmitForm(anywidget.AnyWidget):
         )
 
     def _submission_failed(self, exc: BaseException, generation: int) -> None:
-        if isinstance(exc, _FieldError):
-            field_name, message = exc.field, exc.message
-        else:
-            field_name, message = _field_for(exc), _describe(exc)
-        if not isinstance(exc, (LassoError, _FieldError)):
-            log.exception("SubmitForm: submission failed", exc_info=exc)
+        """No table was created: the error goes next to its field (or on top), the form is
+        editable again and nothing the user entered is lost."""
+        field_name, message = _field_for(exc), _describe(exc)
+        if not isinstance(exc, LassoError):
+            log.error("SubmitForm: submission failed", exc_info=exc)
         with self._lock:
             if generation != self._generation:
                 return
+            for incoming in self._incoming.values():
+                if incoming.status in ("uploading", "uploaded"):
+                    incoming.status = "received"
             with self.hold_sync():
+                self._publish_files()
                 self.errors = {field_name: message}
                 self.phase = "idle"
                 self.job_state = {}
@@ -777,10 +758,24 @@ class SubmitForm(anywidget.AnyWidget):
             "elapsed": None if elapsed is None else (elapsed if final else float(int(elapsed))),
             "error_message": self.job_state.get("error_message", ""),
         }
+        self._mirror_uploads(job)
         if state == self.job_state:
             return False
         self.job_state = state
         return True
+
+    def _mirror_uploads(self, job: TableJob) -> None:
+        # The job uploads the files before it creates the table: "uploading" while it says so,
+        # "uploaded" once the table exists (it was created from them).
+        with self._lock:
+            target = "uploaded" if job.id else "uploading" if job.status == "uploading" else ""
+            changed = False
+            for incoming in self._incoming.values():
+                if target and incoming.status in ("received", "uploading"):
+                    changed = changed or incoming.status != target
+                    incoming.status = target
+            if changed:
+                self._publish_files()
 
     async def _monitor(self, job: TableJob, generation: int) -> None:
         # The job keeps its own state fresh; the form mirrors it at a bounded rate.
@@ -801,6 +796,11 @@ class SubmitForm(anywidget.AnyWidget):
                 error = exc
             if df is None and error is None:
                 error = LassoError("the job ended without a DataFrame")
+        if error is not None and not job.id:
+            # The table was never created (unknown schema, refused request, failed upload):
+            # that is a submission error, shown next to its field.
+            self._submission_failed(error, generation)
+            return
         if error is not None:
             message = (
                 error.error_message if isinstance(error, TableFailedError) else _describe(error)
@@ -875,15 +875,6 @@ class SubmitForm(anywidget.AnyWidget):
                 self.phase = "idle"
                 self.job_state = {}
                 self.preview = {}
-
-
-class _FieldError(Exception):
-    """A failure that belongs next to one field of the form."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field_name
-        self.message = message
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,0 +1,465 @@
+"""SubmitForm driven like a browser would: custom comm messages (with binary buffers for file
+chunks) into the widget, against the embedded engine over loopback HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lasso_notebook.client import Lasso
+from lasso_notebook.widgets import form as form_module
+from lasso_notebook.widgets.form import CHUNK_BYTES, SubmitForm
+
+CSV = "name,sku,price\nWidget,W-1,9.99\nGadget,G-2,19.5\nGizmo,Z-3,4\n"
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Counts every request the client sends, by ``METHOD /path``."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.counts: Counter[str] = Counter()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path.split("/api/v1", 1)[-1]
+        self.counts[f"{request.method} {path}"] += 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@pytest.fixture
+def transport() -> CountingTransport:
+    return CountingTransport()
+
+
+@pytest.fixture
+def client(engine: Any, transport: CountingTransport) -> Iterator[Lasso]:
+    lasso = Lasso(api_key=engine.api_key, base_url=engine.base_url, transport=transport)
+    yield lasso
+    lasso.close()
+
+
+class Browser:
+    """Plays the front end: sends comm messages into the widget, records what comes back."""
+
+    def __init__(self, form: SubmitForm) -> None:
+        self.form = form
+        self.received: list[tuple[dict[str, Any], list[Any]]] = []
+
+        def record(data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
+            self.received.append((data, list(buffers or [])))
+
+        form.comm.send = record  # the kernel → browser direction of the comm
+
+    def send(self, content: dict[str, Any], buffers: list[bytes] | None = None) -> None:
+        # The message as ipykernel hands it to the widget's comm (comm_msg, method "custom").
+        msg = {
+            "content": {
+                "comm_id": self.form.model_id,
+                "data": {"method": "custom", "content": content},
+            },
+            "buffers": [memoryview(b) for b in (buffers or [])],
+        }
+        self.form._handle_msg(msg)
+
+    def customs(self, kind: str) -> list[dict[str, Any]]:
+        return [
+            data["content"]
+            for data, _ in self.received
+            if data.get("method") == "custom" and data["content"].get("type") == kind
+        ]
+
+    def upload(self, name: str, data: bytes, fid: str = "f1", chunk: int = CHUNK_BYTES) -> None:
+        """What form.js does for a picked file: start, ≤ 1 MiB chunks each acked, end."""
+        self.send({"type": "file_start", "fid": fid, "name": name, "size": len(data), "mime": ""})
+        for offset in range(0, len(data), chunk):
+            self.send(
+                {"type": "file_chunk", "fid": fid, "offset": offset},
+                [data[offset : offset + chunk]],
+            )
+        self.send({"type": "file_end", "fid": fid})
+
+    def submit(self, **values: Any) -> None:
+        base = {
+            "schema_id": self.form.schema_id,
+            "name": "catalog",
+            "source": "text",
+            "text": "",
+            "urls": "",
+            "context": "",
+            "enhance": "",
+            "webhook": "",
+            "files": [],
+        }
+        self.send({"type": "submit", "values": {**base, **values}})
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def wait_done(form: SubmitForm, timeout: float = 20.0) -> None:
+    wait_for(lambda: form.phase not in ("submitting", "running"), timeout)
+
+
+@pytest.fixture
+def make_form(client: Lasso) -> Iterator[Callable[..., tuple[SubmitForm, Browser]]]:
+    forms: list[SubmitForm] = []
+
+    def make(**kwargs: Any) -> tuple[SubmitForm, Browser]:
+        kwargs.setdefault("schema", "Products")
+        form = SubmitForm(client=client, **kwargs)
+        forms.append(form)
+        browser = Browser(form)
+        browser.send({"type": "refresh"})  # what the view does when first shown
+        wait_for(lambda: form.schemas_status == "ready")
+        if form.schema_id:
+            wait_for(lambda: form.schema_preview.get("status") == "ready")
+        return form, browser
+
+    yield make
+    for form in forms:
+        form.close()
+
+
+# -- schema picker -------------------------------------------------------------------------------
+
+
+def test_schema_picker_lists_schemas_and_preselects_by_name(make_form: Callable) -> None:
+    form, _ = make_form(schema="Products")
+    names = [s["name"] for s in form.schemas]
+    assert "Products" in names
+    products = next(s for s in form.schemas if s["name"] == "Products")
+    assert form.schema_id == products["id"]
+    columns = {c["key"]: c["type"] for c in form.schema_preview["columns"]}
+    assert columns["price"] == "number" and columns["in_stock"] == "boolean"
+
+
+def test_schema_picker_preselects_by_id_and_flags_unknown(
+    make_form: Callable, client: Lasso
+) -> None:
+    products = next(s for s in client.schemas.list() if s.name == "Products")
+    form, _ = make_form(schema=products.id)
+    assert form.schema_id == products.id
+
+    unknown, _ = make_form(schema="No Such Schema")
+    assert unknown.schema_id == ""
+    assert "No Such Schema" in unknown.errors["schema"]
+
+
+def test_selecting_a_schema_loads_its_columns(make_form: Callable, client: Lasso) -> None:
+    other = client.schemas.create(
+        "Books", [{"key": "title", "type": "text"}, {"key": "pages", "type": "number"}]
+    )
+    form, browser = make_form()
+    browser.send({"type": "refresh"})
+    wait_for(lambda: any(s["id"] == other.id for s in form.schemas))
+    browser.send({"type": "select_schema", "schema_id": other.id})
+    wait_for(lambda: form.schema_preview.get("schema_id") == other.id)
+    wait_for(lambda: form.schema_preview.get("status") == "ready")
+    assert form.schema_id == other.id
+    assert [(c["key"], c["type"]) for c in form.schema_preview["columns"]] == [
+        ("title", "text"),
+        ("pages", "number"),
+    ]
+
+
+# -- valid submissions of each source kind --------------------------------------------------------
+
+
+def test_text_submit_completes_with_dataframe_preview_and_result_var(
+    make_form: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    namespace: dict[str, Any] = {}
+    monkeypatch.setattr(form_module, "_user_namespace", lambda: namespace)
+    rows = "".join(f"Item {i},SKU-{i},{i}.5\n" for i in range(12))
+    form, browser = make_form(result_var="items")
+    results: list[Any] = []
+    form.on_result(results.append)
+
+    browser.submit(name="twelve items", source="text", text="name,sku,price\n" + rows)
+    wait_done(form)
+
+    assert form.phase == "completed", form.errors or form.job_state
+    df = form.df
+    assert len(df) == 12
+    assert list(df["name"])[:2] == ["Item 0", "Item 1"]
+    assert df["price"].iloc[3] == pytest.approx(3.5)
+    assert namespace["items"] is df
+    assert results == [df]
+    assert form.job is not None and form.job.id == form.job_state["id"]
+    preview = form.preview
+    assert preview["total_rows"] == 12
+    assert len(preview["rows"]) == 10  # at most ten rows travel to the browser
+    keys = [c["key"] for c in preview["columns"]]
+    assert preview["rows"][0]["cells"][keys.index("name")] == "Item 0"
+    assert preview["rows"][3]["cells"][keys.index("price")] == "3.5"
+    assert form.job_state["total_rows"] == 12 and form.job_state["progress"] == 100
+    assert "completed" in repr(form) and "12 rows" in repr(form)
+
+
+def test_files_submit_sends_chunks_and_completes(make_form: Callable, engine: Any) -> None:
+    form, browser = make_form()
+    data = CSV.encode()
+    # Small chunks, so the reassembly over several messages is what is tested.
+    browser.upload("products.csv", data, fid="csv1", chunk=16)
+    acks = browser.customs("file_ack")
+    assert [a["received"] for a in acks] == [*range(16, len(data), 16), len(data)]
+    assert form.files[0]["status"] == "received" and form.files[0]["received"] == len(data)
+
+    browser.submit(name="from a file", source="files", files=["csv1"])
+    wait_done(form)
+
+    assert form.phase == "completed", form.errors or form.job_state
+    assert list(form.df["sku"]) == ["W-1", "G-2", "Z-3"]
+    assert form.files[0]["status"] == "uploaded"
+    assert form.job.table.source_type == "files"
+
+
+def test_multi_mib_file_reassembles_byte_exact_on_the_server(
+    make_form: Callable, client: Lasso, engine: Any
+) -> None:
+    form, browser = make_form()
+    # 3.5 MiB of every byte value: four chunks, the last one partial.
+    data = os.urandom(3 * CHUNK_BYTES + CHUNK_BYTES // 2)
+    browser.upload("blob.bin", data, fid="big")
+    acks = browser.customs("file_ack")
+    assert [a["received"] for a in acks] == [
+        CHUNK_BYTES,
+        2 * CHUNK_BYTES,
+        3 * CHUNK_BYTES,
+        len(data),
+    ]
+    assert form.files[0]["status"] == "received"
+
+    browser.submit(name="big", source="files", files=["big"])
+    wait_done(form)
+    assert form.files[0]["status"] == "uploaded", form.errors
+    uploaded = [f for f in client.files.list(limit=100) if f.filename == "blob.bin"]
+    assert len(uploaded) == 1 and uploaded[0].size == len(data)
+    stored = Path(engine.data_dir) / "files" / uploaded[0].id
+    assert hashlib.sha256(stored.read_bytes()).hexdigest() == hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def csv_site(tmp_path: Path) -> Iterator[str]:
+    (tmp_path / "products.csv").write_text(CSV)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(tmp_path), **kwargs)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_urls_submit_completes(make_form: Callable, csv_site: str) -> None:
+    form, browser = make_form()
+    browser.submit(name="from a url", source="urls", urls=f"\n  {csv_site}/products.csv  \n")
+    wait_done(form)
+    assert form.phase == "completed", form.errors or form.job_state
+    assert list(form.df["name"]) == ["Widget", "Gadget", "Gizmo"]
+    assert form.job.table.source_type == "urls"
+    assert form.preview["total_rows"] == 3
+
+
+# -- refusals: a message next to the field and no API call --------------------------------------
+
+
+INVALID = [
+    pytest.param({"schema_id": ""}, "schema", "Choose a schema", id="no-schema"),
+    pytest.param({"name": "   "}, "name", "name", id="blank-name"),
+    pytest.param({"text": " \n "}, "text", "Paste the text", id="blank-text"),
+    pytest.param(
+        {"text": CSV, "urls": "https://example.com/a.csv"},
+        "source",
+        "exactly one source",
+        id="two-sources",
+    ),
+    pytest.param(
+        {"source": "urls", "urls": "https://ok.example/a.csv\nftp://files.example/b.csv"},
+        "urls",
+        "ftp://files.example/b.csv",
+        id="non-http-url",
+    ),
+    pytest.param({"source": "urls", "urls": "\n\n"}, "urls", "at least one URL", id="no-urls"),
+    pytest.param({"source": "files", "files": []}, "files", "at least one file", id="no-files"),
+    pytest.param(
+        {"source": "files", "files": ["never-started"]}, "files", "add it again", id="unknown-file"
+    ),
+    pytest.param({"source": "carrier-pigeon"}, "source", "Choose a source", id="bad-source"),
+    pytest.param(
+        {"text": CSV, "webhook": "javascript:alert(1)"}, "webhook", "http(s)", id="webhook"
+    ),
+]
+
+
+@pytest.mark.parametrize(("values", "field", "message"), INVALID)
+def test_invalid_input_is_refused_without_any_request(
+    make_form: Callable,
+    transport: CountingTransport,
+    values: dict[str, Any],
+    field: str,
+    message: str,
+) -> None:
+    form, browser = make_form()
+    before = transport.total()
+    browser.submit(**values)
+    assert message in form.errors[field]
+    assert form.phase == "idle" and form.job is None
+    time.sleep(0.1)  # nothing started in the background either
+    assert transport.total() == before
+
+
+def test_file_over_the_limit_and_half_sent_files_are_refused(
+    make_form: Callable, transport: CountingTransport
+) -> None:
+    form, browser = make_form(max_file_bytes=1000)
+    before = transport.total()
+    browser.send({"type": "file_start", "fid": "huge", "name": "huge.pdf", "size": 5000})
+    refused = browser.customs("file_refused")
+    assert refused and refused[0]["fid"] == "huge"
+    assert "1000 bytes" in form.errors["files"] and "huge.pdf" in form.errors["files"]
+    assert form.files == []
+
+    browser.send({"type": "file_start", "fid": "half", "name": "half.csv", "size": 100})
+    browser.send({"type": "file_chunk", "fid": "half", "offset": 0}, [b"x" * 40])
+    assert form.files[0]["status"] == "sending" and form.files[0]["received"] == 40
+    browser.submit(source="files", files=["half"])
+    assert "Wait until every file" in form.errors["files"]
+
+    # A chunk out of order breaks the transfer instead of corrupting the file.
+    browser.send({"type": "file_chunk", "fid": "half", "offset": 80}, [b"y" * 20])
+    assert form.files[0]["status"] == "error" and "expected byte 40" in form.files[0]["error"]
+    browser.submit(source="files", files=["half"])
+    assert "marked with an error" in form.errors["files"]
+
+    browser.send({"type": "file_remove", "fid": "half"})
+    assert form.files == []
+    assert transport.total() == before
+
+
+# -- errors from the API ------------------------------------------------------------------------
+
+
+def test_unknown_schema_id_from_the_api_lands_next_to_the_schema(
+    make_form: Callable, transport: CountingTransport
+) -> None:
+    form, browser = make_form()
+    browser.submit(schema_id="schema_doesnotexist", text=CSV)
+    wait_for(lambda: form.errors)
+    assert form.phase == "idle"
+    assert "schema_doesnotexist" in form.errors["schema"]
+    assert transport.counts["POST /tables"] == 0  # refused before any table was created
+
+
+def test_api_422_surfaces_next_to_its_field(
+    make_form: Callable, transport: CountingTransport
+) -> None:
+    form, browser = make_form()
+    urls = "\n".join(f"https://example.com/{i}.csv" for i in range(11))  # engine allows 10
+    browser.submit(source="urls", urls=urls)
+    wait_for(lambda: form.errors)
+    assert transport.counts["POST /tables"] == 1
+    assert form.phase == "idle" and form.job_state == {}
+    assert "422" in form.errors["urls"] and "At most" in form.errors["urls"]
+    # The input stays, so the user can fix it and submit again.
+    assert form.urls == urls
+
+
+def test_failed_table_shows_the_servers_error_message(make_form: Callable) -> None:
+    form, browser = make_form()
+    browser.upload("noise.csv", os.urandom(4096), fid="noise")
+    browser.submit(source="files", files=["noise"])
+    wait_done(form)
+    assert form.phase == "failed"
+    table = form.job.table
+    assert table is not None and table.error_message
+    assert form.job_state["error_message"] == table.error_message
+    assert form.df is None
+    assert "error: " in repr(form)
+
+
+# -- running, reset, state hygiene ---------------------------------------------------------------
+
+
+def test_second_submit_while_running_is_ignored_and_reset_keeps_schema(
+    engine_factory: Callable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slow = engine_factory(pace=0.1)
+    transport = CountingTransport()
+    client = Lasso(api_key=slow.api_key, base_url=slow.base_url, transport=transport)
+    form = SubmitForm(schema="Products", client=client, name="first")
+    browser = Browser(form)
+    form.refresh_schemas(wait=True)
+    schema_id = form.schema_id
+    assert schema_id
+
+    browser.submit(name="first", text=CSV)
+    assert form.phase == "running"
+    browser.submit(name="second", text=CSV)  # the button is disabled; a stray click is ignored
+    seen: set[str] = set()
+    while form.phase == "running":
+        seen.add(form.job_state.get("status", ""))
+        time.sleep(0.02)
+    assert form.phase == "completed"
+    assert transport.counts["POST /tables"] == 1
+    # The server's live statuses reached the form before the end, not only the final state.
+    assert seen & {"queued", "processing"}, seen
+
+    browser.send({"type": "reset"})
+    assert form.phase == "idle" and form.text == "" and form.preview == {}
+    assert form.schema_id == schema_id and form.name != "first"
+    assert form.df is not None  # the last result stays until the next submit
+    form.close()
+    client.close()
+
+
+def test_widget_state_never_contains_the_api_key(make_form: Callable, engine: Any) -> None:
+    form, browser = make_form()
+    browser.submit(name="secret check", text=CSV)
+    wait_done(form)
+    state = json.dumps(form.get_state(), default=str)
+    messages = json.dumps([data for data, _ in browser.received], default=str)
+    assert engine.api_key not in state
+    assert engine.api_key not in messages
+    assert engine.api_key not in repr(form)
+
+
+def test_text_form_describes_the_form() -> None:
+    client = Lasso(api_key="lasso_x", base_url="http://127.0.0.1:9", max_retries=0)
+    form = SubmitForm(schema="Products", client=client)
+    text = form._repr_mimebundle_()[0]["text/plain"]
+    assert text.startswith("SubmitForm · schema Products · idle")
+    form.errors = {"name": "Give the table a name."}
+    assert "name: Give the table a name." in repr(form)
+    form.close()
