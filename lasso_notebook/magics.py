@@ -10,6 +10,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
@@ -597,15 +598,18 @@ class LassoMagics(Magics, Configurable):
         key = os.environ.get("LASSO_API_KEY") or None
         base = os.environ.get("LASSO_BASE_URL") or None
         if self.client is not None:
-            backend = "embedded engine" if self.client.embedded else "hosted API"
             url = self.client.base_url
+            backend = "embedded engine" if self.client.embedded else _backend_of(url)
             key_shown = mask_key(self.client.async_client._api_key)
             source = "a client set on LassoMagics.client"
         elif key or base:
             url = (base or DEFAULT_BASE_URL).rstrip("/")
-            backend = "hosted API" if url == DEFAULT_BASE_URL else "Lasso API"
+            backend = _backend_of(url)
             key_shown = mask_key(key)
-            source = "LASSO_API_KEY / LASSO_BASE_URL"
+            source = " and ".join(
+                name for name, value in (("LASSO_API_KEY", key), ("LASSO_BASE_URL", base)) if value
+            )
+            source += " set"
         else:
             backend = "embedded engine"
             engine_url = _running_engine_url()
@@ -635,6 +639,17 @@ def _matches_env(client: Lasso, env: tuple[str | None, str | None]) -> bool:
         return bool(client.embedded)
     url = (base or DEFAULT_BASE_URL).rstrip("/")
     return not client.embedded and client.base_url == url and client.async_client._api_key == key
+
+
+def _backend_of(url: str) -> str:
+    """What a base URL points at, in the words of %lasso config."""
+    if url == DEFAULT_BASE_URL:
+        return "hosted API"
+    host = urlsplit(url).hostname or ""
+    if host in ("127.0.0.1", "::1", "localhost"):
+        # An engine on this machine (lasso-engine, or serve()): the same code as the embedded one.
+        return "local engine"
+    return "Lasso API at a custom URL"
 
 
 def _running_engine_url() -> str | None:

@@ -19,6 +19,7 @@ from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 from traitlets.config import Config
 
 from lasso_notebook import Lasso
+from lasso_notebook._config import mask_key
 from lasso_notebook.magics import LassoMagics, MagicError
 
 CSV = "name;sku;price\n" + "".join(f"Widget {i};W{i:03d};{i}.50\n" for i in range(5))
@@ -139,6 +140,14 @@ def test_option_mistakes_are_short_and_need_no_server(
     monkeypatch.setattr(LassoMagics, "_client", lambda self: pytest.fail("client used"))
     result, output = run(ip, line, capsys)
     assert_short_error(result, output, *fragments)
+
+
+def test_an_empty_cell_points_to_the_line_magic(
+    ip: InteractiveShell, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result, output = run(ip, "%%lasso_table df --schema P --file a.pdf", capsys)
+    assert result.error_in_exec is not None and "Traceback" not in output
+    assert "Did you mean the line magic %lasso_table" in output
 
 
 def test_a_folder_given_to_file_suggests_a_glob(
@@ -362,7 +371,10 @@ def test_url_sources_are_fetched(
 ) -> None:
     (tmp_path / "a.csv").write_text("name;sku\nFrom url;U1\n")
     with static_server(tmp_path) as base:
-        result, output = run(ip, f"%lasso_table df --schema Products --url {base}/a.csv", capsys)
+        # A blank body is no source: the cell-magic form with --url works too.
+        result, output = run(
+            ip, f"%%lasso_table df --schema Products --url {base}/a.csv\n \n", capsys
+        )
     assert result.success, output
     assert submitted[0]["urls"] == [f"{base}/a.csv"]
     assert ip.user_ns["df"]["sku"].tolist() == ["U1"]
@@ -613,6 +625,7 @@ def test_lasso_schemas_tables_and_jobs_are_frames(
     jobs = ip.run_cell("%lasso jobs").result
     mine = jobs[jobs["name"] == "listed_table"]
     assert len(mine) >= 1 and mine["status"].iloc[-1] == "completed"
+    assert mine["var"].iloc[-1] == "listed_table" and mine["total_rows"].iloc[-1] == 5
 
 
 def test_lasso_config_shows_the_configured_engine_masked(
@@ -620,8 +633,9 @@ def test_lasso_config_shows_the_configured_engine_masked(
 ) -> None:
     result, output = run(ip, "%lasso config", capsys)
     assert result.success
-    assert eng.base_url in output
-    assert eng.api_key not in output
+    assert eng.base_url in output and "local engine" in output
+    assert "LASSO_API_KEY and LASSO_BASE_URL set" in output
+    assert eng.api_key not in output and mask_key(eng.api_key) in output
 
 
 class static_server:
