@@ -597,7 +597,7 @@ class TableJob:
         return {"text/plain": text}, {}
 
     def _show_if_needed(self) -> None:
-        if self._widget is None or self._displayed:
+        if self._widget is None or self._displayed or frontend() != "kernel":
             return
         try:
             from IPython.display import display
