@@ -5,6 +5,7 @@ final check cell's line, and the progress widget's final state saved in the note
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -218,3 +219,24 @@ def test_quickstart_saves_the_dataframe_and_final_widget_state(
         m for m in widget_states(nb).values() if m["state"].get("table_id") == state["table_id"]
     )
     assert "lasso-progress" in model["state"].get("_esm", "")
+
+
+def test_demo_prints_the_extracted_dataframe(tmp_path: Path) -> None:
+    """``make demo``: the quickstart runs headlessly and its DataFrame is printed."""
+    output = tmp_path / "out" / "quickstart.ipynb"
+    env = kernel_env(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "lasso_notebook.demo", "--output", str(output)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "AUR-100" in done.stdout and "Ember Cast Iron Skillet 28 cm" in done.stdout
+    assert "Float64" in done.stdout and "boolean" in done.stdout
+    assert f"Executed notebook: {output}" in done.stdout
+    nb = nbformat.read(output, as_version=4)
+    assert len(nb.cells) == len(nbformat.read(NOTEBOOKS / "01_quickstart.ipynb", 4).cells)
+    assert "quickstart ok: (5, 9)" in text_of(nb)
