@@ -136,6 +136,14 @@ def _check_source(args: Any, text: str | None) -> None:
             f"%lasso_table: one kind of source per table, got {' and '.join(kinds)}; "
             "keep one of them"
         )
+    for flag, url in [("--url", u) for u in args.url] + [("--webhook", args.webhook)]:
+        if url is not None and not _is_http(url):
+            raise MagicError(f"%lasso_table: {flag} {url!r} is not an http(s) URL; fix it")
+
+
+def _is_http(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def expand_files(patterns: list[str]) -> list[str]:
@@ -476,7 +484,7 @@ class LassoMagics(Magics, Configurable):
             return df
         self._store(var, df, job)
         if not progress:
-            print(f"→ {var} ({len(df)} rows, table {job.id})")
+            print(f"→ {var} ({_rows(len(df))}, table {job.id})")
         return None
 
     def _went_on(self, job: TableJob, var: str | None, what: str) -> list[str]:
@@ -513,7 +521,7 @@ class LassoMagics(Magics, Configurable):
         if self._owners.get(var) is job:
             del self._owners[var]
         self.shell.user_ns[var] = df
-        job.note = f"→ {var} ({len(df)} rows)"
+        job.note = f"→ {var} ({_rows(len(df))})"
 
     # ------------------------------------------------------------------ %lasso
 
@@ -639,6 +647,10 @@ def _matches_env(client: Lasso, env: tuple[str | None, str | None]) -> bool:
         return bool(client.embedded)
     url = (base or DEFAULT_BASE_URL).rstrip("/")
     return not client.embedded and client.base_url == url and client.async_client._api_key == key
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
 
 
 def _backend_of(url: str) -> str:

@@ -35,7 +35,8 @@ class TestingShell(InteractiveShell):
     def make(cls) -> TestingShell:
         config = Config()
         config.HistoryAccessor.enabled = False
-        shell = cls.instance(config=config)
+        # Not .instance(): the global singleton would clash with any other test's shell.
+        shell = cls(config=config)
         shell.displayhook.flush = lambda: None
         return shell
 
@@ -123,6 +124,8 @@ def test_help_lists_every_option_with_an_example(ip: InteractiveShell) -> None:
         ("%lasso_table df --url http://x", ["no schema", "LassoMagics.default_schema"]),
         ("%lasso_table df --schema P --file nope.pdf", ["no such file: 'nope.pdf'"]),
         ("%lasso_table df --schema P --file 'nothing/*.pdf'", ["no file matches", "nothing/*.pdf"]),
+        ("%lasso_table df --schema P --url ftp://x/a.pdf", ["--url 'ftp://x/a.pdf' is not an"]),
+        ("%lasso_table df --schema P --url http://x --webhook hook", ["--webhook 'hook' is not"]),
         ("%lasso frobnicate", ["invalid choice: 'frobnicate'", "%lasso?"]),
         ("%lasso tables --limit 0", ["--limit must be a positive"]),
     ],
@@ -319,6 +322,7 @@ def test_line_and_body_expansion(
     assert submitted[0]["args"][1] == "batch 42"  # {expr} expanded in the magic line
     assert submitted[0]["text"] == body  # the body is never expanded
     assert ip.user_ns["out"]["name"].tolist() == ["Gadget $batch {batch}"]
+    assert submitted[0]["job"].note == "→ out (1 row)"
 
 
 def test_name_context_enhance_and_webhook_reach_the_server(
