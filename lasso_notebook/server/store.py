@@ -444,6 +444,9 @@ class Store:
     # -- worker side ----------------------------------------------------------------------
     def claim_next_table(self, engine_id: str) -> dict[str, Any] | None:
         """Atomically move the oldest queued table to processing under this engine's lease."""
+        # Cheap read first: idle workers poll, and should not take the write lock to find nothing.
+        if self._one("SELECT 1 FROM tables WHERE status = 'queued' LIMIT 1") is None:
+            return None
         with self.tx() as c:
             row = c.execute(
                 "SELECT id FROM tables WHERE status = 'queued' ORDER BY seq LIMIT 1"

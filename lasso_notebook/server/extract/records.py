@@ -46,12 +46,17 @@ def parse_text(text: str, hint: str | None = None) -> list[Record]:
         raise ExtractionError("The source is empty: there is no text to extract rows from.")
     if stripped[0] in "[{":
         try:
-            return parse_json(stripped)
-        except ExtractionError:
-            try:
-                return parse_jsonl(stripped)
-            except ExtractionError:
-                pass  # e.g. a CSV whose first cell starts with "[": fall through
+            json.loads(stripped)
+        except ValueError:
+            pass
+        else:
+            return parse_json(stripped)  # valid JSON: its own error if it holds no objects
+        try:
+            json.loads(stripped.splitlines()[0])
+        except ValueError:
+            pass  # e.g. a CSV whose first cell starts with "[": fall through
+        else:
+            return parse_jsonl(stripped)
     lines = [line for line in stripped.splitlines() if line.strip()]
     md_lines = [line for line in lines if line.lstrip().startswith("|")]
     if len(md_lines) >= 2 and any(_MD_SEPARATOR.match(line) for line in md_lines):
@@ -160,7 +165,7 @@ def _find_records(doc: Any, depth: int = 0) -> list[Record] | None:
         for v in doc.values():
             if isinstance(v, (list, dict)):
                 found = _find_records(v, depth + 1)
-                if found and isinstance(v, list):
+                if found and (isinstance(v, list) or not any(r is v for r in found)):
                     return found
         if depth == 0 and any(not isinstance(v, (list, dict)) for v in doc.values()):
             return [doc]  # a single object is a single record
