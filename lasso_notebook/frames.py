@@ -34,7 +34,7 @@ log = logging.getLogger("lasso_notebook")
 #: Page size for row reads: the API maximum, so a 20,000-row table is 200 requests.
 PAGE_LIMIT = 100
 #: Pages in flight at once per table. Enough to hide latency; more only queues on the server.
-PAGE_CONCURRENCY = 6
+PAGE_CONCURRENCY = 8
 #: Attempts per page on transient failures, on top of the client's own retries.
 PAGE_ATTEMPTS = 4
 #: Extra passes over the pages when the assembled count falls short of the total.
