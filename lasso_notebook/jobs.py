@@ -339,6 +339,8 @@ class TableJob:
         self._samples: list[tuple[float, int]] = []
         self._eta_at: float | None = None
         self.requests = 0  #: status polls made (GET /tables/{id}); for benchmarks and tests
+        #: Wall-clock time (time.time()) the finished status was first seen; for benchmarks.
+        self.terminal_seen_at: float | None = None
 
         self._finished = False
         self._callbacks: list[Callable[[TableJob], Any]] = []
@@ -743,6 +745,8 @@ class TableJob:
                 self._samples.append((now, table.progress))
                 del self._samples[:-8]  # a short window follows changes of pace
             self._eta_at = self._predict_end()
+        if table.is_terminal and self.terminal_seen_at is None:
+            self.terminal_seen_at = time.time()
         self._render(final=table.is_terminal)
 
     def _predict_end(self) -> float | None:
