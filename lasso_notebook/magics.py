@@ -381,7 +381,8 @@ class LassoMagics(Magics, Configurable):
         The cell body is the source text (sent exactly as written); or give --file / --url.
         Blocking by default: the progress widget shows, the cell waits, then the DataFrame is
         stored in VAR (or is the cell's result). Ctrl-C / stop ends the wait, not the table.
-        $name and {expression} in the magic line expand as in any IPython magic.
+        $name and {expression} in the magic line expand as in any IPython magic (quote values
+        holding {expression} with double quotes: IPython skips $ inside single quotes).
 
         Examples::
 
@@ -391,6 +392,7 @@ class LassoMagics(Magics, Configurable):
             %lasso_table products --schema Products --file 'catalogs/*.pdf' --background
             %lasso_table products --schema Products --url https://example.com/catalog.pdf
             %lasso_table products --attach tbl_8f2c
+            %lasso_table q{quarter} --schema $schema --url "{base_url}/q{quarter}.pdf"
             %config LassoMagics.default_schema = "Products"
         """
         args = _parse(self.lasso_table, line, "lasso_table")
