@@ -517,10 +517,15 @@ def test_interrupt_leaves_the_job_running_and_var_is_set_on_completion(
 ) -> None:
     import _thread
 
-    threading.Timer(0.4, _thread.interrupt_main).start()
-    started = time.monotonic()
+    interrupted: list[float] = []
+
+    def interrupt() -> None:
+        interrupted.append(time.monotonic())
+        _thread.interrupt_main()  # what Ctrl-C / the stop button does to the kernel
+
+    threading.Timer(0.4, interrupt).start()
     result, output = run(ip, f"%%lasso_table df --schema Products\n{PRODUCTS_CSV}", capsys)
-    assert time.monotonic() - started < 1.2  # the wait ended promptly, well before the table
+    assert interrupted and time.monotonic() - interrupted[0] < 0.5  # the wait ended promptly
     assert_short_error(result, output, "Interrupted", "goes on in the background", "df will be set")
     assert "df" not in ip.user_ns
     wait_for(lambda: "df" in ip.user_ns)
