@@ -92,7 +92,13 @@ def test_unknown_route_and_wrong_method(api: httpx.Client) -> None:
     first = assert_envelope(api.get("/no/such/route"), 404, "not_found")
     second = assert_envelope(api.get("/no/such/route"), 404, "not_found")
     assert first["request_id"] != second["request_id"]  # fresh on every error
-    assert_envelope(api.delete("/schemas"), 405, "invalid_request")
+    wrong = api.delete("/schemas")
+    assert_envelope(wrong, 405, "invalid_request")
+    assert wrong.headers["allow"] == "GET, POST"  # every method of the path, not just one route's
+    assert api.get("/tables/t/rows/bulk-delete").status_code == 404  # matches rows/{row_id}
+    literal = api.options("/tables/t/rows/bulk-update")  # literal path beats rows/{row_id}
+    assert_envelope(literal, 405, "invalid_request")
+    assert literal.headers["allow"] == "POST"
     assert_envelope(api.put("/tables"), 405, "invalid_request")
 
 

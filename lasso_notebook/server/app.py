@@ -23,12 +23,19 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, Secur
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from .._version import __version__
 from ..models import COLUMN_TYPES, Column, CreateTableRequest
-from .errors import AUTH_MESSAGE, ApiError, error_response, install_error_handlers, not_found
+from .errors import (
+    AUTH_MESSAGE,
+    ApiError,
+    error_response,
+    error_responses,
+    install_error_handlers,
+    not_found,
+)
 from .extract import ExtractionError
 from .extract.infer import infer_columns
 from .store import ACTIVE_STATUSES, Store, new_id
@@ -41,6 +48,7 @@ __all__ = ["create_app"]
 MAX_JSON_BODY = 64 * 1024 * 1024
 MAX_SOURCES = 10
 KEY_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,99}$"
+NOT_BLANK = r"\S"  # unanchored, as in JSON Schema: "contains a non-space character"
 _ColumnType = Literal[COLUMN_TYPES]  # type: ignore[valid-type]
 
 
@@ -52,7 +60,7 @@ class ColumnIn(BaseModel):
     key: str = Field(pattern=KEY_PATTERN, description="Machine key used inside row data")
     label: str | None = Field(default=None, max_length=200)
     type: _ColumnType = "text"
-    required: bool = False
+    required: StrictBool = False
     description: str | None = Field(default=None, max_length=2000)
     enum_values: list[str] | None = None
 
@@ -95,9 +103,9 @@ def _not_blank(value: str | None) -> str | None:
 class SchemaCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=200, pattern=NOT_BLANK)
     description: str | None = Field(default=None, max_length=5000)
-    is_default: bool = False
+    is_default: StrictBool = False
     columns: list[ColumnIn] = Field(min_length=1, max_length=500)
 
     _name = field_validator("name")(_not_blank)
@@ -107,9 +115,9 @@ class SchemaCreate(BaseModel):
 class SchemaUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=200, pattern=NOT_BLANK)
     description: str | None = Field(default=None, max_length=5000)
-    is_default: bool | None = None
+    is_default: StrictBool | None = None
     columns: list[ColumnIn] | None = Field(default=None, min_length=1, max_length=500)
 
     _name = field_validator("name")(_not_blank)
@@ -126,7 +134,8 @@ class SchemaGenerate(BaseModel):
 class TableCreate(CreateTableRequest):
     """``POST /tables``; the shared request model's rules plus optional webhook auth headers."""
 
-    name: str = Field(max_length=500)
+    schema_id: str = Field(pattern=NOT_BLANK)
+    name: str = Field(max_length=500, pattern=NOT_BLANK)
     webhook_auth_header_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,100}$")
     webhook_auth_header_value: str | None = Field(default=None, max_length=4000)
 
@@ -134,7 +143,7 @@ class TableCreate(CreateTableRequest):
 class TableUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(default=None, max_length=500)
+    name: str | None = Field(default=None, max_length=500, pattern=NOT_BLANK)
     enhancement_context: str | None = None
     schema_id: str | None = None
 
@@ -264,7 +273,9 @@ def create_app(engine: Engine) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(_AuthMiddleware, store=store)
-    api = APIRouter(prefix="/api/v1")
+    # Every route may answer with the envelope on these codes; declared so the OpenAPI document
+    # (fuzzed with schemathesis) matches what the server really sends.
+    api = APIRouter(prefix="/api/v1", responses=error_responses(400, 401, 404, 405, 409, 413, 422))
 
     @app.get("/", include_in_schema=False)
     def root() -> dict[str, Any]:
@@ -769,4 +780,10 @@ def create_app(engine: Engine) -> FastAPI:
         return Response(status_code=204)
 
     app.include_router(api)
+    # (path regex, methods) of every API route, for the Allow header of 405 answers.
+    app.state.route_methods = [
+        (route.path, route.path_regex, route.methods)
+        for route in api.routes
+        if getattr(route, "methods", None)
+    ]
     return app

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("lasso_notebook.server")
@@ -32,6 +33,20 @@ _TYPES = {
     500: "internal_error",
     503: "service_unavailable",
 }
+
+
+class ErrorBody(BaseModel):
+    """The documented error envelope (for the OpenAPI document)."""
+
+    status_code: int
+    error_type: str
+    message: str
+    request_id: str
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries declaring the envelope for these status codes."""
+    return {code: {"model": ErrorBody, "description": _TYPES.get(code, "error")} for code in codes}
 
 
 class ApiError(Exception):
@@ -117,7 +132,23 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"Method {request.method} is not supported on {request.url.path}"
         else:
             message = str(exc.detail)
-        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names only the first matching route's methods; list them all.
+            matches = [
+                (path, route_methods)
+                for path, path_regex, route_methods in getattr(
+                    request.app.state, "route_methods", ()
+                )
+                if path_regex.match(request.url.path)
+            ]
+            # The most literal path wins: /schemas/generate over /schemas/{schema_id}.
+            fewest = min((path.count("{") for path, _ in matches), default=0)
+            matches = [m for m in matches if m[0].count("{") == fewest]
+            methods = {method for _, route_methods in matches for method in route_methods}
+            if methods:
+                headers["Allow"] = ", ".join(sorted(methods))
+        return error_response(exc.status_code, message, headers=headers)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
