@@ -494,7 +494,8 @@ function render({ model, el }) {
     }
     const list = h("ul", { class: "lasso-form__column-list", "aria-label": "Columns" });
     for (const column of preview.columns || []) {
-      const item = h("li", { class: "lasso-form__column", title: column.description || "" }, [
+      const hint = column.description ? `${column.key}: ${column.description}` : column.key;
+      const item = h("li", { class: "lasso-form__column", title: hint }, [
         h("span", { class: "lasso-form__column-key", text: column.label || column.key }),
         h("span", { class: "lasso-form__column-type", text: column.type }),
       ]);
@@ -591,7 +592,8 @@ function render({ model, el }) {
     barFill.style.width = `${phase === "completed" ? 100 : progress}%`;
     bar.setAttribute("aria-valuenow", String(phase === "completed" ? 100 : progress));
     const rows = Number(job.total_rows) || 0;
-    jobRows.textContent = job.id ? `${rows} ${rows === 1 ? "row" : "rows"}` : "";
+    // Once completed, the preview's count says it; while running, rows found so far.
+    jobRows.textContent = job.id && phase !== "completed" ? `${rows} ${rows === 1 ? "row" : "rows"}` : "";
     jobElapsed.textContent = formatElapsed(job.elapsed);
     jobError.textContent = job.error_message || "";
     jobError.hidden = !job.error_message;
@@ -609,7 +611,7 @@ function render({ model, el }) {
     previewCount.textContent =
       total === 0
         ? "The table has no rows."
-        : `${total} ${total === 1 ? "row" : "rows"}${shown < total ? `, first ${shown} shown` : ""}`;
+        : `${total} ${total === 1 ? "row" : "rows"}${shown < total ? ` (first ${shown} shown)` : ""}`;
     if (!columns.length) return;
     const head = h("tr", {}, [h("th", { scope: "col", text: "#" })]);
     for (const column of columns) {
