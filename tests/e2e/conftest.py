@@ -20,7 +20,7 @@ from jupyter_harness import (
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 #: Seconds per progress step of the embedded engine: small, but enough to watch the bar move.
-ENGINE_PACE = os.environ.get("LASSO_E2E_PACE", "0.15")
+ENGINE_PACE = os.environ.get("LASSO_E2E_PACE", "0.25")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

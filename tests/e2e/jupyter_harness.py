@@ -28,7 +28,9 @@ __all__ = [
     "JupyterServer",
     "NotebookPage",
     "ProgressSample",
+    "distinct_values",
     "find_chromium",
+    "read_progress",
     "sample_progress",
     "write_notebook",
 ]
@@ -234,7 +236,10 @@ class NotebookPage:
     def notebook(self) -> Locator:
         return self.page.locator(".jp-Notebook").first
 
-    def open(self, timeout: float = 60_000) -> NotebookPage:
+    def open(self, timeout: float = 90_000) -> NotebookPage:
+        """Load the notebook and wait until its kernel runs, is idle and this page is
+        connected to it."""
+        self._accept_kernel_dialogs()
         # ``reset`` drops the saved workspace, so earlier tests' notebooks are not reopened.
         path = f"/lab/tree/{self.name}?reset" if self.ui == "lab" else f"/notebooks/{self.name}"
         self.page.goto(self.server.url + path, wait_until="domcontentloaded")
@@ -242,9 +247,39 @@ class NotebookPage:
         self.wait_kernel_idle(timeout)
         return self
 
-    def wait_kernel_idle(self, timeout: float = 60_000) -> None:
-        indicator = self.page.locator(".jp-Notebook-ExecutionIndicator").first
-        expect(indicator).to_have_attribute("data-status", "idle", timeout=timeout)
+    def _accept_kernel_dialogs(self) -> None:
+        # JupyterLab sometimes asks "Select Kernel" although the notebook names its kernel (when
+        # the kernelspecs arrive late on a busy machine). The preselected choice is the
+        # notebook's own kernel: accept it whenever the dialog gets in the way of an action.
+        if getattr(self.page, "_lasso_kernel_dialog_handler", False):
+            return
+        dialog = self.page.locator(".jp-Dialog").filter(has_text="Select Kernel")
+        self.page.add_locator_handler(
+            dialog, lambda found: found.locator(".jp-mod-accept").first.click()
+        )
+        self.page._lasso_kernel_dialog_handler = True  # type: ignore[attr-defined]
+
+    def kernel_model(self) -> dict[str, Any] | None:
+        """The server's view of this notebook's kernel (``execution_state``, ``connections``)."""
+        for session in self.server.api("GET", "/api/sessions"):
+            if session.get("path") == self.name and session.get("kernel"):
+                return dict(session["kernel"])
+        return None
+
+    def wait_kernel_idle(self, timeout: float = 90_000) -> None:
+        """Until the server reports this notebook's kernel idle with a client connected. (The
+        toolbar's indicator says "idle" before any kernel exists, so it cannot be trusted.)"""
+        dialog = self.page.locator(".jp-Dialog").filter(has_text="Select Kernel")
+        deadline = time.monotonic() + timeout / 1000
+        kernel: dict[str, Any] | None = None
+        while time.monotonic() < deadline:
+            if dialog.count() and dialog.first.is_visible():
+                dialog.first.locator(".jp-mod-accept").first.click()
+            kernel = self.kernel_model()
+            if kernel and kernel.get("execution_state") == "idle" and kernel.get("connections"):
+                return
+            self.page.wait_for_timeout(250)
+        raise AssertionError(f"kernel of {self.name} not ready in {timeout / 1000} s: {kernel}")
 
     @property
     def cells(self) -> Locator:
@@ -284,10 +319,12 @@ class ProgressSample:
     value: int | None
     status: str
     rows: str
+    #: Whatever the caller's ``extra`` callable returned at the same moment.
+    extra: Any = None
 
 
 def read_progress(widget: Locator) -> ProgressSample:
-    """One snapshot of a progress widget, read in a single round trip."""
+    """One snapshot of a progress widget (``.lasso-progress``), read in a single round trip."""
     data = widget.evaluate(
         """(root) => ({
             state: root.dataset.state ?? null,
@@ -311,13 +348,16 @@ def sample_progress(
     until: Callable[[ProgressSample], bool],
     timeout: float = 60.0,
     interval: float = 0.1,
+    extra: Callable[[], Any] | None = None,
 ) -> list[ProgressSample]:
     """Read the widget every ``interval`` s until ``until(sample)`` or ``timeout`` s; returns
-    every sample (the samples are the evidence, not the sleeps)."""
+    every sample (the samples are the evidence; the pauses only pace the reading)."""
     samples: list[ProgressSample] = []
     deadline = time.monotonic() + timeout
     while True:
         sample = read_progress(widget)
+        if extra is not None:
+            sample.extra = extra()
         samples.append(sample)
         if until(sample):
             return samples
@@ -329,8 +369,8 @@ def sample_progress(
         time.sleep(interval)
 
 
-def strictly_increasing_values(samples: Sequence[ProgressSample]) -> list[int]:
-    """The distinct bar values seen, in order of appearance."""
+def distinct_values(samples: Sequence[ProgressSample]) -> list[int]:
+    """The bar values seen, in order, without repeats."""
     seen: list[int] = []
     for sample in samples:
         if sample.value is not None and (not seen or sample.value != seen[-1]):
