@@ -11,6 +11,7 @@ import logging
 import mimetypes
 import os
 import random
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -44,7 +45,14 @@ from .models import (
     TableSummary,
 )
 
-__all__ = ["AsyncLasso", "Lasso", "RetryPolicy", "SyncPage", "default_client"]
+__all__ = [
+    "AsyncLasso",
+    "Lasso",
+    "RetryPolicy",
+    "SyncPage",
+    "current_default_client",
+    "default_client",
+]
 
 log = logging.getLogger("lasso_notebook")
 
@@ -388,8 +396,13 @@ class AsyncLasso:
         self.files = AsyncFiles(self)
         self.tables = AsyncTables(self)
 
+    @property
+    def masked_key(self) -> str:
+        """The API key in a form safe to show (``lasso_…1a2b``)."""
+        return mask_key(self._api_key)
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={mask_key(self._api_key)!r})"
+        return f"{type(self).__name__}(base_url={self.base_url!r}, api_key={self.masked_key!r})"
 
     async def __aenter__(self) -> AsyncLasso:
         return self
@@ -551,6 +564,7 @@ class Lasso:
         )
         self.base_url = self.async_client.base_url
         self.embedded = self.async_client.embedded
+        self.masked_key = self.async_client.masked_key
         self.schemas: Any = _SyncResource(self.async_client.schemas)
         self.files: Any = _SyncResource(self.async_client.files)
         self.tables: Any = _SyncResource(self.async_client.tables)
@@ -569,11 +583,22 @@ class Lasso:
 
 
 _default: Lasso | None = None
+_default_env: tuple[str | None, str | None] | None = None
+_default_lock = threading.Lock()
 
 
 def default_client() -> Lasso:
-    """The process-wide client used when none is passed (one connection pool for all jobs)."""
-    global _default
-    if _default is None:
-        _default = Lasso()
+    """The process-wide client used when none is passed (one connection pool for all jobs).
+    Made anew when ``LASSO_API_KEY`` / ``LASSO_BASE_URL`` change, so a notebook that sets them
+    mid-session switches backend without a restart."""
+    global _default, _default_env
+    env = (os.environ.get("LASSO_API_KEY") or None, os.environ.get("LASSO_BASE_URL") or None)
+    with _default_lock:
+        if _default is None or env != _default_env:
+            _default, _default_env = Lasso(), env
+        return _default
+
+
+def current_default_client() -> Lasso | None:
+    """The process-wide client if one was made already (never starts the embedded engine)."""
     return _default

@@ -19,6 +19,7 @@ from traitlets import Any as AnyTrait
 from traitlets import Bool, Float, Unicode
 from traitlets.config import Configurable
 
+from . import client as client_mod
 from ._config import DEFAULT_BASE_URL, mask_key
 from .errors import (
     APIConnectionError,
@@ -259,7 +260,6 @@ class LassoMagics(Magics, Configurable):
 
     def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        self._clients: dict[tuple[str | None, str | None], Lasso] = {}
         # VAR → id of the job that owns it now: a slower, older job must not overwrite the
         # result of a newer cell that assigned the same variable.
         self._owners: dict[str, TableJob] = {}
@@ -269,24 +269,8 @@ class LassoMagics(Magics, Configurable):
     # ------------------------------------------------------------------ client
 
     def _client(self) -> Lasso:
-        if self.client is not None:
-            return self.client
-        from . import client as client_mod
-
-        env = (os.environ.get("LASSO_API_KEY") or None, os.environ.get("LASSO_BASE_URL") or None)
-        cached = self._clients.get(env)
-        if cached is not None:
-            return cached
-        default = client_mod._default
-        if default is not None and _matches_env(default, env):
-            # Share the process-wide client, and so its connection pool, when it fits.
-            chosen = default
-        elif env == (None, None):
-            chosen = client_mod.default_client()
-        else:
-            chosen = client_mod.Lasso()
-        self._clients[env] = chosen
-        return chosen
+        # The process-wide client shares one connection pool with every job of the kernel.
+        return self.client if self.client is not None else client_mod.default_client()
 
     # ------------------------------------------------------------------ %%lasso_table
 
@@ -610,7 +594,7 @@ class LassoMagics(Magics, Configurable):
         if self.client is not None:
             url = self.client.base_url
             backend = "embedded engine" if self.client.embedded else _backend_of(url)
-            key_shown = mask_key(self.client.async_client._api_key)
+            key_shown = self.client.masked_key
             source = "a client set on LassoMagics.client"
         elif key or base:
             url = (base or DEFAULT_BASE_URL).rstrip("/")
@@ -643,14 +627,6 @@ class LassoMagics(Magics, Configurable):
 # --------------------------------------------------------------------------- small helpers
 
 
-def _matches_env(client: Lasso, env: tuple[str | None, str | None]) -> bool:
-    key, base = env
-    if key is None and base is None:
-        return bool(client.embedded)
-    url = (base or DEFAULT_BASE_URL).rstrip("/")
-    return not client.embedded and client.base_url == url and client.async_client._api_key == key
-
-
 def _rows(count: int) -> str:
     return f"{count} row" if count == 1 else f"{count} rows"
 
@@ -667,11 +643,7 @@ def _backend_of(url: str) -> str:
 
 
 def _running_engine_url() -> str | None:
-    try:
-        from . import client as client_mod
-    except ImportError:  # pragma: no cover
-        return None
-    default = client_mod._default
+    default = client_mod.current_default_client()
     return default.base_url if default is not None and default.embedded else None
 
 
