@@ -540,7 +540,7 @@ function render({ model, el }) {
         "aria-label": `Remove ${file.name}`,
         text: "✕",
       });
-      remove.disabled = busy();
+      remove.disabled = locked();
       remove.addEventListener("click", () => removeFile(file.fid));
       const item = h(
         "li",
@@ -568,6 +568,12 @@ function render({ model, el }) {
     return phase === "submitting" || phase === "running";
   }
 
+  // While a job runs, and after it completed (until "New extraction"), the inputs are locked:
+  // what the form shows is what produced the result below it.
+  function locked() {
+    return busy() || model.get("phase") === "completed";
+  }
+
   function drawJob() {
     const phase = model.get("phase") || "idle";
     const job = model.get("job_state") || {};
@@ -576,7 +582,7 @@ function render({ model, el }) {
     submitButton.disabled = isBusy || phase === "completed";
     submitButton.textContent = phase === "submitting" ? "Submitting…" : "Extract";
     submitButton.setAttribute("aria-busy", isBusy ? "true" : "false");
-    fieldset.disabled = isBusy;
+    fieldset.disabled = locked();
     resetButton.hidden = !(phase === "completed" || phase === "failed");
     form.dataset.phase = phase;
 
@@ -847,7 +853,7 @@ function render({ model, el }) {
   listen(dropZone, "drop", (event) => {
     event.preventDefault();
     dropZone.classList.remove("lasso-form__drop-over");
-    if (busy()) return;
+    if (locked()) return;
     addFiles(Array.from(event.dataTransfer?.files || []));
   });
 

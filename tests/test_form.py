@@ -7,6 +7,8 @@ import hashlib
 import http.server
 import json
 import os
+import shutil
+import subprocess
 import threading
 import time
 from collections import Counter
@@ -462,4 +464,60 @@ def test_text_form_describes_the_form() -> None:
     assert text.startswith("SubmitForm · schema Products · idle")
     form.errors = {"name": "Give the table a name."}
     assert "name: Give the table a name." in repr(form)
+    form.close()
+
+
+def test_schema_list_failure_and_auth_error_show_in_the_form(engine: Any) -> None:
+    client = Lasso(api_key="lasso_" + "0" * 64, base_url=engine.base_url, max_retries=0)
+    form = SubmitForm(schema="Products", client=client)
+    browser = Browser(form)
+    browser.send({"type": "refresh"})
+    wait_for(lambda: form.schemas_status != "loading")
+    assert form.schemas_status == "error"
+    assert "401" in form.schemas_message
+    browser.submit(schema_id="schema_x", text=CSV)
+    wait_for(lambda: form.errors)
+    assert "401" in form.errors["form"] and form.phase == "idle"
+    form.close()
+    client.close()
+
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_browser_side_validation_matches_the_kernel() -> None:
+    """form.js's ``validate`` (run by node) refuses what the kernel refuses, with the same words."""
+    module = (Path(__file__).parent.parent / "js" / "form.js").as_uri()
+    cases = {
+        "ok": {"schema_id": "s", "name": "n", "source": "text", "text": "x", "urls": ""},
+        "empty": {"schema_id": "", "name": " ", "source": "text", "text": "", "urls": ""},
+        "two": {
+            "schema_id": "s",
+            "name": "n",
+            "source": "urls",
+            "text": "x",
+            "urls": "https://a.example/x\njavascript:alert(1)",
+            "webhook": "ftp://h",
+        },
+    }
+    script = (
+        f"import {{ validate }} from {json.dumps(module)};\n"
+        f"const cases = {json.dumps(cases)};\n"
+        "const out = {};\n"
+        "for (const [k, v] of Object.entries(cases)) out[k] = validate(v, []);\n"
+        "console.log(JSON.stringify(out));\n"
+    )
+    result = subprocess.run(
+        [NODE, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    js = json.loads(result.stdout)
+    assert js["ok"] == {}
+    form = SubmitForm(client=Lasso(api_key="lasso_x", base_url="http://127.0.0.1:9"))
+    for key, values in cases.items():
+        _, kernel = form._validate({**values, "files": []})
+        assert js[key] == kernel, key
+    assert set(js["empty"]) == {"schema", "name", "text"}
+    assert set(js["two"]) == {"urls", "source", "webhook"}
     form.close()

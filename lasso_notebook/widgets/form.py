@@ -375,7 +375,9 @@ class SubmitForm(anywidget.AnyWidget):
                 )
                 if len(items) >= MAX_SCHEMAS:
                     break
-        except LassoError as exc:
+        except Exception as exc:  # whatever it is, the picker must not spin forever
+            if not isinstance(exc, LassoError):
+                log.error("SubmitForm: loading the schemas failed", exc_info=exc)
             with self.hold_sync():
                 self.schemas_status = "error"
                 self.schemas_message = f"Could not load the schemas: {_describe(exc)}"
@@ -437,7 +439,7 @@ class SubmitForm(anywidget.AnyWidget):
         self.schema_preview = {"schema_id": schema_id, "status": "loading", "columns": []}
         try:
             schema = await self.client.async_client.schemas.get(schema_id)
-        except LassoError as exc:
+        except Exception as exc:
             preview = {"schema_id": schema_id, "status": "error", "message": _describe(exc)}
         else:
             preview = {
