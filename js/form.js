@@ -494,9 +494,11 @@ function render({ model, el }) {
     }
     const list = h("ul", { class: "lasso-form__column-list", "aria-label": "Columns" });
     for (const column of preview.columns || []) {
-      const hint = column.description ? `${column.key}: ${column.description}` : column.key;
+      // The key is what the DataFrame's column will be called; the label goes in the tooltip.
+      const label = column.label && column.label !== column.key ? column.label : "";
+      const hint = [label, column.description].filter(Boolean).join(": ");
       const item = h("li", { class: "lasso-form__column", title: hint }, [
-        h("span", { class: "lasso-form__column-key", text: column.label || column.key }),
+        h("span", { class: "lasso-form__column-key", text: column.key }),
         h("span", { class: "lasso-form__column-type", text: column.type }),
       ]);
       list.append(item);
@@ -621,7 +623,10 @@ function render({ model, el }) {
     if (!columns.length) return;
     const head = h("tr", {}, [h("th", { scope: "col", text: "#" })]);
     for (const column of columns) {
-      head.append(h("th", { scope: "col", title: column.type || "", text: column.label }));
+      const hint = [column.label !== column.key ? column.label : "", column.type]
+        .filter(Boolean)
+        .join(" · ");
+      head.append(h("th", { scope: "col", title: hint, text: column.key }));
     }
     const body = h("tbody");
     for (const row of preview.rows || []) {
