@@ -196,7 +196,8 @@ def test_rows_arrive_exactly_once_despite_failures_and_shifts() -> None:
 
     assert [r["row_index"] for r in rows] == list(range(1050))
     assert len({r["id"] for r in rows}) == 1050
-    assert fake.calls[3] == 3  # two injected 500s, then success
+    # Two injected 500s, then success (a later refetch of a neighbour page may add one more).
+    assert fake.fail[3] == 0 and fake.calls[3] >= 3
     assert fake.calls[5] >= 2 and fake.calls[9] >= 2  # the shifted pages were read again
     assert 1 < fake.max_in_flight <= 4  # concurrent, and bounded
 
