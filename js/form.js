@@ -691,6 +691,7 @@ function render({ model, el }) {
   }
 
   function selectSource(key, focus) {
+    submitWhenSent = false; // the user changed their mind about the source
     save("source", key);
     drawSource();
     if (focus) tabs[key].focus();
@@ -727,11 +728,28 @@ function render({ model, el }) {
     submit();
   });
 
+  // A submit while files are still on their way waits for them, then goes by itself.
+  let submitWhenSent = false;
+
   function submit() {
+    submitWhenSent = false;
     if (busy() || submitButton.disabled) return;
     const current = values();
     const files = model.get("files") || [];
     const errors = validate(current, files);
+    const onlyWaiting =
+      Object.keys(errors).length === 1 &&
+      current.source === "files" &&
+      files.some((f) => f.status === "sending") &&
+      !files.some((f) => f.status === "error");
+    if (onlyWaiting) {
+      submitWhenSent = true;
+      localErrors = null;
+      drawErrors();
+      filesError.textContent = "Extraction starts as soon as every file has reached the kernel…";
+      filesError.hidden = false;
+      return;
+    }
     if (Object.keys(errors).length) {
       localErrors = errors;
       drawErrors();
@@ -741,6 +759,7 @@ function render({ model, el }) {
       return;
     }
     localErrors = null;
+    drawErrors();
     // The values travel with the command, so the kernel sees exactly what was validated here.
     send({ type: "submit", values: { ...current, files: files.map((f) => f.fid) } });
   }
@@ -878,7 +897,11 @@ function render({ model, el }) {
   onModel("change:enhance", () => drawValue(enhanceArea, "enhance"));
   onModel("change:webhook", () => drawValue(webhookInput, "webhook"));
   onModel("change:source", drawSource);
-  onModel("change:files", drawFiles);
+  onModel("change:files", () => {
+    drawFiles();
+    const files = model.get("files") || [];
+    if (submitWhenSent && !files.some((f) => f.status === "sending")) submit();
+  });
   onModel("change:max_file_bytes", drawFiles);
   onModel("change:errors", () => {
     localErrors = null;
