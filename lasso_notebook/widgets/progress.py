@@ -54,6 +54,9 @@ class ProgressWidget(anywidget.AnyWidget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._lock = threading.Lock()
+        # hold_sync keeps a per-widget flag, not thread-safe: one flush at a time, or a change
+        # made by one thread during another's flush could be dropped.
+        self._flush_lock = threading.RLock()
         self._pending: dict[str, Any] = {}
         self._last_flush = 0.0
         self._flush_scheduled = False
@@ -80,15 +83,16 @@ class ProgressWidget(anywidget.AnyWidget):
 
     def flush(self) -> None:
         """Send pending changes now, in one message."""
-        with self._lock:
-            pending, self._pending = self._pending, {}
-            self._flush_scheduled = False
-            self._last_flush = time.monotonic()
-        if not pending:
-            return
-        with self.hold_sync():
-            for key, value in pending.items():
-                setattr(self, key, value)
+        with self._flush_lock:
+            with self._lock:
+                pending, self._pending = self._pending, {}
+                self._flush_scheduled = False
+                self._last_flush = time.monotonic()
+            if not pending:
+                return
+            with self.hold_sync():
+                for key, value in pending.items():
+                    setattr(self, key, value)
 
     def _schedule(self, delay: float) -> None:
         # Delayed flushes run on the runtime thread: no extra threads per widget, and that
