@@ -34,6 +34,10 @@ from .models import Column, File, Phase, Row, Schema, Table
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from .jobs import TableJob, attach, resolve_schema, submit
+    from .widgets.form import SubmitForm
+    from .widgets.progress import ProgressWidget
+
 __all__ = [
     "APIConnectionError",
     "APIStatusError",
@@ -52,9 +56,11 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "Phase",
+    "ProgressWidget",
     "RateLimitError",
     "Row",
     "Schema",
+    "SubmitForm",
     "Table",
     "TableFailedError",
     "TableJob",
@@ -85,6 +91,7 @@ _LAZY = {
     "TableJob": "jobs",
     "resolve_schema": "jobs",
     "ProgressWidget": "widgets.progress",
+    "SubmitForm": "widgets.form",
 }
 
 

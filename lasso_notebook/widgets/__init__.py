@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .form import SubmitForm
     from .progress import ProgressWidget
 
-__all__ = ["ProgressWidget", "static_path"]
+__all__ = ["ProgressWidget", "SubmitForm", "static_path"]
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -33,4 +34,8 @@ def __getattr__(name: str) -> Any:
         from .progress import ProgressWidget
 
         return ProgressWidget
+    if name == "SubmitForm":
+        from .form import SubmitForm
+
+        return SubmitForm
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
