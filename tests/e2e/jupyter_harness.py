@@ -29,6 +29,7 @@ __all__ = [
     "NotebookPage",
     "ProgressSample",
     "distinct_values",
+    "doc_screenshot",
     "find_chromium",
     "read_progress",
     "sample_progress",
@@ -308,6 +309,13 @@ class NotebookPage:
         """Until the cell's prompt shows an execution count (``[3]:``), i.e. it finished."""
         expect(self.prompt(index)).to_have_text(re.compile(r"\[\d+\]"), timeout=timeout)
 
+    def expect_no_error(self, index: int) -> None:
+        """The cell's outputs hold no error (fail fast with its text rather than time out
+        waiting for a widget that will never come)."""
+        errors = self.cell(index).locator('[data-mime-type="application/vnd.jupyter.stderr"]')
+        if errors.count():
+            raise AssertionError(f"cell {index} failed:\n{errors.first.inner_text()[-2000:]}")
+
     def progress_widgets(self, index: int) -> Locator:
         return self.cell(index).locator(".lasso-progress")
 
@@ -376,6 +384,31 @@ def distinct_values(samples: Sequence[ProgressSample]) -> list[int]:
         if sample.value is not None and (not seen or sample.value != seen[-1]):
             seen.append(sample.value)
     return seen
+
+
+DOCS_IMG = REPO / "docs" / "img"
+#: README screenshots must stay small.
+MAX_SCREENSHOT_BYTES = 100_000
+
+
+def doc_screenshot(element: Locator, name: str) -> Path | None:
+    """With ``LASSO_UPDATE_SCREENSHOTS=1``, save an element screenshot as ``docs/img/<name>``
+    (the README shows these); otherwise do nothing. Fails if the PNG gets too big."""
+    if os.environ.get("LASSO_UPDATE_SCREENSHOTS") != "1":
+        return None
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    path = DOCS_IMG / name
+    element.scroll_into_view_if_needed()
+    element.screenshot(path=str(path), animations="disabled", caret="hide")
+    with contextlib.suppress(ImportError):  # Pillow (a dev dependency) makes it ~3x smaller
+        from PIL import Image
+
+        with Image.open(path) as image:
+            small = image.convert("RGB").quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+        small.save(path, optimize=True)
+    size = path.stat().st_size
+    assert size < MAX_SCREENSHOT_BYTES, f"{path} is {size} bytes; keep README images small"
+    return path
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from jupyter_harness import (
     NotebookPage,
     ProgressSample,
     distinct_values,
+    doc_screenshot,
     sample_progress,
     write_notebook,
 )
@@ -54,6 +55,7 @@ def test_magic_progress_advances_then_dataframe_appears(page: Page, lab: Jupyter
 
     expect(widget.locator(".lasso-progress__status")).to_have_text("completed", timeout=30_000)
     expect(widget.locator(".lasso-progress__rows")).to_have_text("48 rows", timeout=30_000)
+    doc_screenshot(widget, "progress.png")
     expect(frame).to_be_visible(timeout=60_000)
     expect(frame.locator("tbody tr")).to_have_count(48, timeout=10_000)
     expect(frame).to_contain_text("MAG-001")
