@@ -702,7 +702,7 @@ def create_app(engine: Engine) -> FastAPI:
         sort_by: str | None = Query(None, description="A column key, or row_index (default)"),
         sort_order: Literal["asc", "desc"] = Query("asc"),
         owner: str = Depends(current_owner),
-    ) -> dict[str, Any]:
+    ) -> Response:
         cols = store.table_columns(owner, table_id)
         if cols is None:
             raise not_found("Table")
@@ -713,8 +713,10 @@ def create_app(engine: Engine) -> FastAPI:
         ):
             choices = ", ".join(["row_index", *(c["key"] for c in cols)])
             raise ApiError(422, f"Unknown sort_by {sort_by!r}; use one of: {choices}")
-        items, total = store.list_rows(table_id, page, limit, sort_by, sort_order == "desc")
-        return _page(items, page, limit, total)
+        items, total = store.list_rows_json(table_id, page, limit, sort_by, sort_order == "desc")
+        pagination = json.dumps({"page": page, "limit": limit, "total": total})
+        body = f'{{"data":[{",".join(items)}],"pagination":{pagination}}}'
+        return Response(body, media_type="application/json")
 
     @api.post("/tables/{table_id}/rows", status_code=201, tags=["rows"])
     def create_rows(

