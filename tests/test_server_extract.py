@@ -155,8 +155,8 @@ def test_progress_moves_in_steps_and_rows_come_first() -> None:
     for row in extract(Source(text=text), PRODUCTS_COLUMNS, "ctx", lambda f: events.append(f)):
         events.append(row["data"]["name"])
     fractions = [e for e in events if isinstance(e, float)]
-    assert fractions == sorted(fractions) and fractions[0] == 0.1 and fractions[-1] == 1.0
-    assert 10 <= len(fractions) <= STEPS + 1
+    assert fractions == sorted(fractions) and fractions[0] < 0.1 and fractions[-1] == 1.0
+    assert STEPS - 1 <= len(fractions) <= STEPS + 1
     assert events[-2] == "N99"  # every row of a chunk is yielded before its progress call
 
 
@@ -185,8 +185,8 @@ def test_files_by_extension_and_content_type(tmp_path: Path) -> None:
     jsonl = tmp_path / "stored3"
     jsonl.write_text('{"name": "A"}\n')
     assert names(rows(path=jsonl, filename="dump", content_type="application/x-ndjson")) == ["A"]
-    with pytest.raises(ExtractionError, match="Unsupported file type"):
-        rows(path=tsv, filename="x.xlsx")
+    with pytest.raises(ExtractionError, match="could not be read as an Excel"):
+        rows(path=tsv, filename="x.xlsx")  # the name promises a workbook: say what went wrong
     with pytest.raises(ExtractionError, match="missing"):
         rows(path=tmp_path / "gone", filename="gone.csv")
 

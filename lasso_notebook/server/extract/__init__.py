@@ -3,55 +3,46 @@ validated rows for one source (a text, or a stored file); ``ExtractionError`` ca
 reason a source cannot be used. Readers per file type plug in with ``register_reader``.
 
 Row shape: ``{"data": {key: value}, "validation_status": "valid"|"warning"|"error",
-"validation_errors": [{"column_key", "message", "severity"}]}``. ``progress(fraction)`` is
-called after each step (parsing, then ~16 chunks of rows) with the fraction of this source
-done; rows of a chunk are yielded before its progress call, so the caller can persist them
-first. A progress call may raise to abort extraction (engine stopping, table deleted).
+"validation_errors": [{"column_key", "message", "severity"}]}``. Readers stream records with
+``Step`` markers (bytes read, sheets, PDF pages); ``progress(fraction)`` is called when the
+fraction crosses the next 1/STEPS boundary and after every PDF page, always after the rows read
+so far were yielded, so the caller can persist them first. A progress call may raise to abort
+extraction (engine stopping, table deleted). ``report`` (a dict) receives the mapping used and
+the source columns left unmapped.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypedDict
 
-from .coerce import coerce
+from .coerce import coerce, column_style
 from .errors import ExtractionError
-from .mapping import map_headers
-from .records import Record, parse_text
+from .mapping import Mapper, normalize
+from .records import iter_csv, parse_text
+from .sniff import EXTENSION_OF_TYPE, sniff
+from .source import MAX_TEXT_BYTES, Record, Source, Step, iter_text_lines, read_text_file
 
 __all__ = [
+    "MAX_TEXT_BYTES",
     "STEPS",
     "ExtractedRow",
     "ExtractionError",
     "ProgressCallback",
     "Source",
+    "Step",
     "extract",
+    "read_text_file",
     "register_reader",
 ]
 
-#: Chunks of rows per source: progress (and ``pace``) moves in about this many steps.
+#: Progress moves in about this many steps per source (plus one per PDF page).
 STEPS = 16
-#: Text files larger than this are refused rather than loaded into memory.
-MAX_TEXT_BYTES = 256 * 1024 * 1024
+#: Records read before mapping: enough to see every header of a table and the value styles.
+SAMPLE = 2000
 
 ProgressCallback = Callable[[float], None]
-
-
-@dataclass(frozen=True)
-class Source:
-    """One thing to extract from: inline ``text``, or a stored file at ``path``."""
-
-    text: str | None = None
-    path: Path | None = None
-    filename: str | None = None
-    content_type: str | None = None
-
-    @property
-    def label(self) -> str:
-        return repr(self.filename) if self.filename else "the text"
 
 
 class ExtractedRow(TypedDict):
@@ -60,49 +51,27 @@ class ExtractedRow(TypedDict):
     validation_errors: list[dict[str, str]]
 
 
-Reader = Callable[[Source], list[Record]]
+Reader = Callable[[Source], Iterable[Record | Step]]
 _READERS: list[tuple[tuple[str, ...], tuple[str, ...], Reader]] = []
-# Types a later extractor will read (PDF, spreadsheets, Word, images): named in the message.
-_KNOWN_BINARY = (
-    ".pdf",
-    ".xlsx",
-    ".xls",
-    ".docx",
-    ".doc",
-    ".png",
-    ".jpg",
-    ".jpeg",
-    ".webp",
-    ".gif",
-    ".zip",
-    ".pptx",
+_SUPPORTED = (
+    "CSV, TSV, TXT, Markdown, HTML, JSON, JSON Lines, Excel (.xlsx, .xls), PDF and Word (.docx)"
 )
+_IMAGES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".bmp")
+_UNSUPPORTED = {
+    ".doc": "legacy Word .doc files are not read; save it as .docx",
+    ".pptx": "presentations are not read",
+    ".ppt": "presentations are not read",
+    ".zip": "archives are not unpacked; upload the files inside",
+    ".encrypted-office": "it is a password-protected (encrypted) Office file; remove the password",
+}
 
 
 def register_reader(
     extensions: tuple[str, ...], content_types: tuple[str, ...], reader: Reader
 ) -> None:
-    """Add a reader for files with these extensions (``.csv``) or MIME types; later wins."""
+    """Add a reader for files with these extensions (``.csv``) or MIME types; later wins.
+    A reader returns records (dicts), optionally interleaved with ``Step`` markers."""
     _READERS.insert(0, (tuple(e.lower() for e in extensions), content_types, reader))
-
-
-def read_text_file(source: Source) -> str:
-    assert source.path is not None
-    size = source.path.stat().st_size
-    if size > MAX_TEXT_BYTES:
-        raise ExtractionError(
-            f"{source.label} is {size // (1024 * 1024)} MB; text sources are limited to "
-            f"{MAX_TEXT_BYTES // (1024 * 1024)} MB."
-        )
-    raw = source.path.read_bytes()
-    if b"\x00" in raw[:8192]:
-        raise ExtractionError(f"{source.label} is not readable text (it looks like a binary file).")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")
 
 
 def _text_reader(hint: str | None) -> Reader:
@@ -112,6 +81,32 @@ def _text_reader(hint: str | None) -> Reader:
     return read
 
 
+def _csv_reader(delimiter: str | None) -> Reader:
+    def read(source: Source) -> Iterator[Record | Step]:
+        lines, fraction = iter_text_lines(source)
+        yield from iter_csv(lines, delimiter, fraction)
+
+    return read
+
+
+def _lazy(module: str, name: str) -> Reader:
+    """Import a binary reader (pdfplumber, openpyxl ...) only when a file needs it."""
+
+    def read(source: Source) -> Iterable[Record | Step]:
+        from importlib import import_module
+
+        reader: Reader = getattr(import_module(f".readers.{module}", __name__), name)
+        return reader(source)
+
+    return read
+
+
+register_reader(_IMAGES, ("image/png", "image/jpeg", "image/webp"), _lazy("image", "read_image"))
+register_reader((".docx",), (), _lazy("docx", "read_docx"))
+register_reader((".pdf",), ("application/pdf",), _lazy("pdf", "read_pdf"))
+register_reader((".xls",), ("application/vnd.ms-excel",), _lazy("spreadsheet", "read_xls"))
+register_reader((".xlsx", ".xlsm"), (), _lazy("spreadsheet", "read_xlsx"))
+register_reader((".html", ".htm", ".xhtml"), ("text/html",), _text_reader("html"))
 register_reader(
     (".txt", ".md", ".markdown", ".text"), ("text/plain", "text/markdown"), _text_reader(None)
 )
@@ -119,29 +114,52 @@ register_reader(
     (".jsonl", ".ndjson"), ("application/x-ndjson", "application/jsonl"), _text_reader("jsonl")
 )
 register_reader((".json",), ("application/json",), _text_reader("json"))
-register_reader((".tsv", ".tab"), ("text/tab-separated-values",), _text_reader("tsv"))
-register_reader((".csv",), ("text/csv", "application/csv"), _text_reader("csv"))
+register_reader((".tsv", ".tab"), ("text/tab-separated-values",), _csv_reader("\t"))
+register_reader((".csv",), ("text/csv", "application/csv"), _csv_reader(None))
 
 
-def _load_records(source: Source) -> list[Record]:
+def _kind(source: Source) -> str:
+    """The extension to read ``source`` as: the content's magic bytes win over a name that
+    disagrees (an ``.xls`` that is really xlsx, a download called ``catalog``)."""
+    assert source.path is not None
+    suffix = Path(source.filename or "").suffix.lower()
+    ctype = (source.content_type or "").split(";")[0].strip().lower()
+    magic = sniff(source.path)
+    if magic == ".xls" and suffix in (".doc", ".xlsx", ".docx"):
+        magic = ".encrypted-office" if suffix in (".xlsx", ".docx") else ".doc"
+    if magic == ".jpg" and suffix == ".jpeg":
+        magic = ".jpeg"
+    if magic:
+        return magic
+    if suffix:
+        return suffix
+    return EXTENSION_OF_TYPE.get(ctype, ctype)
+
+
+def _load(source: Source) -> Iterable[Record | Step]:
     if source.text is not None:
         return parse_text(source.text)
     if source.path is None or not source.path.exists():
         raise ExtractionError(f"The stored file for {source.label} is missing; upload it again.")
-    suffix = Path(source.filename or "").suffix.lower()
+    if source.path.stat().st_size == 0:
+        raise ExtractionError(f"{source.label} is empty (0 bytes): there is nothing to extract.")
+    kind = _kind(source)
     ctype = (source.content_type or "").split(";")[0].strip().lower()
     for extensions, _ctypes, reader in _READERS:
-        if suffix and suffix in extensions:
+        if kind in extensions:
             return reader(source)
-    for _extensions, ctypes, reader in _READERS:
-        if (not suffix or suffix not in _KNOWN_BINARY) and ctype and ctype in ctypes:
-            return reader(source)
-    if suffix in _KNOWN_BINARY or (
-        ctype and not ctype.startswith("text/") and ctype != "application/octet-stream"
-    ):
+    if kind in _UNSUPPORTED:
         raise ExtractionError(
-            f"Unsupported file type for {source.label} ({suffix or ctype}): the embedded engine "
-            "reads CSV, TSV, TXT, Markdown, JSON and JSON Lines files."
+            f"Unsupported file type for {source.label}: {_UNSUPPORTED[kind]}. The embedded "
+            f"engine reads {_SUPPORTED} files."
+        )
+    for _extensions, ctypes, reader in _READERS:
+        if ctype and ctype in ctypes:
+            return reader(source)
+    if ctype and not ctype.startswith("text/") and ctype != "application/octet-stream":
+        raise ExtractionError(
+            f"Unsupported file type for {source.label} ({kind or ctype}): the embedded engine "
+            f"reads {_SUPPORTED} files."
         )
     return parse_text(read_text_file(source))  # unknown extension: try it as text
 
@@ -156,27 +174,44 @@ def _flatten(record: Record) -> Record:
     return flat
 
 
+_INNER = ("amount", "value", "name", "text", "url", "href", "src", "status", "available")
+
+
+def _unwrap(raw: dict[str, Any], column: dict[str, Any]) -> Any:
+    """The inner value of a nested object: ``{"amount": 9.99, "currency": "EUR"}`` is a price,
+    ``{"in_stock": true}`` under ``availability`` is the in-stock flag."""
+    own = {normalize(column["key"]), normalize(column.get("label") or "")}
+    for k, v in raw.items():
+        if normalize(k) in own:
+            return v
+    return next((raw[k] for k in _INNER if k in raw), raw)
+
+
 def _build_row(
-    record: Record, mapping: dict[str, str], columns: dict[str, dict[str, Any]]
+    record: Record, mapping: list[tuple[str, str]], columns: dict[str, dict[str, Any]]
 ) -> ExtractedRow | None:
     data: dict[str, Any] = dict.fromkeys(columns)
     issues: list[dict[str, str]] = []
-    for header, key in mapping.items():
-        if header not in record or data[key] is not None:
+    for header, key in mapping:
+        if data[key] is not None:
             continue
-        raw = record[header]
-        if isinstance(raw, dict) and columns[key].get("type") != "json":
-            # {"price": {"amount": 9.99, "currency": "EUR"}}: the amount is the price.
-            raw = next(
-                (raw[k] for k in ("amount", "value", "name", "text", "url") if k in raw), raw
-            )
-        value, issue = coerce(raw, columns[key])
+        raw = record.get(header)
+        if raw is None:
+            continue
+        column = columns[key]
+        if isinstance(raw, dict) and column.get("type") != "json":
+            raw = _unwrap(raw, column)
+        value, issue = coerce(raw, column)
+        if value is None or value == []:
+            if issue:
+                issues.append({"column_key": key, "message": issue[1], "severity": issue[0]})
+            continue
         data[key] = value
         if issue:
             issues.append({"column_key": key, "message": issue[1], "severity": issue[0]})
     if all(v is None or v == [] for v in data.values()) and not issues:
         return None  # nothing of this record fits the schema: not a row
-    flagged = {i["column_key"] for i in issues}
+    flagged = {i["column_key"] for i in issues if i["severity"] == "error"}
     for key, col in columns.items():
         if col.get("required") and data[key] in (None, "", []) and key not in flagged:
             issues.append(
@@ -187,42 +222,110 @@ def _build_row(
     return {"data": data, "validation_status": status, "validation_errors": issues}
 
 
+def _steps(items: Iterable[Record | Step]) -> Iterator[Record | Step]:
+    """Readers that return a plain list get a Step per record, so progress still moves."""
+    if isinstance(items, list):
+        total = len(items)
+        for n, item in enumerate(items, 1):
+            yield item
+            if not isinstance(item, Step):
+                yield Step(n / total)
+        return
+    yield from items
+
+
 def extract(
     source: Source,
     columns: list[dict[str, Any]],
     additional_context: str | None,
     progress: ProgressCallback,
+    *,
+    report: dict[str, Any] | None = None,
 ) -> Iterator[ExtractedRow]:
     """Yield the rows of ``source`` for ``columns`` (see the module docstring)."""
-    del additional_context  # the rule-based extractor has no use for guidance text yet
-    records = [_flatten(r) for r in _load_records(source)]
-    progress(0.1)
-    headers: list[str] = []
-    seen: set[str] = set()
-    for record in records[:2000]:
-        for header in record:
-            if header not in seen:
-                seen.add(header)
-                headers.append(header)
+    items = iter(_steps(_load(source)))
+    mapper = Mapper(columns, additional_context)
     by_key = {c["key"]: c for c in columns}
-    mapping = map_headers(headers, columns)
-    if not mapping:
-        shown = ", ".join(h for h in headers[:8] if not h.startswith("_")) or "none"
+
+    # Sample first: every header set of the document's first records, and the value styles
+    # (decimal comma, day-first dates) each column shows, decide mapping and coercion.
+    sample: list[Record | Step] = []
+    for item in items:
+        if not isinstance(item, Step):
+            item = _flatten(item) if any(isinstance(v, dict) for v in item.values()) else item
+        sample.append(item)
+        if len(sample) >= SAMPLE:
+            break
+    records = [r for r in sample if not isinstance(r, Step)]
+    header_sets: dict[tuple[str, ...], list[Record]] = {}
+    for record in records:
+        header_sets.setdefault(tuple(record), []).append(record)
+    mapped_any = False
+    for headers, group in header_sets.items():
+        samples = {h: [r.get(h) for r in group[:200]] for h in headers}
+        if mapper.map(headers, samples):
+            mapped_any = True
+    if report is not None:
+        report.update({"source": source.filename or "text", **mapper.report()})
+    if records and not mapped_any:
+        seen = list(dict.fromkeys(h for r in records for h in r))
+        shown = ", ".join(h for h in seen[:8] if not h.startswith("_")) or "none"
         raise ExtractionError(
             f"None of the fields in {source.label} ({shown}) match the schema's columns "
             f"({', '.join(c.get('label') or c['key'] for c in columns)})."
         )
-    total = len(records)
-    chunk = max(1, math.ceil(total / STEPS))
-    produced = 0
-    for start in range(0, total, chunk):
-        for record in records[start : start + chunk]:
-            row = _build_row(record, mapping, by_key)
-            if row is not None:
-                produced += 1
-                yield row
-        progress(0.1 + 0.9 * min(total, start + chunk) / total)
-    if produced == 0:
+    plans: dict[tuple[str, ...], tuple[list[tuple[str, str]], dict[str, dict[str, Any]]]] = {}
+
+    def plan(headers: tuple[str, ...], record: Record) -> tuple[list[tuple[str, str]], Any]:
+        """Mapping and styled columns of one header set, computed once per header set."""
+        found = plans.get(headers)
+        if found is None:
+            group = header_sets.get(headers) or [record]
+            mapping = mapper.map(headers, {h: [r.get(h) for r in group[:200]] for h in headers})
+            cols = dict(by_key)
+            for header, key in mapping:
+                if cols[key].get("type") in ("number", "date"):
+                    cols[key] = column_style(cols[key], [r.get(header) for r in group])
+            found = (mapping, cols)
+            if len(plans) < 512:
+                plans[headers] = found
+        return found
+
+    counts = {"records": 0, "rows": 0, "skipped": 0}
+    next_report = 1
+    fraction = 0.0
+
+    def stream() -> Iterator[Record | Step]:
+        yield from sample
+        for item in items:
+            if isinstance(item, Step):
+                yield item
+            else:
+                yield _flatten(item) if any(isinstance(v, dict) for v in item.values()) else item
+
+    for item in stream():
+        if isinstance(item, Step):
+            fraction = max(fraction, min(1.0, item.fraction))
+            if item.page or fraction * STEPS >= next_report:
+                next_report = int(fraction * STEPS) + 1
+                progress(fraction)
+            continue
+        counts["records"] += 1
+        mapping, cols = plan(tuple(item), item)
+        row = _build_row(item, mapping, cols)
+        if row is None:
+            counts["skipped"] += 1
+            continue
+        counts["rows"] += 1
+        yield row
+    if report is not None:
+        report.update(mapper.report())
+        report.update(counts)
+    if fraction < 1.0:
+        progress(1.0)
+    if counts["rows"] == 0:
+        if counts["records"] == 0:
+            raise ExtractionError(f"{source.label} holds no records to extract.")
         raise ExtractionError(
             f"No rows could be extracted from {source.label}: every record was empty."
         )

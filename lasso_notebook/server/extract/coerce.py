@@ -1,62 +1,108 @@
-"""Value coercion to the twelve column types. Each call returns the coerced value and, when
-the value needed fixing or could not be used, a message and its severity (warning/error)."""
+"""Value coercion to the column types. Each call returns the coerced value and, when the value
+needed fixing or could not be used, ``(severity, message)`` with severity warning or error.
+
+Ambiguity rules (also in the README):
+
+- Numbers: with both ``,`` and ``.`` the later one is the decimal mark (``1,299.00`` and
+  ``1.299,00`` are both 1299). A single separator followed by exactly three digits
+  (``1,299`` / ``1.299``) follows the column's evidence: when other values of the same column
+  in the source show a decimal comma (``9,99``, ``1.299,00``) it is read European style;
+  otherwise ``1,299`` is 1299 (thousands) and ``1.299`` is 1.299 (decimal point).
+- Dates: ISO first. ``d.m.y`` with dots is always day-first. ``a/b/y`` and ``a-b-y``: a part
+  above 12 decides; if both are 12 or less the column's evidence decides (another value of
+  the column with a day above 12 in front means day-first), else month/day (US) with a
+  warning. Two-digit years are 2000-2069 / 1970-1999. Month-only dates take the 1st (warning).
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-__all__ = ["coerce"]
+from rapidfuzz import fuzz
+
+__all__ = ["DAY_FIRST", "DECIMAL_COMMA", "coerce", "column_style"]
 
 Issue = tuple[str, str]  # (severity, message)
 
-_TRUE = {"true", "yes", "y", "1", "t", "on", "instock", "available", "x", "✓", "✔", "ja", "oui"}
+#: Private column keys set by ``column_style``: per-source evidence for ambiguous values.
+DECIMAL_COMMA = "_decimal_comma"
+DAY_FIRST = "_day_first"
+
+_TRUE = {
+    "true", "yes", "y", "1", "t", "on", "instock", "available", "x", "✓", "✔", "☑", "ja",
+    "oui", "si", "sí", "wahr", "lieferbar", "verfugbar", "auflager", "enstock", "disponible",
+}  # fmt: skip
 _FALSE = {
-    "false",
-    "no",
-    "n",
-    "0",
-    "f",
-    "off",
-    "outofstock",
-    "unavailable",
-    "soldout",
-    "-",
-    "nein",
-    "non",
-}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_NUMBER = re.compile(r"[-+]?(?:\d[\d.,' \u00a0]*\d|\d)(?:[eE][-+]?\d+)?")
+    "false", "no", "n", "0", "f", "off", "outofstock", "unavailable", "notavailable", "soldout",
+    "✗", "✘", "×", "☐", "nein", "non", "falsch", "ausverkauft", "nichtlieferbar",
+    "discontinued", "backorder", "backordered", "nostock", "rupture", "agotado",
+}  # fmt: skip
+_STOCK_TRUE = re.compile(
+    r"^(?:in stock|available|only \d+ left|\d+ (?:in stock|available))\b", re.I
+)
+_STOCK_FALSE = re.compile(r"^(?:out of stock|sold out|not available|unavailable)\b", re.I)
+# Placeholders that mean "no value" in every column type.
+_NULLS = {"-", "—", "–", "n/a", "n.a.", "null", "none", "nan", "#n/a", "tbd", "k.a."}
+_NULLS_TYPED = _NULLS | {"na", "?", "--"}
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+_EMAIL_IN = re.compile(r"<([^@\s<>]+@[^@\s<>]+\.[^@\s<>]+)>")
+_NUMBER = re.compile(r"[-+−]?(?:\d[\d.,' \u00a0\u202f]*\d|\d)(?:[eE][-+]?\d+)?")
 _CURRENCY = re.compile(
-    r"^[\s$€£¥₹%]*|[\s$€£¥₹%]*$|^(?:USD|EUR|GBP|CHF|JPY|CZK)\s*|\s*(?:USD|EUR|GBP|CHF|JPY|CZK)$",
+    r"^[\s$€£¥₹%]*|[\s$€£¥₹%]*$|^(?:USD|EUR|GBP|CHF|JPY|CZK|SEK|NOK|DKK|PLN|CAD|AUD)\s*"
+    r"|\s*(?:USD|EUR|GBP|CHF|JPY|CZK|SEK|NOK|DKK|PLN|CAD|AUD|,-)$",
     re.I,
 )
 _SPLIT = re.compile(r"\s*[,;|\n]\s*")
+_MD_LINK = re.compile(r"^!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?[^)]*\)$")
 _DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%Y/%m/%d",
-    "%Y.%m.%d",
-    "%d.%m.%Y",
-    "%B %d, %Y",
-    "%b %d, %Y",
-    "%d %B %Y",
-    "%d %b %Y",
-    "%B %d %Y",
-    "%b %d %Y",
-    "%Y%m%d",
-)
-_MONTH_FORMATS = ("%Y-%m", "%B %Y", "%b %Y")
+    "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%d-%b-%Y",
+    "%d-%b-%y", "%d. %B %Y", "%d %B, %Y", "%a, %d %b %Y", "%Y%m%d", "%Y/%m/%d", "%Y.%m.%d",
+)  # fmt: skip
+_MONTH_FORMATS = ("%Y-%m", "%B %Y", "%b %Y", "%m/%Y")
+_NUMERIC_DATE = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?:[ T,]+(.+))?")
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))  # spreadsheets store codes like 1001 as 1001.0
+    if isinstance(value, datetime):
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list) and all(not isinstance(v, (dict, list)) for v in value):
+        return ", ".join(_text(v) for v in value if v is not None)
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value).strip()
 
 
-def _number(value: Any) -> tuple[Any, Issue | None]:
+# -- numbers -----------------------------------------------------------------------------------
+def _digits(digits: str, decimal_comma: bool | None) -> str:
+    if "," in digits and "." in digits:
+        # The later separator is the decimal one: 1.299,00 (EU) vs 1,299.00 (US).
+        if digits.rfind(",") > digits.rfind("."):
+            return digits.replace(".", "").replace(",", ".")
+        return digits.replace(",", "")
+    for sep in (",", "."):
+        if sep not in digits:
+            continue
+        if digits.count(sep) > 1:
+            return digits.replace(sep, "")  # 1,299,000 or 1.299.000: thousands
+        head, _, tail = digits.partition(sep)
+        if len(tail) == 3 and head.lstrip("-+") not in ("", "0"):
+            # 1,299 / 1.299: the column's evidence decides, else comma = thousands, dot = decimal.
+            thousands = sep == "," if decimal_comma is None else (sep == ".") == decimal_comma
+            return head + tail if thousands else head + "." + tail
+        return head + "." + tail
+    return digits
+
+
+def _number(value: Any, decimal_comma: bool | None = None) -> tuple[Any, Issue | None]:
     if isinstance(value, bool):
         return None, ("error", f"{value!r} is not a number")
     if isinstance(value, (int, float)):
@@ -66,23 +112,8 @@ def _number(value: Any) -> tuple[Any, Issue | None]:
     match = _NUMBER.search(core)
     if not match:
         return None, ("error", f"{raw!r} is not a number")
-    digits = match.group(0).replace(" ", "").replace("\u00a0", "").replace("'", "")
-    if "," in digits and "." in digits:
-        # The later separator is the decimal one: 1.299,00 (EU) vs 1,299.00 (US).
-        if digits.rfind(",") > digits.rfind("."):
-            digits = digits.replace(".", "").replace(",", ".")
-        else:
-            digits = digits.replace(",", "")
-    elif "," in digits:
-        head, _, tail = digits.rpartition(",")
-        # 1,299 is a thousands separator; 9,99 is a decimal comma.
-        digits = (
-            digits.replace(",", "")
-            if len(tail) == 3 and head
-            else head.replace(",", "") + "." + tail
-        )
-    elif digits.count(".") > 1:
-        digits = digits.replace(".", "")
+    digits = re.sub(r"[ '\u00a0\u202f]", "", match.group(0)).replace("−", "-")
+    digits = _digits(digits, decimal_comma)
     try:
         number: float | int = float(digits) if any(c in digits for c in ".eE") else int(digits)
     except ValueError:
@@ -93,47 +124,97 @@ def _number(value: Any) -> tuple[Any, Issue | None]:
     return number, None
 
 
+def number_style(value: Any) -> bool | None:
+    """True: the value shows a decimal comma (9,99 / 1.299,00); False: a decimal point; None:
+    it does not tell (1,299 / 1.299 / 12)."""
+    if not isinstance(value, str):
+        return None
+    match = _NUMBER.search(_CURRENCY.sub("", value.strip()))
+    if not match:
+        return None
+    digits = re.sub(r"[ '\u00a0\u202f]", "", match.group(0))
+    if "," in digits and "." in digits:
+        return digits.rfind(",") > digits.rfind(".")
+    for sep in (",", "."):
+        if digits.count(sep) == 1 and len(digits.partition(sep)[2]) != 3:
+            return sep == ","
+    return None
+
+
+# -- booleans ------------------------------------------------------------------------------
 def _boolean(value: Any) -> tuple[Any, Issue | None]:
     if isinstance(value, bool):
         return value, None
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value), None
-    norm = re.sub(r"[\s_]+", "", _text(value).casefold())
+    if isinstance(value, (int, float)):
+        if value in (0, 1):
+            return bool(value), None
+        if value > 0:
+            return True, ("warning", f"read the quantity {_text(value)} as yes")
+    raw = _text(value)
+    norm = re.sub(r"[\s_\-.!]+", "", raw.casefold())
     if norm in _TRUE:
         return True, None
     if norm in _FALSE:
         return False, None
-    return None, ("error", f"{_text(value)!r} is not a yes/no value")
+    if _STOCK_FALSE.match(raw):
+        return False, None
+    if _STOCK_TRUE.match(raw):
+        return True, None
+    if re.fullmatch(r"\d+", norm):
+        return int(norm) > 0, (
+            "warning",
+            f"read the quantity {raw} as {'yes' if int(norm) else 'no'}",
+        )
+    return None, ("error", f"{raw!r} is not a yes/no value")
 
 
-def _date(value: Any) -> tuple[Any, Issue | None]:
+# -- dates ----------------------------------------------------------------------------------
+def _year(text: str) -> int:
+    year = int(text)
+    if len(text) == 2:
+        year += 2000 if year < 70 else 1900
+    return year
+
+
+def _date(value: Any, day_first: bool | None = None) -> tuple[Any, Issue | None]:
+    if isinstance(value, (datetime, date)):
+        return _text(value), None
     raw = _text(value)
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        if len(raw) <= 10:
+        if len(raw) <= 10 or parsed.time() == datetime.min.time():  # midnight: a plain date
             return parsed.date().isoformat(), None
         return parsed.isoformat().replace("+00:00", "Z"), None
     except ValueError:
         pass
-    for fmt in _DATE_FORMATS:
+    numeric = _NUMERIC_DATE.fullmatch(raw)
+    if numeric:
+        a, sep, b, year_text, _time = numeric.groups()
+        first, second, year = int(a), int(b), _year(year_text)
+        issue: Issue | None = None
+        if sep == "." or first > 12:
+            day, month = first, second
+        elif second > 12:
+            day, month = second, first
+        elif day_first is not None:
+            day, month = (first, second) if day_first else (second, first)
+        else:
+            day, month = second, first
+            if first != second:
+                issue = ("warning", f"{raw!r} is ambiguous; read as month/day/year")
         try:
-            return datetime.strptime(raw, fmt).date().isoformat(), None
-        except ValueError:
-            continue
-    slash = re.fullmatch(r"(\d{1,2})[/-](\d{1,2})[/-](\d{4})", raw)
-    if slash:
-        a, b, year = (int(x) for x in slash.groups())
-        day, month = (a, b) if a > 12 else (b, a)  # 03/10/2025 reads as US month/day
-        try:
-            date = datetime(year, month, day).date().isoformat()
+            return date(year, month, day).isoformat(), issue
         except ValueError:
             return None, ("error", f"{raw!r} is not a valid date")
-        if a <= 12 and b <= 12 and a != b:
-            return date, ("warning", f"{raw!r} is ambiguous; read as month/day/year")
-        return date, None
+    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", raw)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(cleaned, fmt).date().isoformat(), None
+        except ValueError:
+            continue
     for fmt in _MONTH_FORMATS:
         try:
-            return datetime.strptime(raw, fmt).date().isoformat(), (
+            return datetime.strptime(cleaned, fmt).date().isoformat(), (
                 "warning",
                 f"{raw!r} has no day; used the first of the month",
             )
@@ -142,28 +223,115 @@ def _date(value: Any) -> tuple[Any, Issue | None]:
     return None, ("error", f"{raw!r} is not a date")
 
 
+def date_style(value: Any) -> bool | None:
+    """True: the value proves day-first (25/12/2024); False: month-first (12/25/2024)."""
+    if not isinstance(value, str):
+        return None
+    match = _NUMERIC_DATE.fullmatch(value.strip())
+    if not match or match.group(2) == ".":
+        return None
+    first, second = int(match.group(1)), int(match.group(3))
+    if first > 12 >= second:
+        return True
+    if second > 12 >= first:
+        return False
+    return None
+
+
+def column_style(column: dict[str, Any], values: list[Any]) -> dict[str, Any]:
+    """``column`` plus the evidence its sample ``values`` give for ambiguous numbers/dates."""
+    kind = column.get("type")
+    if kind == "number":
+        votes = [v for v in (number_style(x) for x in values) if v is not None]
+        if votes:
+            return {**column, DECIMAL_COMMA: sum(votes) > len(votes) / 2}
+    if kind == "date":
+        votes = [v for v in (date_style(x) for x in values) if v is not None]
+        if votes:
+            return {**column, DAY_FIRST: sum(votes) > len(votes) / 2}
+    return column
+
+
+# -- links, emails, lists -------------------------------------------------------------------
 def _url(value: Any) -> tuple[Any, Issue | None]:
-    raw = _text(value)
+    urls = getattr(value, "urls", None)
+    if isinstance(value, dict):
+        value = next((value[k] for k in ("url", "src", "href", "link") if k in value), value)
+    raw = urls[0] if urls else _text(value)
+    link = _MD_LINK.match(raw)
+    if link:
+        raw = link.group(1)
+    raw = raw.strip("<>\"' ")
     if re.match(r"^https?://[^\s/$.?#][^\s]*$", raw, re.I):
         return raw, None
-    if re.match(r"^(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/\S*)?$", raw, re.I):
+    if raw.startswith("//") and re.match(r"^//[a-z0-9-]+(\.[a-z0-9-]+)+", raw, re.I):
+        return "https:" + raw, ("warning", f"added https: to {raw!r}")
+    if re.match(r"^(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\S*)?$", raw, re.I):
         return "https://" + raw, ("warning", f"added https:// to {raw!r}")
     return None, ("error", f"{raw!r} is not a web address")
 
 
 def _email(value: Any) -> tuple[Any, Issue | None]:
     raw = _text(value)
+    urls = getattr(value, "urls", None)
+    if urls and urls[0].lower().startswith("mailto:"):
+        raw = urls[0]
     if raw.lower().startswith("mailto:"):
-        raw = raw[7:]
+        raw = raw[7:].split("?")[0]
     if _EMAIL.match(raw):
         return raw, None
+    inner = _EMAIL_IN.search(raw)  # "Sales <sales@acme.test>"
+    if inner:
+        return inner.group(1), None
     return None, ("error", f"{raw!r} is not an email address")
 
 
 def _items(value: Any) -> list[str]:
     if isinstance(value, list):
-        return [_text(v) for v in value if v is not None and _text(v)]
-    return [part for part in _SPLIT.split(_text(value)) if part]
+        out = []
+        for v in value:
+            if isinstance(v, dict):
+                v = next((v[k] for k in ("name", "label", "value", "url", "src") if k in v), v)
+            if v is not None and _text(v):
+                out.append(_text(v))
+        return list(dict.fromkeys(out))
+    return list(dict.fromkeys(part for part in _SPLIT.split(_text(value)) if part))
+
+
+def _images(value: Any) -> tuple[Any, Issue | None]:
+    urls = getattr(value, "urls", None)
+    items: list[Any] = list(urls) if urls else _items(value)
+    good, bad, fixed = [], [], []
+    for item in items:
+        url, issue = _url(item)
+        if issue is None or issue[0] == "warning":
+            good.append(url)
+            if issue:
+                fixed.append(item)
+        else:
+            bad.append(item)
+    if bad:
+        return good, ("error", f"dropped values that are not web addresses: {', '.join(bad)}")
+    if fixed:
+        return good, ("warning", f"added https:// to {', '.join(fixed)}")
+    return good, None
+
+
+def _enum(value: Any, allowed: list[str]) -> tuple[Any, Issue | None]:
+    from .mapping import normalize
+
+    raw = _text(value)
+    for option in allowed:
+        if option.casefold() == raw.casefold():
+            return option, None
+    for option in allowed:
+        if normalize(option) == normalize(raw):
+            return option, None
+    scored = [(fuzz.ratio(normalize(o), normalize(raw)), o) for o in allowed]
+    best = max(scored, default=(0.0, ""))
+    if best[0] >= 90:
+        return best[1], ("warning", f"read {raw!r} as {best[1]!r}")
+    return None, ("error", f"{raw!r} is not one of {', '.join(allowed)}")
 
 
 def _json(value: Any) -> tuple[Any, Issue | None]:
@@ -178,38 +346,37 @@ def _json(value: Any) -> tuple[Any, Issue | None]:
 def coerce(value: Any, column: dict[str, Any]) -> tuple[Any, Issue | None]:
     """Coerce ``value`` for ``column``. Unusable values become ``None`` with an error message
     that quotes the original, so nothing is silently lost."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None:
         return None, None
     kind = column.get("type", "text")
+    if isinstance(value, str):
+        folded = value.strip().casefold()
+        if not folded or folded in (_NULLS if kind in ("text", "richtext") else _NULLS_TYPED):
+            return None, None
     if kind in ("text", "richtext"):
+        if isinstance(value, dict):
+            value = next(
+                (value[k] for k in ("name", "text", "value", "label") if k in value), value
+            )
         return _text(value), None
     if kind == "number":
-        return _number(value)
+        return _number(value, column.get(DECIMAL_COMMA))
     if kind == "boolean":
         return _boolean(value)
     if kind == "date":
-        return _date(value)
+        return _date(value, column.get(DAY_FIRST))
     if kind in ("url", "image"):
+        if isinstance(value, list) and value:
+            value = value[0]
         return _url(value)
     if kind == "email":
         return _email(value)
     if kind == "enum":
-        allowed = column.get("enum_values") or []
-        raw = _text(value)
-        for option in allowed:
-            if option.casefold() == raw.casefold():
-                return option, None
-        return None, ("error", f"{raw!r} is not one of {', '.join(allowed)}")
+        return _enum(value, column.get("enum_values") or [])
     if kind == "tags":
         return _items(value), None
     if kind == "images":
-        good, bad = [], []
-        for item in _items(value):
-            url, issue = _url(item)
-            (good if issue is None or issue[0] == "warning" else bad).append(url or item)
-        if bad:
-            return good, ("error", f"dropped values that are not web addresses: {', '.join(bad)}")
-        return good, None
+        return _images(value)
     if kind == "json":
         return _json(value)
     return value, None  # newer column types pass through untouched
