@@ -14,9 +14,9 @@ from playwright.sync_api import Locator, Page, expect
 pytestmark = pytest.mark.e2e
 
 FORM_CELL = """\
-from lasso_notebook.widgets.form import SubmitForm
+import lasso_notebook as ln
 
-form = SubmitForm(result_var="df")
+form = ln.SubmitForm(result_var="df")
 form"""
 
 
