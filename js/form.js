@@ -576,6 +576,17 @@ function render({ model, el }) {
     return busy() || model.get("phase") === "completed";
   }
 
+  // The kernel sends state only when the job changes; the clock ticks here in between.
+  let jobReceivedAt = performance.now();
+  function drawElapsed() {
+    const job = model.get("job_state") || {};
+    const running = model.get("phase") === "running" && !TERMINAL.has(job.phase);
+    const since = running && Number.isFinite(job.elapsed) ? (performance.now() - jobReceivedAt) / 1000 : 0;
+    jobElapsed.textContent = formatElapsed(Number.isFinite(job.elapsed) ? job.elapsed + since : job.elapsed);
+  }
+  const elapsedTimer = setInterval(drawElapsed, 1000);
+  cleanups.push(() => clearInterval(elapsedTimer));
+
   function drawJob() {
     const phase = model.get("phase") || "idle";
     const job = model.get("job_state") || {};
@@ -602,7 +613,8 @@ function render({ model, el }) {
     const rows = Number(job.total_rows) || 0;
     // Once completed, the preview's count says it; while running, rows found so far.
     jobRows.textContent = job.id && phase !== "completed" ? `${rows} ${rows === 1 ? "row" : "rows"}` : "";
-    jobElapsed.textContent = formatElapsed(job.elapsed);
+    jobReceivedAt = performance.now();
+    drawElapsed();
     jobError.textContent = job.error_message || "";
     jobError.hidden = !job.error_message;
     drawPreview();

@@ -179,8 +179,11 @@ def _check_files(files: FileSpec | Sequence[FileSpec]) -> list[tuple[str, str | 
 
 
 _FIELD_NAMES = (
-    ("source_text", "text"), ("file_urls", "urls"), ("file_ids", "files"),
-    ("webhook_url", "webhook"), ("schema_id", "schema"),
+    ("source_text", "text"),
+    ("file_urls", "urls"),
+    ("file_ids", "files"),
+    ("webhook_url", "webhook"),
+    ("schema_id", "schema"),
 )
 
 
@@ -255,8 +258,13 @@ def submit(
         "webhook": webhook,
     }
     return TableJob(
-        client=client, name=name, plan=plan, progress=progress, poll_cap=poll_cap,
-        labels=labels, meta=meta,
+        client=client,
+        name=name,
+        plan=plan,
+        progress=progress,
+        poll_cap=poll_cap,
+        labels=labels,
+        meta=meta,
     )
 
 
@@ -285,8 +293,12 @@ def attach(
             ):
                 return job
     return TableJob(
-        client=client, table_id=table_id, progress=progress, poll_cap=poll_cap,
-        labels=labels, meta=meta,
+        client=client,
+        table_id=table_id,
+        progress=progress,
+        poll_cap=poll_cap,
+        labels=labels,
+        meta=meta,
     )
 
 
@@ -344,6 +356,7 @@ class TableJob:
 
         self._finished = False
         self._callbacks: list[Callable[[TableJob], Any]] = []
+        self._update_callbacks: list[Callable[[TableJob], Any]] = []
         self._lock = threading.Lock()
         # Private, never cancelled: outside waiters only ever see a copy or a shield of it.
         self._result: concurrent.futures.Future[Any] = concurrent.futures.Future()
@@ -473,8 +486,10 @@ class TableJob:
                         f"{timeout:g} s; it goes on: {self._later_hint()}",
                         self._table,
                     )
-                slice_ = _runtime.WAIT_SLICE if remaining is None else min(
-                    _runtime.WAIT_SLICE, remaining
+                slice_ = (
+                    _runtime.WAIT_SLICE
+                    if remaining is None
+                    else min(_runtime.WAIT_SLICE, remaining)
                 )
                 concurrent.futures.wait([self._result], timeout=slice_)
         except KeyboardInterrupt:
@@ -534,6 +549,11 @@ class TableJob:
                 self._callbacks.append(fn)
                 return
         _runtime.get_loop().call_soon_threadsafe(self._call, fn)
+
+    def add_update_callback(self, fn: Callable[[TableJob], Any]) -> None:
+        """Call ``fn(job)`` after every change of the job's state (status, progress, rows,
+        outcome), on the runtime thread. Exceptions from ``fn`` are logged."""
+        self._update_callbacks.append(fn)
 
     def _call(self, fn: Callable[[TableJob], Any]) -> None:
         try:
@@ -612,8 +632,7 @@ class TableJob:
         if self.id is None:
             return "job.result() gets the DataFrame when it is ready."
         return (
-            f"job.result() or lasso_notebook.attach({self.id!r}).result() "
-            "gets the DataFrame later."
+            f"job.result() or lasso_notebook.attach({self.id!r}).result() gets the DataFrame later."
         )
 
     def _error_text(self) -> str:
@@ -639,6 +658,8 @@ class TableJob:
         }
 
     def _render(self, final: bool = False) -> None:
+        for fn in list(self._update_callbacks):
+            self._call(fn)
         if self._widget is None:
             return
         try:
@@ -678,8 +699,11 @@ class TableJob:
         except asyncio.CancelledError:
             error = JobDetachedError(
                 f"stopped following table {self.id or '(not created)'}; "
-                + (f"lasso_notebook.attach({self.id!r}) follows it again" if self.id else
-                   "it may still be created on the server")
+                + (
+                    f"lasso_notebook.attach({self.id!r}) follows it again"
+                    if self.id
+                    else "it may still be created on the server"
+                )
             )
             self._status = "detached"
         except Exception as exc:
@@ -796,7 +820,9 @@ class TableJob:
                 continue
             failures = 0
             changed = (new.status, new.progress, new.total_rows) != (
-                table.status, table.progress, table.total_rows
+                table.status,
+                table.progress,
+                table.total_rows,
             )
             table = new
             self._observe(table)

@@ -4,7 +4,6 @@ arrive as custom messages, and all network work runs off the kernel's thread."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -53,8 +52,6 @@ DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
 PREVIEW_ROWS = 10
 #: Longest text shown in one preview cell; the full value is in ``form.df``.
 PREVIEW_CELL_CHARS = 200
-#: How often the live view copies the job's state into the form (seconds).
-MONITOR_INTERVAL = 0.25
 SOURCES = ("text", "files", "urls")
 SOURCE_LABELS = {"text": "Text", "files": "Files", "urls": "URLs"}
 #: The most schemas listed in the picker (pages of 100).
@@ -705,7 +702,7 @@ class SubmitForm(anywidget.AnyWidget):
             self._job = job
             self.phase = "running"
         self._copy_job_state(job)
-        _runtime.spawn(self._monitor(job, generation))
+        job.add_update_callback(lambda changed: self._job_changed(changed, generation))
         job.add_done_callback(lambda done: self._job_done(done, generation))
         return job
 
@@ -745,7 +742,7 @@ class SubmitForm(anywidget.AnyWidget):
                 self.phase = "idle"
                 self.job_state = {}
 
-    def _copy_job_state(self, job: TableJob, final: bool = False) -> bool:
+    def _copy_job_state(self, job: TableJob) -> bool:
         """Copy what the job knows into ``job_state``; True when something changed."""
         phase = getattr(job, "phase", None)
         elapsed = getattr(job, "elapsed", None)
@@ -756,8 +753,8 @@ class SubmitForm(anywidget.AnyWidget):
             "phase": str(getattr(phase, "value", phase) or ""),
             "progress": int(job.progress or 0),
             "total_rows": int(job.total_rows or 0),
-            # Whole seconds while running, so the clock alone sends at most one message a second.
-            "elapsed": None if elapsed is None else (elapsed if final else float(int(elapsed))),
+            # The browser keeps the clock ticking between updates.
+            "elapsed": elapsed,
             "error_message": self.job_state.get("error_message", ""),
         }
         self._mirror_uploads(job)
@@ -779,11 +776,10 @@ class SubmitForm(anywidget.AnyWidget):
             if changed:
                 self._publish_files()
 
-    async def _monitor(self, job: TableJob, generation: int) -> None:
-        # The job keeps its own state fresh; the form mirrors it at a bounded rate.
-        while generation == self._generation and self.phase == "running":
+    def _job_changed(self, job: TableJob, generation: int) -> None:
+        # The job calls this on every change of its state; the final state is copied on done.
+        if generation == self._generation and self.phase == "running":
             self._copy_job_state(job)
-            await asyncio.sleep(MONITOR_INTERVAL)
 
     def _job_done(self, job: TableJob, generation: int) -> None:
         with self._lock:
@@ -807,13 +803,13 @@ class SubmitForm(anywidget.AnyWidget):
             message = (
                 error.error_message if isinstance(error, TableFailedError) else _describe(error)
             )
-            self._copy_job_state(job, final=True)
+            self._copy_job_state(job)
             with self.hold_sync():
                 self.job_state = {**self.job_state, "error_message": message}
                 self.phase = "failed"
             return
         self._df = df
-        self._copy_job_state(job, final=True)
+        self._copy_job_state(job)
         with self.hold_sync():
             self.preview = self._preview_of(df)
             self.job_state = {**self.job_state, "total_rows": len(df), "progress": 100}
