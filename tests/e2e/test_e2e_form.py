@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from catalog import csv_catalog
+from e2e_catalog import csv_catalog
 from jupyter_harness import JupyterServer, NotebookPage, doc_screenshot, write_notebook
 from playwright.sync_api import Locator, Page, expect
 

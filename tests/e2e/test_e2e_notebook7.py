@@ -4,7 +4,7 @@ submit form render and work there too, not only in JupyterLab."""
 from __future__ import annotations
 
 import pytest
-from catalog import csv_catalog
+from e2e_catalog import csv_catalog
 from jupyter_harness import JupyterServer, NotebookPage, write_notebook
 from playwright.sync_api import Page, expect
 

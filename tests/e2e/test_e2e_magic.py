@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from catalog import csv_catalog
+from e2e_catalog import csv_catalog
 from jupyter_harness import (
     JupyterServer,
     NotebookPage,
