@@ -161,8 +161,10 @@ def test_notebook_executes(name: str, executed: Callable[[str], Executed]) -> No
     text = text_of(nb)
     assert EXPECTED_LINE[name] in text, text[-2000:]
     # It ran against the embedded engine in its own data dir, with no configuration.
-    assert "embedded Lasso engine" in text
-    assert str(workdir / "lasso-data") in text
+    assert any((workdir / "lasso-data").iterdir()), "the engine's data dir was not used"
+    if name != "03_submit_form":  # there the client starts on the form's thread, not in a cell
+        assert "embedded Lasso engine" in text
+        assert str(workdir / "lasso-data") in text
 
 
 @pytest.mark.parametrize(
