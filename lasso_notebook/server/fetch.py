@@ -1,5 +1,7 @@
 """Downloads for ``file_urls`` sources: http(s) only, redirects followed by hand (and only to
-http(s)), a size cap while streaming and an overall time limit."""
+http(s)), a size cap (announced Content-Length and while streaming), an overall time limit, and
+a file name that says the type (``/catalog`` served as text/html is saved as ``catalog.html``;
+the extractor still trusts the content's magic bytes over the name)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 
 from .extract import ExtractionError, Source
+from .extract.sniff import EXTENSION_OF_TYPE
 
 __all__ = ["fetch_url"]
 
@@ -22,7 +25,11 @@ def _filename(url: str, response: httpx.Response) -> str:
     match = re.search(r'filename="?([^";]+)"?', disposition)
     name = match.group(1) if match else unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     name = re.sub(r"[\x00-\x1f/\\]+", "_", name).strip(". ") or "download"
-    return name[:200]
+    name = name[:200]
+    ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if "." not in name and ctype in EXTENSION_OF_TYPE:
+        name += EXTENSION_OF_TYPE[ctype]
+    return name
 
 
 def fetch_url(url: str, dest: Path, max_bytes: int, timeout: float = 120.0) -> Source:
@@ -41,6 +48,12 @@ def fetch_url(url: str, dest: Path, max_bytes: int, timeout: float = 120.0) -> S
                     if response.status_code >= 400:
                         raise ExtractionError(
                             f"Could not download {url}: the server answered HTTP {response.status_code}."
+                        )
+                    announced = response.headers.get("content-length", "")
+                    if announced.isdigit() and int(announced) > max_bytes:
+                        raise ExtractionError(
+                            f"The file at {url} is {int(announced)} bytes, larger than the "
+                            f"{max_bytes} byte limit."
                         )
                     size = 0
                     with dest.open("wb") as fh:

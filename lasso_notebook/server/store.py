@@ -133,6 +133,9 @@ class Store:
         conn = self._conn()
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA_SQL)
+        # Added after the first release: data dirs created before get the column here.
+        if "extraction_report" not in {r[1] for r in conn.execute("PRAGMA table_info(tables)")}:
+            conn.execute("ALTER TABLE tables ADD COLUMN extraction_report TEXT")
 
     # -- plumbing -------------------------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -355,7 +358,7 @@ class Store:
             "files": _loads(row["files"]) or [],
             "created_at": row["created_at"],
             "updated_at": row["updated_at"],
-        }
+        } | ({"extraction_report": _loads(report)} if (report := row["extraction_report"]) else {})
 
     def create_table(self, owner: str, **fields: Any) -> dict[str, Any]:
         tid, ts = new_id("tbl"), now_iso()
@@ -455,7 +458,8 @@ class Store:
                 return None
             c.execute(
                 "UPDATE tables SET status = 'processing', progress = 0, total_rows = 0,"
-                " error_message = NULL, lease_owner = ?, heartbeat = ?, updated_at = ?"
+                " error_message = NULL, extraction_report = NULL, lease_owner = ?, heartbeat = ?,"
+                " updated_at = ?"
                 " WHERE id = ?",
                 (engine_id, time.time(), now_iso(), row["id"]),
             )
@@ -528,14 +532,30 @@ class Store:
         return True
 
     def finish_table(
-        self, table_id: str, engine_id: str, status: str, error_message: str | None = None
+        self,
+        table_id: str,
+        engine_id: str,
+        status: str,
+        error_message: str | None = None,
+        report: dict[str, Any] | None = None,
     ) -> dict[str, Any] | None:
+        """End a table; ``report`` (mapping used, unmapped source columns) becomes the table's
+        ``extraction_report`` field."""
         with self.tx() as c:
             cur = c.execute(
                 "UPDATE tables SET status = ?, progress = CASE WHEN ? = 'completed' THEN 100"
-                " ELSE progress END, error_message = ?, lease_owner = NULL, heartbeat = NULL,"
+                " ELSE progress END, error_message = ?, extraction_report = ?,"
+                " lease_owner = NULL, heartbeat = NULL,"
                 " updated_at = ? WHERE id = ? AND lease_owner = ? AND status = 'processing'",
-                (status, status, error_message, now_iso(), table_id, engine_id),
+                (
+                    status,
+                    status,
+                    error_message,
+                    None if report is None else _dumps(report),
+                    now_iso(),
+                    table_id,
+                    engine_id,
+                ),
             )
             if not cur.rowcount:
                 return None

@@ -183,6 +183,8 @@ class WorkerPool:
     def _run(self, job: dict[str, Any]) -> None:
         run = _Run(self, job)
         finished: dict[str, Any] | None = None
+        # Per source: the header -> column mapping used and the source columns left unmapped.
+        reports: list[dict[str, Any]] = []
         try:
             makers = self._sources(job, run)
             count = len(makers)
@@ -192,18 +194,32 @@ class WorkerPool:
                 def progress(fraction: float, index: int = index) -> None:
                     run.step((index + max(0.0, min(1.0, fraction))) / count)
 
-                for row in extract(source, job["columns"], job["additional_context"], progress):
+                reports.append({})
+                for row in extract(
+                    source,
+                    job["columns"],
+                    job["additional_context"],
+                    progress,
+                    report=reports[-1],
+                ):
                     run.add(row)
             run.write()
             if run.total == 0:
                 raise ExtractionError("No rows could be extracted from the source.")
-            finished = self.store.finish_table(job["id"], self.engine_id, "completed")
+            finished = self.store.finish_table(
+                job["id"], self.engine_id, "completed", None, {"sources": reports}
+            )
         except _Abort:
             if self.stopping.is_set():
                 self._safe(self.store.requeue, job["id"], self.engine_id)
         except ExtractionError as exc:
             finished = self._safe(
-                self.store.finish_table, job["id"], self.engine_id, "failed", exc.message
+                self.store.finish_table,
+                job["id"],
+                self.engine_id,
+                "failed",
+                exc.message,
+                {"sources": reports} if any(reports) else None,
             )
         except Exception as exc:
             log.exception("extraction of %s crashed", job["id"])

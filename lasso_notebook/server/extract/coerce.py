@@ -56,6 +56,9 @@ _CURRENCY = re.compile(
     re.I,
 )
 _SPLIT = re.compile(r"\s*[,;|\n]\s*")
+_HTTP = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
+_SCHEMELESS = re.compile(r"^//[a-z0-9-]+(\.[a-z0-9-]+)+", re.I)
+_BARE_HOST = re.compile(r"^(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\S*)?$", re.I)
 _MD_LINK = re.compile(r"^!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?[^)]*\)$")
 _DATE_FORMATS = (
     "%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%d-%b-%Y",
@@ -262,11 +265,11 @@ def _url(value: Any) -> tuple[Any, Issue | None]:
     if link:
         raw = link.group(1)
     raw = raw.strip("<>\"' ")
-    if re.match(r"^https?://[^\s/$.?#][^\s]*$", raw, re.I):
+    if _HTTP.match(raw):
         return raw, None
-    if raw.startswith("//") and re.match(r"^//[a-z0-9-]+(\.[a-z0-9-]+)+", raw, re.I):
+    if raw.startswith("//") and _SCHEMELESS.match(raw):
         return "https:" + raw, ("warning", f"added https: to {raw!r}")
-    if re.match(r"^(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\S*)?$", raw, re.I):
+    if _BARE_HOST.match(raw):
         return "https://" + raw, ("warning", f"added https:// to {raw!r}")
     return None, ("error", f"{raw!r} is not a web address")
 
@@ -350,9 +353,16 @@ def coerce(value: Any, column: dict[str, Any]) -> tuple[Any, Issue | None]:
         return None, None
     kind = column.get("type", "text")
     if isinstance(value, str):
-        folded = value.strip().casefold()
-        if not folded or folded in (_NULLS if kind in ("text", "richtext") else _NULLS_TYPED):
+        stripped = value.strip()
+        if not stripped:
             return None, None
+        # Every placeholder is short: only short values pay for the casefold and lookup.
+        if len(stripped) <= 4 and stripped.casefold() in (
+            _NULLS if kind in ("text", "richtext") else _NULLS_TYPED
+        ):
+            return None, None
+        if type(value) is str and kind in ("text", "richtext"):
+            return stripped, None  # the common case, kept cheap for big files
     if kind in ("text", "richtext"):
         if isinstance(value, dict):
             value = next(

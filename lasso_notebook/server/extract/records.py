@@ -175,16 +175,21 @@ def table_records(
             header, body = [f"column {i + 1}" for i in range(width)], nonblank[index:]
         it = itertools.chain(body, it)
     raw_header = [h.casefold() for h in header]
+    first = raw_header[0] if raw_header else ""
+    width = len(header)
     for row in it:
-        if all(_blank(c) for c in row):
-            continue
         cells = [c.strip() if type(c) is str else c for c in row]  # keeps Linked cells
-        if [str(c or "").casefold() for c in cells[: len(header)]] == raw_header:
+        if not any(c is not None and c != "" for c in cells):
+            continue
+        if (
+            cells
+            and str(cells[0] or "").casefold() == first
+            and [str(c or "").casefold() for c in cells[:width]] == raw_header
+        ):
             continue  # the header repeated (page break, pasted twice)
-        yield {
-            h: (cells[i] if i < len(cells) and cells[i] is not None else "")
-            for i, h in enumerate(header)
-        }
+        if len(cells) < width:
+            cells += [""] * (width - len(cells))
+        yield {h: ("" if c is None else c) for h, c in zip(header, cells)}
 
 
 # -- CSV / TSV ---------------------------------------------------------------------------------

@@ -1,0 +1,128 @@
+"""Extractor scale benchmark: a 100,000-row CSV and a 50-page PDF (one table per page), each
+timed through the extractor alone and end to end through the embedded engine (upload, create,
+completed), with the peak memory of the extraction. Prints figures, asserts nothing.
+Run: ``.venv/bin/python benchmarks/bench_extract.py [--rows N] [--pages N]``."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import tempfile
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
+import httpx
+
+from lasso_notebook.server import serve
+from lasso_notebook.server.extract import Source, extract
+from lasso_notebook.server.store import PRODUCTS_COLUMNS
+
+
+def write_csv(path: Path, rows: int) -> None:
+    with path.open("w") as fh:
+        fh.write("Product Name,Item #,Manufacturer,Unit Price,Currency,Availability,Released,")
+        fh.write("Keywords,Product URL\n")
+        for i in range(rows):
+            fh.write(
+                f'Widget {i} deluxe,W{i:06d},Acme,"${i % 5000:,}.99",USD,'
+                f"{'In stock' if i % 3 else 'Out of stock'},{i % 12 + 1:02d}/{i % 28 + 1:02d}/2024,"
+                f'"tools; garden",https://shop.example.com/w/{i}\n'
+            )
+
+
+def write_pdf(path: Path, pages: int, rows_per_page: int = 25) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=8)
+    n = 0
+    for page in range(pages):
+        pdf.add_page()
+        pdf.cell(text=f"Acme catalog - page {page + 1}", new_x="LMARGIN", new_y="NEXT")
+        with pdf.table(col_widths=(60, 25, 25, 25, 20)) as table:
+            table.row(["Product", "SKU", "Brand", "Price", "In stock"])
+            for _ in range(rows_per_page):
+                table.row([f"Widget {n} deluxe", f"W{n:06d}", "Acme", f"${n % 500}.99", "yes"])
+                n += 1
+    pdf.output(str(path))
+
+
+def extract_only(path: Path) -> tuple[float, int, float, int]:
+    """Seconds, rows, peak traced MB (a second, traced run), progress calls."""
+    calls = [0]
+
+    def progress(_f: float) -> None:
+        calls[0] += 1
+
+    source = Source(path=path, filename=path.name)
+    start = time.perf_counter()
+    count = sum(1 for _ in extract(source, PRODUCTS_COLUMNS, None, progress))
+    seconds = time.perf_counter() - start
+    gc.collect()
+    tracemalloc.start()
+    for _ in extract(source, PRODUCTS_COLUMNS, None, lambda _f: None):
+        pass
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    return seconds, count, peak, calls[0]
+
+
+def end_to_end(path: Path, content_type: str) -> tuple[float, int, int]:
+    """Seconds from upload to completed through the engine, rows, distinct progress values."""
+    with tempfile.TemporaryDirectory() as data, serve(0, data) as engine:
+        headers = {"Authorization": f"Bearer {engine.api_key}"}
+        with httpx.Client(base_url=engine.base_url, headers=headers, timeout=60) as api:
+            schema = api.get("/schemas").json()["data"][0]["id"]
+            start = time.perf_counter()
+            with path.open("rb") as fh:
+                file_id = api.post("/files", files={"file": (path.name, fh, content_type)}).json()
+            table = api.post(
+                "/tables", json={"name": "bench", "schema_id": schema, "file_ids": [file_id["id"]]}
+            ).json()
+            seen: set[int] = set()
+            stop = threading.Event()
+            while not stop.is_set():
+                now = api.get(f"/tables/{table['id']}").json()
+                seen.add(now["progress"])
+                if now["status"] in ("completed", "failed"):
+                    break
+                time.sleep(0.02)
+            seconds = time.perf_counter() - start
+            if now["status"] != "completed":
+                raise RuntimeError(now["error_message"])
+            return seconds, now["total_rows"], len(seen)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--pages", type=int, default=50)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "big.csv"
+        write_csv(csv_path, args.rows)
+        mb = csv_path.stat().st_size / 1e6
+        s, n, peak, calls = extract_only(csv_path)
+        print(
+            f"CSV {args.rows:,} rows ({mb:.1f} MB): extract {s:.2f} s ({n / s:,.0f} rows/s), "
+            f"peak traced memory {peak:.1f} MB, {calls} progress calls"
+        )
+        s, n, steps = end_to_end(csv_path, "text/csv")
+        print(f"CSV {args.rows:,} rows: engine upload->completed {s:.2f} s, {n:,} rows, "
+              f"{steps} distinct progress values seen")
+        pdf_path = Path(tmp) / "big.pdf"
+        write_pdf(pdf_path, args.pages)
+        s, n, peak, calls = extract_only(pdf_path)
+        print(
+            f"PDF {args.pages} pages: extract {s:.2f} s ({s / args.pages * 1000:.0f} ms/page), "
+            f"{n:,} rows, peak traced memory {peak:.1f} MB, {calls} progress calls"
+        )
+        s, n, steps = end_to_end(pdf_path, "application/pdf")
+        print(f"PDF {args.pages} pages: engine upload->completed {s:.2f} s, {n:,} rows, "
+              f"{steps} distinct progress values seen")
+
+
+if __name__ == "__main__":
+    main()
