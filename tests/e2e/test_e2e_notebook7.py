@@ -1,12 +1,14 @@
 """Notebook 7 (the ``notebook`` package, ``jupyter notebook``): the progress widget and the
-submit form render and work there too, not only in JupyterLab."""
+submit form render and work there too, not only in JupyterLab, and follow its dark theme."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from e2e_catalog import csv_catalog
 from jupyter_harness import JupyterServer, NotebookPage, write_notebook
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 pytestmark = pytest.mark.e2e
 
@@ -42,3 +44,28 @@ def test_notebook7_renders_progress_widget_and_form(page: Page, notebook7: Jupyt
     expect(form.locator('[data-testid="submit-button"]')).to_be_enabled()
     form.locator('[data-testid="source-tab-urls"]').click()
     expect(form.locator('[data-testid="urls-input"]')).to_be_visible()
+
+    # Dark theme: both widgets take their colours from the notebook's theme variables.
+    assert _luminance(_color(widget)) < 0.4 and _luminance(_color(form)) < 0.4
+    page.locator(".lm-MenuBar-item", has_text="Settings").first.click()
+    page.locator(".lm-Menu-item", has_text="Theme").first.hover()
+    page.locator(".lm-Menu-item", has_text="JupyterLab Dark").first.click()
+    expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false", timeout=30_000)
+    page.wait_for_function(
+        "(el) => { const c = getComputedStyle(el).color.match(/[\\d.]+/g).map(Number);"
+        " return (0.2126*c[0] + 0.7152*c[1] + 0.0722*c[2]) / 255 > 0.6; }",
+        arg=widget.element_handle(),
+        timeout=30_000,
+    )
+    assert _luminance(_color(widget)) > 0.6
+    assert _luminance(_color(form)) > 0.6
+
+
+def _color(element: Locator) -> str:
+    return str(element.evaluate("(el) => getComputedStyle(el).color"))
+
+
+def _luminance(css: str) -> float:
+    """Relative brightness 0..1 of ``rgb(r, g, b)``."""
+    r, g, b = (float(v) for v in re.findall(r"[\d.]+", css)[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
