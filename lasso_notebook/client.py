@@ -444,10 +444,20 @@ class AsyncLasso:
                     raise error from None
             else:
                 if response.status_code < 400:
-                    return response if raw else _json_body(response)
-                retryable = REFUSED_STATUSES if not idempotent else RETRY_STATUSES
-                if attempt >= self.retry.max_retries or response.status_code not in retryable:
-                    raise from_response(response)
+                    if raw:
+                        return response
+                    try:
+                        return _json_body(response)
+                    except APIConnectionError:
+                        # A garbled answer to a read is a broken transfer: read again. A
+                        # non-idempotent call may have acted, so its caller must decide.
+                        if attempt >= self.retry.max_retries or not idempotent:
+                            raise
+                        response = None
+                else:
+                    retryable = REFUSED_STATUSES if not idempotent else RETRY_STATUSES
+                    if attempt >= self.retry.max_retries or response.status_code not in retryable:
+                        raise from_response(response)
             delay = self.retry.delay(attempt, response)
             log.debug("retrying %s %s in %.2f s (attempt %d)", method, path, delay, attempt + 1)
             await asyncio.sleep(delay)

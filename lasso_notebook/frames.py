@@ -94,12 +94,18 @@ async def fetch_rows(
     """
     by_index: dict[int, dict[str, Any]] = {}
     total = 0
+    # The listing's size as the latest pass saw it (the largest total any of its pages
+    # reported): a table that grew or shrank, or one page that miscounted, is judged by what
+    # the listing says now, not by the largest number it ever said.
+    pass_total = 0
     semaphore = asyncio.Semaphore(max(1, concurrency))
 
     def absorb(body: dict[str, Any]) -> int:
-        nonlocal total
+        nonlocal total, pass_total
         pagination = body.get("pagination") or {}
-        total = max(total, int(pagination.get("total") or 0))
+        reported = int(pagination.get("total") or 0)
+        total = max(total, reported)
+        pass_total = max(pass_total, reported)
         fresh = 0
         for row in body["data"]:
             index = row.get("row_index")
@@ -130,6 +136,7 @@ async def fetch_rows(
                 suspicious.append(page)
             if on_progress is not None:
                 on_progress(len(by_index), total)
+        total, pass_total = pass_total, 0
         if len(by_index) >= total:
             break
         if round_ == REFETCH_ROUNDS:

@@ -713,6 +713,8 @@ class TableJob:
             else:
                 self._phase = Phase.FAILED
                 self._status = "error"
+                if self._table is not None and isinstance(exc, LassoError):
+                    _name_table(exc, self._table.id)
             log.debug("job %s failed: %s", self.id, exc)
         self._finish(outcome, error)
 
@@ -828,6 +830,17 @@ class TableJob:
             self._observe(table)
             delay = min(self._poll_cap, delay * (GROWTH_CHANGED if changed else GROWTH_IDLE))
         return table
+
+
+def _name_table(exc: LassoError, table_id: str) -> None:
+    """A job that fails after its table exists (polls or row reads broke) says which table
+    goes on on the server and how to get it, in the message the user sees."""
+    hint = f" [table {table_id} goes on on the server; lasso_notebook.attach({table_id!r}) gets it]"
+    message = getattr(exc, "message", None)
+    if isinstance(message, str):
+        exc.message = message + hint  # type: ignore[attr-defined]
+    if exc.args and isinstance(exc.args[0], str):
+        exc.args = (exc.args[0] + hint, *exc.args[1:])
 
 
 def _progress_mode(progress: Progress) -> Literal["widget", "text", "none"]:
