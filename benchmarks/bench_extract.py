@@ -110,8 +110,10 @@ def main(argv: list[str] | None = None) -> None:
             f"peak traced memory {peak:.1f} MB, {calls} progress calls"
         )
         s, n, steps = end_to_end(csv_path, "text/csv")
-        print(f"CSV {args.rows:,} rows: engine upload->completed {s:.2f} s, {n:,} rows, "
-              f"{steps} distinct progress values seen")
+        print(
+            f"CSV {args.rows:,} rows: engine upload->completed {s:.2f} s, {n:,} rows, "
+            f"{steps} distinct progress values seen"
+        )
         pdf_path = Path(tmp) / "big.pdf"
         write_pdf(pdf_path, args.pages)
         s, n, peak, calls = extract_only(pdf_path)
@@ -120,8 +122,10 @@ def main(argv: list[str] | None = None) -> None:
             f"{n:,} rows, peak traced memory {peak:.1f} MB, {calls} progress calls"
         )
         s, n, steps = end_to_end(pdf_path, "application/pdf")
-        print(f"PDF {args.pages} pages: engine upload->completed {s:.2f} s, {n:,} rows, "
-              f"{steps} distinct progress values seen")
+        print(
+            f"PDF {args.pages} pages: engine upload->completed {s:.2f} s, {n:,} rows, "
+            f"{steps} distinct progress values seen"
+        )
 
 
 if __name__ == "__main__":

@@ -305,9 +305,12 @@ def extract(
     def stream() -> Iterator[Record | Step]:
         yield from sample
         for item in items:
-            if nested and not isinstance(item, Step):
-                if any(isinstance(v, dict) for v in item.values()):
-                    item = _flatten(item)
+            if (
+                nested
+                and not isinstance(item, Step)
+                and any(isinstance(v, dict) for v in item.values())
+            ):
+                item = _flatten(item)
             yield item
 
     for item in stream():

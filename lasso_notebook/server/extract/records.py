@@ -147,7 +147,10 @@ def find_header(rows: list[list[Any]]) -> tuple[int, bool]:
     widths = [sum(not _blank(c) for c in row) for row in rows]
     if not widths:
         return 0, True
-    full = max(Counter(w for w in widths if w).most_common(1)[0][0], 1)
+    # The table's width: the most common width among rows of two cells or more (title lines
+    # have one), the wider on ties; a one-column table is width 1.
+    wide = Counter(w for w in widths if w >= 2) or Counter(w for w in widths if w)
+    full = max(wide.items(), key=lambda item: (item[1], item[0]))[0] if wide else 1
     need = max(min(2, full), math.ceil(full * 0.7))
     for i, width in enumerate(widths):
         if width >= need:
@@ -189,7 +192,7 @@ def table_records(
             continue  # the header repeated (page break, pasted twice)
         if len(cells) < width:
             cells += [""] * (width - len(cells))
-        yield {h: ("" if c is None else c) for h, c in zip(header, cells)}
+        yield {h: ("" if c is None else c) for h, c in zip(header, cells, strict=False)}
 
 
 # -- CSV / TSV ---------------------------------------------------------------------------------

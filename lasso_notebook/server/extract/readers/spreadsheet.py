@@ -4,7 +4,6 @@ become ints and dates stay dates, so codes and dates survive the trip through Ex
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,11 +34,13 @@ def _unreadable(source: Source, exc: Exception, kind: str) -> ExtractionError:
 def read_xlsx(source: Source) -> Iterator[Record | Step]:
     from openpyxl import load_workbook
 
+    assert source.path is not None
+    # A file object, not the path: openpyxl refuses names without .xlsx (URL downloads).
+    fh = source.path.open("rb")
     try:
-        book = load_workbook(source.path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise _unreadable(source, exc, "Excel (.xlsx)") from exc
-    except Exception as exc:  # openpyxl's InvalidFileException and friends
+        book = load_workbook(fh, read_only=True, data_only=True)
+    except Exception as exc:  # BadZipFile, KeyError, openpyxl's InvalidFileException ...
+        fh.close()
         raise _unreadable(source, exc, "Excel (.xlsx)") from exc
     try:
         sheets = book.worksheets
@@ -53,6 +54,7 @@ def read_xlsx(source: Source) -> Iterator[Record | Step]:
             yield Step((n + 1) / len(sheets))
     finally:
         book.close()
+        fh.close()
 
 
 def read_xls(source: Source) -> Iterator[Record | Step]:
