@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from lasso_notebook.server.eval import DEFAULT_DIR, evaluate, score_rows
-from lasso_notebook.server.extract import ExtractionError, Source, extract
+from lasso_notebook.server.extract import ExtractionError, Source, Step, extract, register_reader
 from lasso_notebook.server.extract.coerce import coerce, column_style
 from lasso_notebook.server.extract.mapping import Mapper, normalize
 from lasso_notebook.server.fetch import fetch_url
@@ -297,6 +297,33 @@ def test_pdf_table_continued_over_pages_and_progress_per_page(tmp_path: Path) ->
     fractions = [e for e in events if isinstance(e, float)]
     assert fractions == pytest.approx([1 / 3, 2 / 3, 1.0])  # one call per page read
     assert events.index("S0") < events.index(fractions[0])  # page rows before its progress
+
+
+def test_progress_is_reported_while_pages_are_read_not_after(tmp_path: Path) -> None:
+    log: list[str] = []
+
+    def reader(_source: Source) -> Iterator[Any]:
+        for page in range(3):
+            log.append(f"read page {page}")
+            yield {"name": f"Item {page}", "price": str(page)}
+            yield Step((page + 1) / 3, page=True)
+
+    register_reader((".pages",), (), reader)
+    path = tmp_path / "doc.pages"
+    path.write_text("x")
+    extracted = extract(
+        Source(path=path, filename="doc.pages"),
+        PRODUCTS_COLUMNS,
+        None,
+        lambda f: log.append(f"progress {f:.2f}"),
+    )
+    for row in extracted:
+        log.append(row["data"]["name"])
+    assert log == [
+        "read page 0", "Item 0", "progress 0.33",
+        "read page 1", "Item 1", "progress 0.67",
+        "read page 2", "Item 2", "progress 1.00",
+    ]  # fmt: skip
 
 
 def test_xlsx_every_sheet_with_its_own_header(tmp_path: Path) -> None:

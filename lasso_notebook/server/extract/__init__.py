@@ -252,11 +252,27 @@ def extract(
 
     # Sample first: every header set of the document's first records, and the value styles
     # (decimal comma, day-first dates) each column shows, decide mapping and coercion.
+    state = {"fraction": 0.0, "next": 1}
+
+    def step(item: Step) -> None:
+        state["fraction"] = max(state["fraction"], min(1.0, item.fraction))
+        if item.page or state["fraction"] * STEPS >= state["next"]:
+            state["next"] = int(state["fraction"] * STEPS) + 1
+            progress(state["fraction"])
+
+    # The sample stops early at a page boundary, so a PDF's progress moves from page one; steps
+    # before the first record are reported at once (no rows are pending then).
     sample: list[Record | Step] = []
     for item in items:
-        if not isinstance(item, Step):
-            item = _flatten(item) if any(isinstance(v, dict) for v in item.values()) else item
-        sample.append(item)
+        if isinstance(item, Step):
+            if len(sample) == 0:
+                step(item)
+                continue
+            sample.append(item)
+            if item.page:
+                break
+            continue
+        sample.append(_flatten(item) if any(isinstance(v, dict) for v in item.values()) else item)
         if len(sample) >= SAMPLE:
             break
     records = [r for r in sample if not isinstance(r, Step)]
@@ -295,8 +311,6 @@ def extract(
         return found
 
     counts = {"records": 0, "rows": 0, "skipped": 0}
-    next_report = 1
-    fraction = 0.0
 
     # Nested objects only come from JSON; when the sample had none, the rest is not checked
     # (the check costs more than the rest of the row on a 100,000-line CSV).
@@ -315,10 +329,7 @@ def extract(
 
     for item in stream():
         if isinstance(item, Step):
-            fraction = max(fraction, min(1.0, item.fraction))
-            if item.page or fraction * STEPS >= next_report:
-                next_report = int(fraction * STEPS) + 1
-                progress(fraction)
+            step(item)
             continue
         counts["records"] += 1
         mapping, cols = plan(tuple(item), item)
@@ -331,7 +342,7 @@ def extract(
     if report is not None:
         report.update(mapper.report())
         report.update(counts)
-    if fraction < 1.0:
+    if state["fraction"] < 1.0:
         progress(1.0)
     if counts["rows"] == 0:
         if counts["records"] == 0:
