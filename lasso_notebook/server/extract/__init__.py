@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypedDict
 
-from .coerce import coerce, column_style
+from .coerce import coercer, column_style
 from .errors import ExtractionError
 from .mapping import Mapper, normalize
 from .records import iter_csv, parse_text
@@ -187,22 +187,24 @@ def _unwrap(raw: dict[str, Any], column: dict[str, Any]) -> Any:
     return next((raw[k] for k in _INNER if k in raw), raw)
 
 
+Plan = list[tuple[str, str, Any, dict[str, Any]]]  # (header, column key, coercer, column)
+
+
 def _build_row(
-    record: Record, mapping: list[tuple[str, str]], columns: dict[str, dict[str, Any]]
+    record: Record, plan: Plan, keys: list[str], required: list[str]
 ) -> ExtractedRow | None:
-    data: dict[str, Any] = dict.fromkeys(columns)
+    data: dict[str, Any] = dict.fromkeys(keys)
     issues: list[dict[str, str]] = []
     filled = 0
-    for header, key in mapping:
+    for header, key, convert, column in plan:
         if data[key] is not None:
             continue  # a fallback header (a block's title line) for a column already set
         raw = record.get(header)
         if raw is None:
             continue
-        column = columns[key]
         if isinstance(raw, dict) and column.get("type") != "json":
             raw = _unwrap(raw, column)
-        value, issue = coerce(raw, column)
+        value, issue = convert(raw)
         if issue:
             issues.append({"column_key": key, "message": issue[1], "severity": issue[0]})
         if value is not None and value != []:
@@ -215,8 +217,8 @@ def _build_row(
         status = (
             "error" if issue["severity"] == "error" else status if status == "error" else "warning"
         )
-    for key, col in columns.items():
-        if col.get("required") and data[key] in (None, "", []):
+    for key in required:
+        if data[key] in (None, "", []):
             if not any(i["column_key"] == key and i["severity"] == "error" for i in issues):
                 issues.append(
                     {"column_key": key, "message": "required value is missing", "severity": "error"}
@@ -293,19 +295,22 @@ def extract(
             f"None of the fields in {source.label} ({shown}) match the schema's columns "
             f"({', '.join(c.get('label') or c['key'] for c in columns)})."
         )
-    plans: dict[tuple[str, ...], tuple[list[tuple[str, str]], dict[str, dict[str, Any]]]] = {}
+    plans: dict[tuple[str, ...], Plan] = {}
+    keys = list(by_key)
+    required = [c["key"] for c in columns if c.get("required")]
 
-    def plan(headers: tuple[str, ...], record: Record) -> tuple[list[tuple[str, str]], Any]:
-        """Mapping and styled columns of one header set, computed once per header set."""
+    def plan_for(headers: tuple[str, ...], record: Record) -> Plan:
+        """Mapping, evidence-styled columns and their coercers, once per header set."""
         found = plans.get(headers)
         if found is None:
             group = header_sets.get(headers) or [record]
             mapping = mapper.map(headers, {h: [r.get(h) for r in group[:200]] for h in headers})
-            cols = dict(by_key)
+            found = []
             for header, key in mapping:
-                if cols[key].get("type") in ("number", "date"):
-                    cols[key] = column_style(cols[key], [r.get(header) for r in group])
-            found = (mapping, cols)
+                column = by_key[key]
+                if column.get("type") in ("number", "date"):
+                    column = column_style(column, [r.get(header) for r in group])
+                found.append((header, key, coercer(column), column))
             if len(plans) < 512:
                 plans[headers] = found
         return found
@@ -332,8 +337,7 @@ def extract(
             step(item)
             continue
         counts["records"] += 1
-        mapping, cols = plan(tuple(item), item)
-        row = _build_row(item, mapping, cols)
+        row = _build_row(item, plan_for(tuple(item), item), keys, required)
         if row is None:
             counts["skipped"] += 1
             continue

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from rapidfuzz import fuzz
 
-__all__ = ["DAY_FIRST", "DECIMAL_COMMA", "coerce", "column_style"]
+__all__ = ["DAY_FIRST", "DECIMAL_COMMA", "Coercer", "coerce", "coercer", "column_style"]
 
 Issue = tuple[str, str]  # (severity, message)
 
@@ -346,47 +347,62 @@ def _json(value: Any) -> tuple[Any, Issue | None]:
         return None, ("error", f"{value[:60]!r} is not valid JSON")
 
 
+Coercer = Callable[[Any], tuple[Any, "Issue | None"]]
+
+
+def _text_value(value: Any) -> tuple[Any, Issue | None]:
+    if isinstance(value, dict):
+        value = next((value[k] for k in ("name", "text", "value", "label") if k in value), value)
+    return _text(value), None
+
+
+def _first_url(value: Any) -> tuple[Any, Issue | None]:
+    if isinstance(value, list) and value:
+        value = value[0]
+    return _url(value)
+
+
+def coercer(column: dict[str, Any]) -> Coercer:
+    """The coercion function of one column, with its type dispatch and evidence resolved once
+    (a big file calls it for every cell)."""
+    kind = column.get("type", "text")
+    is_text = kind in ("text", "richtext")
+    nulls = _NULLS if is_text else _NULLS_TYPED
+    decimal_comma, day_first = column.get(DECIMAL_COMMA), column.get(DAY_FIRST)
+    allowed = column.get("enum_values") or []
+    inner: Coercer = {
+        "text": _text_value,
+        "richtext": _text_value,
+        "number": lambda v: _number(v, decimal_comma),
+        "boolean": _boolean,
+        "date": lambda v: _date(v, day_first),
+        "url": _first_url,
+        "image": _first_url,
+        "email": _email,
+        "enum": lambda v: _enum(v, allowed),
+        "tags": lambda v: (_items(v), None),
+        "images": _images,
+        "json": _json,
+    }.get(kind, lambda v: (v, None))  # newer column types pass through untouched
+
+    def run(value: Any) -> tuple[Any, Issue | None]:
+        if value is None:
+            return None, None
+        if isinstance(value, str):
+            stripped = value.strip()
+            if not stripped:
+                return None, None
+            # Every placeholder is short: only short values pay for the casefold and lookup.
+            if len(stripped) <= 4 and stripped.casefold() in nulls:
+                return None, None
+            if is_text and type(value) is str:
+                return stripped, None
+        return inner(value)
+
+    return run
+
+
 def coerce(value: Any, column: dict[str, Any]) -> tuple[Any, Issue | None]:
     """Coerce ``value`` for ``column``. Unusable values become ``None`` with an error message
     that quotes the original, so nothing is silently lost."""
-    if value is None:
-        return None, None
-    kind = column.get("type", "text")
-    if isinstance(value, str):
-        stripped = value.strip()
-        if not stripped:
-            return None, None
-        # Every placeholder is short: only short values pay for the casefold and lookup.
-        if len(stripped) <= 4 and stripped.casefold() in (
-            _NULLS if kind in ("text", "richtext") else _NULLS_TYPED
-        ):
-            return None, None
-        if type(value) is str and kind in ("text", "richtext"):
-            return stripped, None  # the common case, kept cheap for big files
-    if kind in ("text", "richtext"):
-        if isinstance(value, dict):
-            value = next(
-                (value[k] for k in ("name", "text", "value", "label") if k in value), value
-            )
-        return _text(value), None
-    if kind == "number":
-        return _number(value, column.get(DECIMAL_COMMA))
-    if kind == "boolean":
-        return _boolean(value)
-    if kind == "date":
-        return _date(value, column.get(DAY_FIRST))
-    if kind in ("url", "image"):
-        if isinstance(value, list) and value:
-            value = value[0]
-        return _url(value)
-    if kind == "email":
-        return _email(value)
-    if kind == "enum":
-        return _enum(value, column.get("enum_values") or [])
-    if kind == "tags":
-        return _items(value), None
-    if kind == "images":
-        return _images(value)
-    if kind == "json":
-        return _json(value)
-    return value, None  # newer column types pass through untouched
+    return coercer(column)(value)
