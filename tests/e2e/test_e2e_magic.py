@@ -149,3 +149,35 @@ def _same_color(css: str, reference: str) -> bool:
         return tuple(int(float(n)) for n in numbers[:3])
 
     return rgb(css) == rgb(reference)
+
+
+def test_stop_watching_button_detaches_a_background_job(page: Page, lab: JupyterServer) -> None:
+    """A click reaches the kernel while it is idle: the job stops being followed (grey), the
+    table goes on on the server, and the variable is not set."""
+    write_notebook(
+        lab.root / "stop.ipynb",
+        [
+            "import lasso_notebook as ln\n%load_ext lasso_notebook",
+            "%%lasso_table stopped --schema Products --name 'E2E stop' --background\n"
+            + csv_catalog(48, prefix="STOP"),
+            "(job,) = ln.jobs()\n"
+            "table = ln.default_client().tables.wait_for_completion(job.id, 0.2, 60)\n"
+            "print(job.detached, 'stopped' in globals(), table.status, table.total_rows)",
+        ],
+    )
+    nb = NotebookPage(page, lab, "stop.ipynb").open()
+    nb.run_cell(0)
+    nb.wait_executed(0)
+    nb.run_cell(1)
+    widget = nb.progress_widgets(1).first
+    stop = widget.get_by_role("button", name="Stop watching")
+    expect(stop).to_be_visible(timeout=60_000)
+    nb.wait_executed(1)  # the kernel is idle again: clicks are delivered now
+    expect(widget).not_to_have_attribute("data-state", "completed")
+    stop.click()
+
+    expect(widget).to_have_attribute("data-state", "detached", timeout=30_000)
+    expect(widget.locator(".lasso-progress__status")).to_contain_text("detached")
+    expect(stop).to_be_hidden()
+    nb.run_cell(2)
+    expect(nb.outputs(2)).to_have_text("True False completed 48", timeout=60_000)
