@@ -37,6 +37,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     setattr(item, f"rep_{report.when}", report)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_artifacts() -> None:
+    """Artifacts describe this run's failures only: drop the previous run's."""
+    if ARTIFACTS.is_dir():
+        for old in ARTIFACTS.iterdir():
+            if old.is_file():
+                old.unlink(missing_ok=True)
+
+
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     path = find_chromium()
