@@ -101,6 +101,15 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def _dumps_finite(value: Any) -> str:
+    """``_dumps(clean_json(value))`` without walking every value first: extracted rows almost
+    never hold NaN/Infinity, and the walk cost ~1 s per 100,000 rows."""
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        return _dumps(clean_json(value))
+
+
 def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
@@ -521,7 +530,7 @@ class Store:
                             new_id("row"),
                             table_id,
                             start + i,
-                            _dumps(clean_json(r.get("data") or {})),
+                            _dumps_finite(r.get("data") or {}),
                             r.get("validation_status"),
                             _dumps(r.get("validation_errors") or []),
                             ts,
