@@ -18,6 +18,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import IO, Any, Generic, Literal, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import PrivateAttr, ValidationError
@@ -180,7 +181,7 @@ class AsyncSchemas(_Resource):
         return await self._page("/schemas", SchemaSummary, {"page": page, "limit": limit})
 
     async def get(self, schema_id: str) -> Schema:
-        return Schema.model_validate(await self._client.request("GET", f"/schemas/{schema_id}"))
+        return Schema.model_validate(await self._client.request("GET", f"/schemas/{_seg(schema_id)}"))
 
     async def create(
         self,
@@ -199,16 +200,22 @@ class AsyncSchemas(_Resource):
     async def update(self, schema_id: str, **fields: Any) -> Schema:
         if "columns" in fields:
             fields["columns"] = _columns_body(fields["columns"])
-        data = await self._client.request("PUT", f"/schemas/{schema_id}", json=fields)
+        data = await self._client.request("PUT", f"/schemas/{_seg(schema_id)}", json=fields)
         return Schema.model_validate(data)
 
     async def delete(self, schema_id: str) -> None:
-        await self._client.request("DELETE", f"/schemas/{schema_id}")
+        await self._client.request("DELETE", f"/schemas/{_seg(schema_id)}")
 
     async def generate(self, sample_data: str, name: str | None = None) -> Schema:
         body = {"sample_data": sample_data} | ({"name": name} if name else {})
         data = await self._client.request("POST", "/schemas/generate", json=body)
         return Schema.model_validate(data)
+
+
+def _seg(value: str) -> str:
+    """An id as one URL path segment: a typed or pasted id with ``/``, ``?`` or control
+    characters must not reach another route, or fail inside httpx with a traceback."""
+    return quote(str(value), safe="")
 
 
 def _columns_body(columns: list[Column | dict[str, Any]]) -> list[dict[str, Any]]:
@@ -239,7 +246,7 @@ class AsyncFiles(_Resource):
         return await self._page("/files", File, {"page": page, "limit": limit})
 
     async def delete(self, file_id: str) -> None:
-        await self._client.request("DELETE", f"/files/{file_id}")
+        await self._client.request("DELETE", f"/files/{_seg(file_id)}")
 
 
 class AsyncTables(_Resource):
@@ -272,7 +279,7 @@ class AsyncTables(_Resource):
         return await self._client.create_table(request)
 
     async def get(self, table_id: str) -> Table:
-        return Table.model_validate(await self._client.request("GET", f"/tables/{table_id}"))
+        return Table.model_validate(await self._client.request("GET", f"/tables/{_seg(table_id)}"))
 
     async def list(
         self,
@@ -285,14 +292,14 @@ class AsyncTables(_Resource):
         return await self._page("/tables", TableSummary, params)
 
     async def update(self, table_id: str, **fields: Any) -> Table:
-        data = await self._client.request("PATCH", f"/tables/{table_id}", json=fields)
+        data = await self._client.request("PATCH", f"/tables/{_seg(table_id)}", json=fields)
         return Table.model_validate(data)
 
     async def delete(self, table_id: str) -> None:
-        await self._client.request("DELETE", f"/tables/{table_id}")
+        await self._client.request("DELETE", f"/tables/{_seg(table_id)}")
 
     async def columns(self, table_id: str) -> list[Column]:
-        data = await self._client.request("GET", f"/tables/{table_id}/columns")
+        data = await self._client.request("GET", f"/tables/{_seg(table_id)}/columns")
         return [Column.model_validate(c) for c in data.get("data", [])]
 
     async def rows(
@@ -304,7 +311,7 @@ class AsyncTables(_Resource):
         sort_order: Literal["asc", "desc"] | None = None,
     ) -> SyncPage[Row]:
         params = {"page": page, "limit": limit, "sort_by": sort_by, "sort_order": sort_order}
-        return await self._page(f"/tables/{table_id}/rows", Row, params)
+        return await self._page(f"/tables/{_seg(table_id)}/rows", Row, params)
 
     async def iter_rows(self, table_id: str, limit: int = 100) -> AsyncIterator[Row]:
         """Every row of the table, page after page."""
@@ -324,7 +331,7 @@ class AsyncTables(_Resource):
         if columns:
             params["columns"] = ",".join(columns)
         response = await self._client.request(
-            "GET", f"/tables/{table_id}/export", params=params, raw=True
+            "GET", f"/tables/{_seg(table_id)}/export", params=params, raw=True
         )
         if path is not None:
             Path(path).write_bytes(response.content)

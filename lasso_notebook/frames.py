@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from .errors import APIConnectionError, InternalServerError, LassoError, RateLimitError
 from .models import Column, Table
@@ -62,7 +63,7 @@ async def _get_page(client: AsyncLasso, table_id: str, page: int, limit: int) ->
     while True:
         try:
             body = await client.request(
-                "GET", f"/tables/{table_id}/rows", params={"page": page, "limit": limit}
+                "GET", f"/tables/{quote(table_id, safe='')}/rows", params={"page": page, "limit": limit}
             )
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
                 raise APIConnectionError(f"GET /tables/{table_id}/rows: malformed page {page}")

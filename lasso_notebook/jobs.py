@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import quote
 
 from pydantic import ValidationError
 
@@ -111,7 +110,7 @@ async def aresolve_schema(client: AsyncLasso, schema: str | Schema) -> Schema:
     if not wanted:
         raise InvalidRequestError("schema must not be blank; pass a schema id or exact name")
     try:
-        return await client.schemas.get(quote(wanted, safe=""))
+        return await client.schemas.get(wanted)  # the client quotes it as one path segment
     except (NotFoundError, BadRequestError, UnprocessableEntityError):
         pass  # not an id: try it as a name
     summaries = [s async for s in await client.schemas.list(limit=100)]

@@ -390,7 +390,7 @@ class LassoMagics(Magics, Configurable):
         text = cell if cell is not None and cell.strip() else None
         # Every check that needs no server comes first: a typo costs no request.
         _check_var(var)
-        if args.timeout is not None and args.timeout <= 0:
+        if args.timeout is not None and not args.timeout > 0:  # also refuses nan
             raise MagicError("%lasso_table: --timeout must be a positive number of seconds")
         if args.background and args.timeout is not None:
             raise MagicError(
