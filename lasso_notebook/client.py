@@ -181,7 +181,9 @@ class AsyncSchemas(_Resource):
         return await self._page("/schemas", SchemaSummary, {"page": page, "limit": limit})
 
     async def get(self, schema_id: str) -> Schema:
-        return Schema.model_validate(await self._client.request("GET", f"/schemas/{_seg(schema_id)}"))
+        return Schema.model_validate(
+            await self._client.request("GET", f"/schemas/{_seg(schema_id)}")
+        )
 
     async def create(
         self,
