@@ -8,6 +8,8 @@ import logging
 import shutil
 import threading
 import time
+import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,41 @@ HEARTBEAT_EVERY = 2.0
 #: A processing table whose engine sent no heartbeat for this long is re-queued.
 STALE_AFTER = 15.0
 WRITE_BATCH = 1000
+#: Zip-based documents (xlsx, docx) whose parts unpack to more than this are refused unread,
+#: and so are those above ``MAX_INFLATED_SMALL`` that unpack more than ``MAX_RATIO`` times
+#: their size: a zip bomb must cost neither memory nor an hour of parsing.
+MAX_INFLATED = 1 << 30
+MAX_INFLATED_SMALL = 100 << 20
+MAX_RATIO = 50
+
+
+def check_container(source: Source) -> None:
+    """Refuse a zip bomb by the sizes its central directory declares (Python's zipfile, which
+    every reader here uses, never inflates a member past its declared size)."""
+    if source.path is None or not zipfile.is_zipfile(source.path):
+        return
+    try:
+        with zipfile.ZipFile(source.path) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # the reader reports a damaged file in its own words
+    packed = max(1, source.path.stat().st_size)
+    if inflated > MAX_INFLATED or (inflated > MAX_INFLATED_SMALL and inflated > MAX_RATIO * packed):
+        raise ExtractionError(
+            f"{source.label} unpacks to {inflated >> 20} MB from {packed >> 20 or '<1'} MB "
+            "(a zip bomb?); it is not read. Save the document again, or split it."
+        )
+
+
+def _human_failure(exc: BaseException, label: str) -> str | None:
+    """A clear reason for the failures a hostile or damaged document causes in any reader."""
+    if isinstance(exc, RecursionError):
+        return f"{label} is nested too deeply to read (a hostile or damaged document?)."
+    if isinstance(exc, MemoryError):
+        return f"{label} needs more memory than the engine has to read it; split it."
+    if isinstance(exc, (zipfile.BadZipFile, zlib.error, EOFError)):
+        return f"{label} is damaged (its compressed content cannot be unpacked)."
+    return None
 
 
 class _Abort(Exception):
@@ -41,6 +78,7 @@ class _Run:
         self.progress = 0
         self.files: list[dict[str, Any]] | None = None
         self.last_step = time.monotonic()
+        self.label = "the source"  # of the source being read, for failure messages
 
     def write(self) -> None:
         if self.pool.stopping.is_set():
@@ -190,6 +228,8 @@ class WorkerPool:
             count = len(makers)
             for index, make in enumerate(makers):
                 source = make()
+                run.label = source.label
+                check_container(source)
 
                 def progress(fraction: float, index: int = index) -> None:
                     run.step((index + max(0.0, min(1.0, fraction))) / count)
@@ -221,9 +261,15 @@ class WorkerPool:
                 exc.message,
                 {"sources": reports} if any(reports) else None,
             )
-        except Exception as exc:
-            log.exception("extraction of %s crashed", job["id"])
-            message = f"Extraction failed unexpectedly ({type(exc).__name__}); see the engine log."
+        except Exception as exc:  # MemoryError and RecursionError included
+            message = _human_failure(exc, run.label)
+            if message is None:
+                log.exception("extraction of %s crashed", job["id"])
+                message = (
+                    f"Extraction failed unexpectedly ({type(exc).__name__}); see the engine log."
+                )
+            else:
+                log.warning("extraction of %s failed: %s", job["id"], message)
             finished = self._safe(
                 self.store.finish_table, job["id"], self.engine_id, "failed", message
             )
