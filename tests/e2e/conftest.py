@@ -1,6 +1,7 @@
-"""Fixtures for the browser tests: one chromium and one JupyterLab server for the session, a
-fresh page per test (screenshot into ``tests/e2e/artifacts/`` when the test fails), and a
-Notebook 7 server started only for the test that needs it."""
+"""Fixtures for the browser tests: one chromium and one JupyterLab server shared by the e2e
+tests (released when the run moves on to other tests), a fresh page per test (screenshot into
+``tests/e2e/artifacts/`` when the test fails), and a Notebook 7 server started only for the
+test that needs it."""
 
 from __future__ import annotations
 
@@ -11,12 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter_harness import (
-    CHROMIUM_ARGS,
-    JupyterServer,
-    find_chromium,
-    running_server,
-)
+from jupyter_harness import CHROMIUM_ARGS, JupyterServer, find_chromium, running_server
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 #: Seconds per progress step of the embedded engine: small, but enough to watch the bar move.
@@ -24,9 +20,8 @@ ENGINE_PACE = os.environ.get("LASSO_E2E_PACE", "0.25")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        if _is_e2e(item):
             item.add_marker(pytest.mark.e2e)
 
 
@@ -57,29 +52,82 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
-def browser(chromium_path: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+class _Shared:
+    """The browser and the JupyterLab server shared by consecutive e2e tests, started on first
+    use and released as soon as the run leaves the e2e tests. Playwright's sync API keeps an
+    event loop running in the main thread while it is active, which would break any later
+    test that calls ``asyncio.run()``; the server's kernels would only cost memory."""
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+    def __init__(self) -> None:
+        self.playwright: Any = None
+        self.browser: Any = None
+        self.lab: JupyterServer | None = None
+
+    def get_browser(self, chromium: str) -> Any:
+        if self.browser is None:
+            from playwright.sync_api import sync_playwright
+
+            self.playwright = sync_playwright().start()
+            self.browser = self.playwright.chromium.launch(
+                executable_path=chromium, args=CHROMIUM_ARGS
+            )
+        return self.browser
+
+    def get_lab(self, home: Path) -> JupyterServer:
+        if self.lab is None:
+            self.lab = JupyterServer(app="lab", home=home, extra_env=_server_env()).start()
+        return self.lab
+
+    def release(self) -> None:
+        lab, self.lab = self.lab, None
+        if lab is not None:
+            lab.stop()
+        browser, self.browser = self.browser, None
+        playwright, self.playwright = self.playwright, None
         try:
-            yield browser
+            if browser is not None:
+                browser.close()
         finally:
-            browser.close()
+            if playwright is not None:
+                playwright.stop()
+
+
+_SHARED = _Shared()
+
+
+def _is_e2e(item: pytest.Item | None) -> bool:
+    return item is not None and Path(__file__).parent in Path(str(item.fspath)).parents
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    yield  # the test's own fixtures (its page, its context) are torn down first
+    if not _is_e2e(nextitem):
+        _SHARED.release()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_shared() -> Iterator[None]:
+    yield
+    _SHARED.release()  # also on an interrupted run
+
+
+@pytest.fixture
+def browser(chromium_path: str) -> Any:
+    """The shared chromium (launched on first use)."""
+    return _SHARED.get_browser(chromium_path)
 
 
 def _server_env() -> dict[str, str]:
     return {"LASSO_ENGINE_PACE": ENGINE_PACE}
 
 
-@pytest.fixture(scope="session")
-def jupyter_lab(
-    tmp_path_factory: pytest.TempPathFactory, chromium_path: str
-) -> Iterator[JupyterServer]:
-    """JupyterLab shared by the session; kernels are shut down after each test."""
-    with running_server("lab", tmp_path_factory.mktemp("jupyterlab"), _server_env()) as server:
-        yield server
+@pytest.fixture
+def jupyter_lab(tmp_path_factory: pytest.TempPathFactory, chromium_path: str) -> JupyterServer:
+    """The shared JupyterLab (started on first use); kernels are shut down after each test."""
+    if _SHARED.lab is None:
+        return _SHARED.get_lab(tmp_path_factory.mktemp("jupyterlab"))
+    return _SHARED.lab
 
 
 @pytest.fixture
