@@ -28,6 +28,9 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
+eval: $(STAMP)
+	$(PY) -m lasso_notebook.server.eval
+
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
