@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import anywidget
 import traitlets
 
 from .. import _runtime
@@ -34,6 +33,7 @@ from ..errors import (
     TableFailedError,
 )
 from . import static_path
+from ._resync import ResyncWidget
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -168,7 +168,7 @@ class _Request:
     webhook: str | None = None
 
 
-class SubmitForm(anywidget.AnyWidget):
+class SubmitForm(ResyncWidget):
     """A form to start a Lasso extraction: schema, table name, one source (text, files or URLs),
     optional context and webhook; then live progress and a preview of the rows.
 

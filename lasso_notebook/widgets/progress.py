@@ -11,19 +11,19 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import anywidget
 import traitlets
 
 from .. import _runtime
 from .._display import status_line
 from . import static_path
+from ._resync import ResyncWidget
 
 __all__ = ["ProgressWidget"]
 
 log = logging.getLogger("lasso_notebook")
 
 
-class ProgressWidget(anywidget.AnyWidget):
+class ProgressWidget(ResyncWidget):
     """Progress of a table job: name and id, status, a bar, rows, elapsed time and an estimate;
     green when completed, red when failed, grey when detached."""
 
