@@ -1,6 +1,6 @@
 """The magic in JupyterLab, in a real browser: the progress widget advances before the DataFrame
-appears, a background job keeps moving while another cell sleeps, and a failed table turns red
-with the server's message."""
+appears, a background job keeps moving while another cell sleeps, a failed table turns red with
+the server's message, and "Stop watching" detaches a background job."""
 
 from __future__ import annotations
 
