@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .extract import ExtractedRow, ExtractionError, Source, extract
+from .extract.sniff import sniff
 from .fetch import fetch_url
 from .store import Store
 
@@ -32,6 +33,12 @@ WRITE_BATCH = 1000
 MAX_INFLATED = 1 << 30
 MAX_INFLATED_SMALL = 100 << 20
 MAX_RATIO = 50
+#: Text sources (CSV, TXT, Markdown, HTML ...) with a longer line are refused unread: header and
+#: delimiter detection scan a line many times while holding the GIL, so one 50 MB line would
+#: stall the API for seconds and the worker for a minute. JSON is exempt (minified JSON is one
+#: line by nature, and its parser is a single fast C call).
+MAX_LINE_BYTES = 8 << 20
+_JSON_SUFFIXES = (".json", ".jsonl", ".ndjson", ".geojson")
 
 
 def check_container(source: Source) -> None:
@@ -49,6 +56,32 @@ def check_container(source: Source) -> None:
         raise ExtractionError(
             f"{source.label} unpacks to {inflated >> 20} MB from {packed >> 20 or '<1'} MB "
             "(a zip bomb?); it is not read. Save the document again, or split it."
+        )
+
+
+def check_lines(source: Source) -> None:
+    """Refuse a text file with a line longer than ``MAX_LINE_BYTES`` (one C-speed pass)."""
+    path = source.path
+    if path is None or sniff(path) is not None:
+        return  # inline text, or a binary format with its own reader
+    name = (source.filename or path.name).lower()
+    with path.open("rb") as fh:
+        head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        if name.endswith(_JSON_SUFFIXES) or head[:1] in (b"[", b"{"):
+            return
+        fh.seek(0)
+        longest = current = 0  # current: length of the line still open at the chunk's end
+        while (chunk := fh.read(1 << 20)) and longest <= MAX_LINE_BYTES:
+            parts = chunk.split(b"\n")
+            current += len(parts[0])
+            if len(parts) > 1:
+                longest = max(longest, current, max(map(len, parts[1:-1]), default=0))
+                current = len(parts[-1])
+            longest = max(longest, current)
+    if longest > MAX_LINE_BYTES:
+        raise ExtractionError(
+            f"{source.label} has a line longer than {MAX_LINE_BYTES >> 20} MB: it is not a table "
+            "this engine reads (text sources are read line by line)."
         )
 
 
@@ -230,6 +263,7 @@ class WorkerPool:
                 source = make()
                 run.label = source.label
                 check_container(source)
+                check_lines(source)
 
                 def progress(fraction: float, index: int = index) -> None:
                     run.step((index + max(0.0, min(1.0, fraction))) / count)
