@@ -73,12 +73,16 @@ class ProgressWidget(ResyncWidget):
             raise TypeError(f"ProgressWidget has no trait(s) {sorted(unknown)}")
         with self._lock:
             self._pending.update(values)
-            wait = self._last_flush + 1.0 / self.MAX_RATE - time.monotonic()
-            if not final and wait > 0:
-                if not self._flush_scheduled:
+            if not final:
+                if self._flush_scheduled:
+                    # Even when it runs late (a busy machine), the scheduled flush carries this:
+                    # flushing here too would send two messages in a row.
+                    return
+                wait = self._last_flush + 1.0 / self.MAX_RATE - time.monotonic()
+                if wait > 0:
                     self._flush_scheduled = True
                     self._schedule(wait)
-                return
+                    return
         self.flush()
 
     def flush(self) -> None:
