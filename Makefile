@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench lab eval fuzz clean
+.PHONY: install test lint demo bench lab eval fuzz e2e screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,7 +32,13 @@ eval: $(STAMP)
 	$(PY) -m lasso_notebook.server.eval
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	LASSO_ENGINE_PACE=$${LASSO_ENGINE_PACE:-0.2} $(VENV)/bin/jupyter lab notebooks/
+
+e2e: $(STAMP)
+	$(PY) -m pytest tests/e2e -q
+
+screenshots: $(STAMP)
+	LASSO_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/e2e -q -k "magic_progress or file_input"
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
