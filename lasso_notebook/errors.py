@@ -15,6 +15,7 @@
     │   └── InternalServerError       5xx
     ├── TableFailedError              the table ended failed or cancelled
     ├── WaitTimeoutError              a wait ran out before the table finished (also a TimeoutError)
+    ├── EngineStartError              the embedded engine cannot start (port taken, data dir unusable)
     └── RuntimeThreadError            a blocking call was made from the runtime thread itself
 
 Input mistakes caught before any request (a bad create-table request) raise ``ValueError``
@@ -38,6 +39,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "EngineStartError",
     "InsufficientCreditsError",
     "InternalServerError",
     "InvalidRequestError",
@@ -216,6 +218,10 @@ class TableFailedError(LassoError):
         self.table_id = table.id
         self.error_message = table.error_message or f"table ended {table.status}"
         super().__init__(f"table {table.id} ({table.name!r}) {table.status}: {self.error_message}")
+
+
+class EngineStartError(LassoError, RuntimeError):
+    """The embedded engine could not start; the message is one line: what happened, what to do."""
 
 
 class WaitTimeoutError(LassoError, TimeoutError):

@@ -7,21 +7,27 @@ Heavy imports (FastAPI, uvicorn, sqlite store) happen on first start, so importi
 Environment: ``LASSO_NOTEBOOK_DATA_DIR`` (data dir of ``embedded()``, default
 ``~/.lasso_notebook/``), ``LASSO_ENGINE_PACE`` (seconds per progress step for ``embedded()``,
 default 0: extraction runs as fast as the work allows; a small value such as 0.2 makes progress
-visible on tiny demo inputs, total time ~ pace x 17 steps per source).
+visible on tiny demo inputs, total time ~ pace x 17 steps per source), ``LASSO_ENGINE_PORT``
+(fixed port for ``embedded()``, default: any free port). When it cannot start, ``embedded()``
+raises ``EngineStartError`` with one line saying what happened and what to do.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import EngineStartError
+
 if TYPE_CHECKING:
     from .engine import Engine
 
-__all__ = ["embedded", "serve"]
+__all__ = ["EngineStartError", "embedded", "serve"]
 
 _embedded: Engine | None = None
 _embedded_lock = threading.Lock()
@@ -68,5 +74,45 @@ def embedded() -> Engine:
                 pace = float(os.environ.get("LASSO_ENGINE_PACE") or 0)
             except ValueError:
                 pace = 0.0
-            _embedded = serve(0, data_dir, pace=pace)
+            port_text = (os.environ.get("LASSO_ENGINE_PORT") or "0").strip()
+            if not port_text.isdigit() or int(port_text) > 65535:
+                raise EngineStartError(
+                    f"LASSO_ENGINE_PORT={port_text!r} is not a port number (0-65535); fix or "
+                    "unset it (unset: any free port)"
+                )
+            _embedded = _start_embedded(int(port_text), data_dir, pace)
         return _embedded
+
+
+def _start_embedded(port: int, data_dir: str | None, pace: float) -> Engine:
+    from .engine import DEFAULT_DATA_DIR
+
+    where = Path(data_dir or DEFAULT_DATA_DIR).expanduser()
+    try:
+        return serve(port, data_dir, pace=pace)
+    except OSError as exc:
+        # A taken port fails bind(); everything else that is an OSError is the data dir.
+        if exc.errno == errno.EADDRINUSE:
+            message = (
+                f"the embedded Lasso engine cannot listen on 127.0.0.1:{port}: the port is in "
+                "use; set LASSO_ENGINE_PORT to a free port or unset it (any free port)"
+            )
+        elif exc.errno in (errno.EACCES, errno.EADDRNOTAVAIL) and exc.filename is None:
+            message = (
+                f"the embedded Lasso engine may not listen on 127.0.0.1:{port} "
+                f"({exc.strerror}); unset LASSO_ENGINE_PORT or pick a port above 1023"
+            )
+        else:
+            reason = exc.strerror or type(exc).__name__
+            message = (
+                f"the embedded Lasso engine cannot use its data dir {where} ({reason}); set "
+                "LASSO_NOTEBOOK_DATA_DIR to a writable folder"
+            )
+    except sqlite3.Error as exc:
+        message = (
+            f"the embedded Lasso engine cannot open its database in {where} ({exc}); set "
+            "LASSO_NOTEBOOK_DATA_DIR to a writable folder"
+        )
+    except RuntimeError as exc:
+        message = f"{exc}; set LASSO_API_KEY and LASSO_BASE_URL to use another engine"
+    raise EngineStartError(message) from None

@@ -134,13 +134,20 @@ class WebhookDispatcher:
                 httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client,
                 client.stream("POST", url, content=body, headers=headers) as response,
             ):
+                # The status is all we need; the body is read (so the receiver is not cut off
+                # mid-reply) only up to a size and a total time: a receiver trickling bytes
+                # must not hold a delivery slot past TIMEOUT.
                 read = 0
+                deadline = time.monotonic() + TIMEOUT
                 for chunk in response.iter_bytes():
                     read += len(chunk)
-                    if read >= MAX_RESPONSE_BYTES:
+                    if read >= MAX_RESPONSE_BYTES or time.monotonic() > deadline:
                         break
                 if 200 <= response.status_code < 300:
                     return None
                 return f"HTTP {response.status_code}"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            # InvalidURL is no HTTPError: httpx raises it building the next request of a
+            # redirect to a malformed Location, even with redirects off. Uncaught, the
+            # delivery stayed leased and was retried every LEASE seconds for ever.
             return f"{type(exc).__name__}: {exc}"
