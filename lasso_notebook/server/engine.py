@@ -7,6 +7,7 @@ import asyncio
 import atexit
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -67,6 +68,15 @@ class Engine:
     def create_key(self) -> str:
         """A new API key with its own, separate data (and its own demo schema)."""
         return self.store.create_key()
+
+    def add_key(self, raw: str) -> str:
+        """Accept ``raw`` (``lasso_`` + 16-194 letters, digits or ``_``) as an API key with its
+        own data, e.g. a key a test or a shared setup already hands out. Idempotent."""
+        if not re.fullmatch(r"lasso_[A-Za-z0-9_]{16,194}", raw or ""):
+            raise ValueError("an API key is 'lasso_' followed by 16-194 letters, digits or _")
+        if self.store.owner_for_key(raw) is None:
+            self.store._register_key(raw)  # only its hash is stored
+        return raw
 
     def start(self) -> Engine:
         with self._lock:
