@@ -31,6 +31,9 @@ bench: $(STAMP)
 eval: $(STAMP)
 	$(PY) -m lasso_notebook.server.eval
 
+fuzz: $(STAMP)
+	LASSO_FUZZ_EXAMPLES=500 $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz_api.py tests/test_fuzz_magic.py tests/test_fuzz_requests.py
+
 lab: $(STAMP)
 	LASSO_ENGINE_PACE=$${LASSO_ENGINE_PACE:-0.2} $(VENV)/bin/jupyter lab notebooks/
 

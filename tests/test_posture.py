@@ -177,15 +177,7 @@ def test_url_fetch_refuses_an_announced_size_over_the_limit(peer: Peer, tmp_path
     [
         "ftp://127.0.0.1/x",
         "file:///etc/passwd",
-        pytest.param(
-            "data:,name%0AA",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="fetch.py catches httpx.HTTPError only; httpx raises InvalidURL (no "
-                "HTTPError) building the next request of a redirect to 'data:,…', so the table "
-                "fails 'unexpectedly (InvalidURL)' instead of with a clear reason",
-            ),
-        ),
+        "data:,name%0AA",
     ],
 )
 def test_url_fetch_never_follows_a_redirect_off_http(

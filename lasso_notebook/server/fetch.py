@@ -72,6 +72,12 @@ def fetch_url(url: str, dest: Path, max_bytes: int, timeout: float = 120.0) -> S
                     return Source(
                         path=dest, filename=_filename(current, response), content_type=ctype or None
                     )
+            except httpx.InvalidURL as exc:
+                # Not an HTTPError: httpx raises it while reading a redirect to e.g. "data:,x".
+                raise ExtractionError(
+                    f"Refusing to fetch {url}: it redirects to a URL that is not http(s); only "
+                    "http(s) URLs are read."
+                ) from exc
             except httpx.HTTPError as exc:
                 raise ExtractionError(
                     f"Could not download {url}: {type(exc).__name__}: {exc}"
