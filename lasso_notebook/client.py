@@ -277,7 +277,7 @@ class AsyncTables(_Resource):
                 webhook_url=webhook_url,
             )
         except ValidationError as exc:
-            raise InvalidRequestError(_validation_message(exc)) from None
+            raise InvalidRequestError(validation_message(exc)) from None
         return await self._client.create_table(request)
 
     async def get(self, table_id: str) -> Table:
@@ -363,7 +363,8 @@ class AsyncTables(_Resource):
             await asyncio.sleep(min(interval_s, remaining))
 
 
-def _validation_message(exc: ValidationError) -> str:
+def validation_message(exc: ValidationError) -> str:
+    """A pydantic error as one line a user can act on (used for every refused request)."""
     problems = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error["loc"])

@@ -29,6 +29,7 @@ __all__ = [
     "SchemaSummary",
     "Table",
     "TableSummary",
+    "is_http_url",
     "phase_of",
 ]
 
@@ -260,9 +261,10 @@ class ErrorEnvelope(LassoModel):
     request_id: str = ""
 
 
-def _is_http_url(value: str) -> bool:
+def is_http_url(value: str) -> bool:
+    """True for an absolute http(s) URL with a host (what the API accepts as a source)."""
     parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 class CreateTableRequest(LassoModel):
@@ -293,7 +295,7 @@ class CreateTableRequest(LassoModel):
     @classmethod
     def _urls_are_http(cls, urls: list[str] | None) -> list[str] | None:
         if urls is not None:
-            bad = [url for url in urls if not _is_http_url(url)]
+            bad = [url for url in urls if not is_http_url(url)]
             if bad:
                 raise ValueError(
                     f"file_urls must be http(s) URLs; fix or remove {', '.join(map(repr, bad))}"
@@ -303,7 +305,7 @@ class CreateTableRequest(LassoModel):
     @field_validator("webhook_url")
     @classmethod
     def _webhook_is_http(cls, url: str | None) -> str | None:
-        if url is not None and not _is_http_url(url):
+        if url is not None and not is_http_url(url):
             raise ValueError(f"webhook_url must be an http(s) URL, got {url!r}")
         return url
 
