@@ -7,6 +7,8 @@ import os
 import threading
 from dataclasses import dataclass
 
+from .errors import InvalidRequestError
+
 __all__ = ["DEFAULT_BASE_URL", "Settings", "mask_key", "resolve"]
 
 DEFAULT_BASE_URL = "https://hub.banditshq.com/api/v1"
@@ -35,11 +37,25 @@ def mask_key(key: str | None) -> str:
     return f"{key[:6]}…{key[-4:]}" if len(key) > 16 else "****"
 
 
+def _clean_key(key: str | None) -> str | None:
+    # Keys pasted from files often end in a newline; httpx would refuse the header and echo it
+    # (key included) in its error. Strip the edges, refuse anything else that cannot be sent.
+    key = (key or "").strip()
+    if not key:
+        return None
+    if not key.isascii() or not key.isprintable() or " " in key:
+        raise InvalidRequestError(
+            "the API key contains spaces, control or non-ASCII characters; copy it again "
+            "into LASSO_API_KEY (it starts with lasso_)"
+        )
+    return key
+
+
 def resolve(api_key: str | None = None, base_url: str | None = None) -> Settings:
     """Arguments first, then ``LASSO_API_KEY`` / ``LASSO_BASE_URL``; with neither a key nor a
     base URL anywhere, the embedded engine is started (once per process) and used."""
-    api_key = api_key or os.environ.get("LASSO_API_KEY") or None
-    base_url = base_url or os.environ.get("LASSO_BASE_URL") or None
+    api_key = _clean_key(api_key or os.environ.get("LASSO_API_KEY"))
+    base_url = (base_url or os.environ.get("LASSO_BASE_URL") or "").strip() or None
     if api_key or base_url:
         return Settings((base_url or DEFAULT_BASE_URL).rstrip("/"), api_key, embedded=False)
 

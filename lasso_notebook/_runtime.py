@@ -83,6 +83,15 @@ def spawn(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
     return asyncio.run_coroutine_threadsafe(coro, get_loop())
 
 
+def _refuse_on_runtime_thread() -> None:
+    # The runtime thread waiting on its own loop would never wake up again: every job freezes.
+    if in_runtime_thread():
+        raise RuntimeThreadError(
+            "a blocking lasso_notebook call was made on its own runtime thread (a callback?), "
+            "where it would deadlock; use the async API (AsyncLasso / await job) there"
+        )
+
+
 def wait_future(
     future: concurrent.futures.Future[T],
     timeout: float | None = None,
@@ -91,6 +100,7 @@ def wait_future(
 
     Raises ``TimeoutError`` when ``timeout`` passes first; the future is left running.
     """
+    _refuse_on_runtime_thread()
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         remaining = None if deadline is None else deadline - time.monotonic()
@@ -113,10 +123,7 @@ def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
     """
     if in_runtime_thread():
         coro.close()
-        raise RuntimeThreadError(
-            "a blocking lasso_notebook call was made on its own runtime thread, where it would "
-            "deadlock; use the async API (AsyncLasso / await job) there"
-        )
+    _refuse_on_runtime_thread()
     future = spawn(coro)
     try:
         return wait_future(future, timeout)

@@ -140,6 +140,13 @@ class SyncPage(Page[T], Generic[T]):
             page = await page._fetch(number)
 
 
+def _seekable(stream: IO[bytes]) -> bool:
+    try:
+        return bool(stream.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
 def _file_part(file: FileInput, filename: str | None) -> tuple[str, IO[bytes], str]:
     """An httpx multipart part for a path, bytes or a binary file object."""
     if isinstance(file, bytes):
@@ -151,7 +158,8 @@ def _file_part(file: FileInput, filename: str | None) -> tuple[str, IO[bytes], s
         name, stream = filename or path.name, path.open("rb")
     elif hasattr(file, "read"):
         name = filename or Path(getattr(file, "name", "upload.bin")).name
-        stream = file
+        # A retry re-reads from the start; a stream that cannot seek is buffered once for that.
+        stream = file if _seekable(file) else io.BytesIO(file.read())
     else:
         raise InvalidRequestError(
             f"cannot upload a {type(file).__name__}; pass a path, bytes or a binary file object"
@@ -229,13 +237,12 @@ class AsyncFiles(_Resource):
         """Upload a local path, bytes or a binary file object (multipart part ``file``)."""
         name, stream, content_type = _file_part(file, filename)
         owned = isinstance(file, (str, os.PathLike))
-        start = stream.tell() if stream.seekable() else None
+        start = stream.tell()
         try:
 
             def parts() -> dict[str, Any]:
                 # Each attempt re-reads from the start, so a retried upload sends every byte.
-                if start is not None:
-                    stream.seek(start)
+                stream.seek(start)
                 return {"file": (name, stream, content_type)}
 
             data = await self._client.request("POST", "/files", files=parts)
@@ -420,6 +427,10 @@ class AsyncLasso:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
     async def aclose(self) -> None:
         await self._http.aclose()
 
@@ -448,9 +459,9 @@ class AsyncLasso:
                     method, url, params=params, json=json, files=files() if files else None
                 )
             except httpx.TransportError as exc:
-                error = _connection_error(exc, method, path)
-                provably_unsent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
-                if attempt >= self.retry.max_retries or not (idempotent or provably_unsent):
+                error = _connection_error(exc, method, path, self._api_key)
+                resend = idempotent or not error.request_sent
+                if attempt >= self.retry.max_retries or not resend:
                     raise error from None
             else:
                 if response.status_code < 400:
@@ -483,11 +494,11 @@ class AsyncLasso:
             try:
                 return Table.model_validate(await self.request("POST", "/tables", json=body))
             except (APIConnectionError, APIStatusError) as exc:
-                ambiguous = isinstance(exc, APIConnectionError) or exc.status_code in (
-                    500,
-                    502,
-                    504,
-                )
+                if isinstance(exc, APIConnectionError):
+                    # A connection never made was retried by request() already.
+                    ambiguous = exc.request_sent
+                else:
+                    ambiguous = exc.status_code in (500, 502, 504)
                 if not ambiguous or attempt >= self.retry.max_retries:
                     raise
                 await asyncio.sleep(self.retry.backoff(attempt))
@@ -508,11 +519,20 @@ class AsyncLasso:
         return None
 
 
-def _connection_error(exc: httpx.TransportError, method: str, path: str) -> APIConnectionError:
-    # httpx messages never carry headers, so the key cannot leak through them.
+def _connection_error(
+    exc: httpx.TransportError, method: str, path: str, secret: str | None
+) -> APIConnectionError:
+    sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"{method} {path} timed out ({type(exc).__name__})")
-    return APIConnectionError(f"{method} {path} failed: {exc or type(exc).__name__}", request=None)
+        return APITimeoutError(
+            f"{method} {path} timed out ({type(exc).__name__})", request_sent=sent
+        )
+    # Some httpx errors quote the request's headers (e.g. an illegal header value): scrub the
+    # key from the text so it cannot reach a cell's output.
+    detail = str(exc) or type(exc).__name__
+    if secret:
+        detail = detail.replace(secret, mask_key(secret))
+    return APIConnectionError(f"{method} {path} failed: {detail}", request_sent=sent)
 
 
 def _json_body(response: httpx.Response) -> Any:
@@ -540,11 +560,15 @@ class _SyncResource:
             @functools.wraps(attr)
             def iterate(*args: Any, **kwargs: Any) -> Iterator[Any]:
                 agen = attr(*args, **kwargs)
-                while True:
-                    try:
-                        yield _runtime.run_sync(agen.__anext__())
-                    except StopAsyncIteration:
-                        return
+                try:
+                    while True:
+                        try:
+                            yield _runtime.run_sync(agen.__anext__())
+                        except StopAsyncIteration:
+                            return
+                finally:
+                    # A caller that stops early must not leave the generator's pages pending.
+                    _runtime.run_sync(agen.aclose())
 
             return iterate
         if inspect.iscoroutinefunction(attr):
@@ -614,7 +638,7 @@ def default_client() -> Lasso:
     global _default, _default_env
     env = (os.environ.get("LASSO_API_KEY") or None, os.environ.get("LASSO_BASE_URL") or None)
     with _default_lock:
-        if _default is None or env != _default_env:
+        if _default is None or env != _default_env or _default.async_client.is_closed:
             _default, _default_env = Lasso(), env
         return _default
 

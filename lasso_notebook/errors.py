@@ -15,6 +15,7 @@
     │   └── InternalServerError       5xx
     ├── TableFailedError              the table ended failed or cancelled
     ├── WaitTimeoutError              a wait ran out before the table finished (also a TimeoutError)
+    ├── JobDetachedError              a job stopped following its table (detach / "Stop watching")
     ├── EngineStartError              the embedded engine cannot start (port taken, data dir unusable)
     └── RuntimeThreadError            a blocking call was made from the runtime thread itself
 
@@ -43,6 +44,7 @@ __all__ = [
     "InsufficientCreditsError",
     "InternalServerError",
     "InvalidRequestError",
+    "JobDetachedError",
     "LassoError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -70,10 +72,11 @@ class RuntimeThreadError(LassoError, RuntimeError):
 class APIConnectionError(LassoError):
     """The server could not be reached, or the connection broke before an answer arrived."""
 
-    def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
+    def __init__(self, message: str, *, request_sent: bool = True) -> None:
         super().__init__(message)
         self.message = message
-        self.request = request
+        #: False when the connection was never made, so the server cannot have acted on it.
+        self.request_sent = request_sent
 
 
 class APITimeoutError(APIConnectionError):
@@ -222,6 +225,11 @@ class TableFailedError(LassoError):
 
 class EngineStartError(LassoError, RuntimeError):
     """The embedded engine could not start; the message is one line: what happened, what to do."""
+
+
+class JobDetachedError(LassoError):
+    """The job stopped following its table (``detach()`` or "Stop watching"); the table goes on
+    on the server and ``attach(id)`` follows it again."""
 
 
 class WaitTimeoutError(LassoError, TimeoutError):

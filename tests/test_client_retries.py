@@ -3,6 +3,7 @@ server cannot produce on demand (lost responses, resets, precise Retry-After val
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from datetime import datetime, timedelta, timezone
@@ -336,3 +337,84 @@ def test_wait_for_completion_times_out_with_the_last_table_seen() -> None:
     assert isinstance(info.value, TimeoutError)
     assert info.value.table is not None and info.value.table.progress == 40
     assert "tbl_1" in str(info.value)
+
+
+def test_key_with_a_trailing_newline_is_cleaned_and_never_echoed() -> None:
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["authorization"])
+        return httpx.Response(200, json=table_json())
+
+    client = Lasso(api_key=KEY + "\r\n", base_url=BASE, transport=httpx.MockTransport(handler))
+    client.tables.get("tbl_1")
+    assert seen == [f"Bearer {KEY}"]
+    assert KEY not in repr(client)
+
+
+def test_a_key_that_cannot_be_sent_is_refused_without_echoing_it() -> None:
+    bad = KEY[:20] + "\n" + KEY[20:]
+    with pytest.raises(InvalidRequestError) as info:
+        Lasso(api_key=bad, base_url=BASE)
+    assert "LASSO_API_KEY" in str(info.value)
+    assert KEY[:20] not in str(info.value) and KEY[20:] not in str(info.value)
+
+
+def test_transport_errors_quoting_headers_are_scrubbed(sleeps: list[float]) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        # What httpx raises for an illegal header value: the header, key included, in the text.
+        raise httpx.LocalProtocolError(f"Illegal header value b'Bearer {KEY}'")
+
+    with pytest.raises(APIConnectionError) as info:
+        make_client(handler).tables.get("tbl_1")
+    assert KEY not in str(info.value) and "lasso_…abcd" in str(info.value)
+
+
+def test_non_seekable_upload_is_resent_whole_on_retry(sleeps: list[float]) -> None:
+    class Pipe(io.RawIOBase):
+        """A stream that can be read once, like a socket or a pipe."""
+
+        def __init__(self, data: bytes) -> None:
+            self._data = io.BytesIO(data)
+
+        def readable(self) -> bool:
+            return True
+
+        def seekable(self) -> bool:
+            return False
+
+        def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+            chunk = self._data.read(len(buffer))
+            buffer[: len(chunk)] = chunk
+            return len(chunk)
+
+    payload = b"name;sku\n" + b"Widget;W1\n" * 5000
+    bodies = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        bodies.append(request.read())
+        if len(bodies) == 1:
+            return httpx.Response(429, json=envelope(429, "rate_limited"))
+        return httpx.Response(201, json={"id": "file_1", "filename": "pipe.csv", "size": 1})
+
+    make_client(handler).files.upload(io.BufferedReader(Pipe(payload)), filename="pipe.csv")
+    assert len(bodies) == 2 and all(payload in body for body in bodies)
+
+
+def test_breaking_out_of_iter_rows_closes_the_generator(sleeps: list[float]) -> None:
+    pages = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", "1"))
+        pages.append(page)
+        rows = [
+            {"id": f"r{page}-{i}", "row_index": (page - 1) * 2 + i, "data": {}} for i in range(2)
+        ]
+        return httpx.Response(
+            200, json={"data": rows, "pagination": {"page": page, "limit": 2, "total": 100}}
+        )
+
+    iterator = make_client(handler).tables.iter_rows("tbl_1", limit=2)
+    assert next(iterator).id == "r1-0"
+    iterator.close()  # what `break` in a for loop does
+    assert pages == [1]

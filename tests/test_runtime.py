@@ -105,3 +105,16 @@ def test_blocking_call_from_the_runtime_thread_raises_instead_of_deadlocking() -
 
     with pytest.raises(RuntimeThreadError, match="async API"):
         _runtime.run_sync(misuse(), timeout=5)
+
+
+def test_waiting_on_a_future_from_the_runtime_thread_raises_instead_of_freezing() -> None:
+    async def inner() -> int:
+        return 1
+
+    async def callback_that_blocks() -> None:
+        # What a done-callback calling a blocking API would do.
+        _runtime.wait_future(_runtime.spawn(inner()), timeout=5)
+
+    with pytest.raises(RuntimeThreadError, match="callback"):
+        _runtime.run_sync(callback_that_blocks(), timeout=5)
+    assert _runtime.run_sync(inner(), timeout=5) == 1  # the loop is still alive
