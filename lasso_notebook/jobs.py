@@ -29,6 +29,7 @@ from .errors import (
     BadRequestError,
     InternalServerError,
     InvalidRequestError,
+    JobDetachedError,
     LassoError,
     NotFoundError,
     RateLimitError,
@@ -72,10 +73,6 @@ MAX_POLL_FAILURES = 5
 
 Progress = bool | Literal["widget", "text"]
 FileSpec = str | os.PathLike[str] | bytes | tuple[str, bytes]
-
-
-class JobDetachedError(LassoError):
-    """The job stopped following its table (``detach()`` or "Stop watching")."""
 
 
 class JobInterrupted(KeyboardInterrupt):
