@@ -521,3 +521,109 @@ def test_browser_side_validation_matches_the_kernel() -> None:
     assert set(js["empty"]) == {"schema", "name", "text"}
     assert set(js["two"]) == {"urls", "source", "webhook"}
     form.close()
+
+
+# -- threads and temp files -------------------------------------------------------------------
+
+
+def test_default_client_is_resolved_on_the_callers_thread(
+    engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """default_client() may start the embedded engine (blocking, printing a notice): that must
+    happen in the cell showing the form, not on the runtime thread."""
+    import lasso_notebook.client as client_module
+
+    lasso = Lasso(api_key=engine.api_key, base_url=engine.base_url)
+    threads: list[str] = []
+
+    def fake_default_client() -> Lasso:
+        threads.append(threading.current_thread().name)
+        return lasso
+
+    monkeypatch.setattr(client_module, "default_client", fake_default_client)
+    form = SubmitForm(schema="Products")
+    form._repr_mimebundle_()  # what displaying it does
+    wait_for(lambda: form.schemas_status == "ready")
+    wait_for(lambda: form.schema_preview.get("status") == "ready")
+    assert threads == [threading.current_thread().name]
+    form.close()
+    lasso.close()
+
+
+def test_a_client_that_cannot_start_shows_in_the_picker(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lasso_notebook.client as client_module
+    from lasso_notebook.errors import EngineStartError
+
+    def broken() -> Lasso:
+        raise EngineStartError("port 1234 is taken")
+
+    monkeypatch.setattr(client_module, "default_client", broken)
+    form = SubmitForm(schema="Products")
+    text = form._repr_mimebundle_()[0]["text/plain"]  # displaying never raises
+    assert text.startswith("SubmitForm")
+    assert form.schemas_status == "error" and "port 1234 is taken" in form.schemas_message
+    form.refresh_schemas(wait=True)  # returns, the picker says why
+    assert form.schemas_status == "error"
+    form.close()
+
+
+def test_refresh_schemas_wait_on_the_runtime_thread_is_refused(make_form: Callable) -> None:
+    from lasso_notebook import _runtime
+    from lasso_notebook.errors import RuntimeThreadError
+
+    form, _ = make_form()
+
+    async def in_callback() -> None:  # what an on_result callback would run into
+        form.refresh_schemas(wait=True)
+
+    with pytest.raises(RuntimeThreadError, match="deadlock"):
+        _runtime.run_sync(in_callback(), timeout=10)
+
+    async def no_wait() -> None:
+        form.refresh_schemas()
+
+    _runtime.run_sync(no_wait(), timeout=10)  # without waiting it is fine
+    wait_for(lambda: form.schemas_status == "ready")
+
+
+def test_uploaded_temp_files_are_deleted_once_the_table_exists(make_form: Callable) -> None:
+    form, browser = make_form()
+    browser.upload("products.csv", CSV.encode(), fid="csv1")
+    (path,) = [i.path for i in form._inbox.snapshot().values()]
+    assert path.read_bytes() == CSV.encode()
+
+    browser.submit(name="from a file", source="files", files=["csv1"])
+    wait_done(form)
+    assert form.phase == "completed", form.errors or form.job_state
+    assert form.files[0]["status"] == "uploaded"
+    assert not path.exists() and not path.parent.exists()
+    assert list(form._inbox.directory.iterdir()) == []
+
+
+def test_failed_table_deletes_the_bytes_and_asks_to_add_the_file_again(
+    make_form: Callable,
+) -> None:
+    form, browser = make_form()
+    browser.upload("noise.csv", os.urandom(4096), fid="noise")
+    browser.submit(source="files", files=["noise"])
+    wait_done(form)
+    assert form.phase == "failed"
+    assert list(form._inbox.directory.iterdir()) == []
+    browser.submit(source="files", files=["noise"])
+    assert "add it again" in form.errors["files"]
+    browser.send({"type": "file_remove", "fid": "noise"})
+    browser.upload("noise.csv", os.urandom(4096), fid="noise2")
+    assert form.files[0]["status"] == "received"
+
+
+def test_files_stay_when_no_table_was_created(make_form: Callable) -> None:
+    form, browser = make_form()
+    browser.upload("products.csv", CSV.encode(), fid="csv1")
+    browser.submit(schema_id="schema_doesnotexist", source="files", files=["csv1"])
+    wait_for(lambda: form.errors)
+    assert form.phase == "idle" and "schema_doesnotexist" in form.errors["schema"]
+    assert form.files[0]["status"] == "received"
+    (path,) = [i.path for i in form._inbox.snapshot().values()]
+    assert path.read_bytes() == CSV.encode()
+    form.close()
+    assert not form._inbox.directory.exists()

@@ -1,91 +1,48 @@
-"""``SubmitForm``: an interactive form that creates a table, follows it live and hands back the
-DataFrame. The widget holds and draws traitlets; commands (submit, file chunks, refresh, reset)
-arrive as custom messages, and all network work runs off the kernel's thread."""
+"""``SubmitForm``, the widget: its traitlets, the browser's commands (custom messages) and the
+job it starts and follows. File transfer lives in ``_uploads``, the validation rules in
+``_form_rules``; all network work runs off the kernel's thread."""
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
+import concurrent.futures
 import json
 import logging
 import math
-import re
-import shutil
-import tempfile
 import threading
-import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import traitlets
 
 from .. import _runtime
 from .._display import format_duration, short_id
-from ..errors import (
-    APIConnectionError,
-    APIStatusError,
-    LassoError,
-    NotFoundError,
-    TableFailedError,
-)
+from ..errors import LassoError, NotFoundError, RuntimeThreadError, TableFailedError
 from . import static_path
+from ._form_rules import SOURCES, FormRequest, describe, field_for, validate
 from ._resync import ResyncWidget
+from ._uploads import CHUNK_BYTES, UploadInbox
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..client import Lasso
+    from ..client import AsyncLasso, Lasso
     from ..jobs import TableJob
 
-__all__ = ["SubmitForm"]
+__all__ = ["CHUNK_BYTES", "SubmitForm"]
 
 log = logging.getLogger("lasso_notebook")
 
-#: The protocol's ceiling for one file chunk (bytes); the browser sends at most this much.
-CHUNK_BYTES = 1024 * 1024
 #: Default per-file limit: the bytes cross the notebook's websocket, so keep it sane.
 DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
 PREVIEW_ROWS = 10
 #: Longest text shown in one preview cell; the full value is in ``form.df``.
 PREVIEW_CELL_CHARS = 200
-SOURCES = ("text", "files", "urls")
-SOURCE_LABELS = {"text": "Text", "files": "Files", "urls": "URLs"}
 #: The most schemas listed in the picker (pages of 100).
 MAX_SCHEMAS = 1000
 
 FIELDS = ("form", "schema", "name", "source", "text", "files", "urls", "context", "enhance")
 FIELDS += ("webhook",)
-
-
-def _is_http_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def _url_lines(text: str) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
-def _format_bytes(n: int) -> str:
-    value = float(n)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            if unit == "bytes":
-                return f"{n} bytes"
-            return f"{value:.0f} {unit}" if value >= 10 else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} bytes"
-
-
-def _safe_filename(name: str) -> str:
-    # Only the last path component, no control characters: the name becomes a temp file name.
-    base = re.split(r"[\\/]", name or "")[-1]
-    base = "".join(ch for ch in base if ch.isprintable()).strip().lstrip(".")
-    return base[:200] or "upload.bin"
 
 
 def _default_name() -> str:
@@ -123,49 +80,6 @@ def _cell_text(value: Any) -> str:
     else:
         text = str(value)
     return text if len(text) <= PREVIEW_CELL_CHARS else text[: PREVIEW_CELL_CHARS - 1] + "…"
-
-
-@dataclass
-class _Incoming:
-    """A file on its way from the browser: reassembled in a temp file, byte by byte."""
-
-    fid: str
-    name: str
-    size: int
-    mime: str
-    path: Path
-    received: int = 0
-    status: str = "sending"  # sending | received | uploading | uploaded | error
-    error: str = ""
-    file_id: str = ""
-    sha256: Any = field(default_factory=hashlib.sha256)
-    handle: Any = None
-
-    def public(self) -> dict[str, Any]:
-        return {
-            "fid": self.fid,
-            "name": self.name,
-            "size": self.size,
-            "received": self.received,
-            "status": self.status,
-            "error": self.error,
-            "file_id": self.file_id,
-        }
-
-
-@dataclass
-class _Request:
-    """One validated submission, as the kernel understood it."""
-
-    schema_id: str
-    name: str
-    source: str
-    text: str | None = None
-    urls: list[str] | None = None
-    files: list[_Incoming] = field(default_factory=list)
-    context: str | None = None
-    enhance: str | None = None
-    webhook: str | None = None
 
 
 class SubmitForm(ResyncWidget):
@@ -236,9 +150,8 @@ class SubmitForm(ResyncWidget):
         self._client = client
         self._wanted_schema = schema
         self._lock = threading.RLock()
-        self._incoming: dict[str, _Incoming] = {}
-        self._tmpdir = Path(tempfile.mkdtemp(prefix="lasso-form-"))
-        weakref.finalize(self, shutil.rmtree, self._tmpdir, True)
+        self._inbox = UploadInbox()
+        self._job_fids: list[str] = []  # the files the current job uploads
         self._callbacks: list[Callable[[pd.DataFrame], Any]] = []
         self._job: TableJob | None = None
         self._df: pd.DataFrame | None = None
@@ -250,6 +163,8 @@ class SubmitForm(ResyncWidget):
 
     @property
     def client(self) -> Lasso:
+        """The client this form uses; the default one (maybe starting the embedded engine) when
+        none was given. Resolved on the caller's thread, never on the runtime thread."""
         if self._client is None:
             from ..client import default_client
 
@@ -274,17 +189,20 @@ class SubmitForm(ResyncWidget):
         return fn
 
     def refresh_schemas(self, wait: bool = False) -> None:
-        """Reload the schema list (what the refresh control does)."""
+        """Reload the schema list (what the refresh control does). ``wait=True`` blocks until it
+        is loaded, so it is refused on lasso_notebook's background thread (in an ``on_result``
+        callback), where the wait would deadlock."""
+        if wait and _runtime.in_runtime_thread():
+            raise RuntimeThreadError(
+                "refresh_schemas(wait=True) was called on lasso_notebook's runtime thread (an "
+                "on_result callback?), where it would deadlock; call refresh_schemas() there"
+            )
         future = self._load_schemas()
         if wait:
             _runtime.wait_future(future)
 
     def close(self) -> None:
-        with self._lock:
-            for incoming in self._incoming.values():
-                self._close_handle(incoming)
-            self._incoming.clear()
-        shutil.rmtree(self._tmpdir, ignore_errors=True)
+        self._inbox.close()
         super().close()
 
     # -- text form ---------------------------------------------------------------------------
@@ -347,17 +265,32 @@ class SubmitForm(ResyncWidget):
 
     # -- schemas -----------------------------------------------------------------------------
 
-    def _load_schemas(self) -> Any:
+    def _async_api(self) -> AsyncLasso:
+        # Called on the caller's thread: ``default_client()`` may start the embedded engine,
+        # which blocks and prints a notice; both belong in the cell, not the runtime thread.
+        return self.client.async_client
+
+    def _load_schemas(self) -> concurrent.futures.Future[None]:
+        try:
+            api = self._async_api()  # outside the lock: it may take a while the first time
+        except Exception as exc:  # no client (the engine did not start…): the picker says why
+            if not isinstance(exc, LassoError):
+                log.error("SubmitForm: no client for the schemas", exc_info=exc)
+            with self.hold_sync():
+                self.schemas_status = "error"
+                self.schemas_message = f"Could not load the schemas: {describe(exc)}"
+            failed: concurrent.futures.Future[None] = concurrent.futures.Future()
+            failed.set_result(None)
+            return failed
         with self._lock:
             if self._schemas_future is not None and not self._schemas_future.done():
                 return self._schemas_future
             self.set_trait("schemas_status", "loading")
             self.set_trait("schemas_message", "")
-            self._schemas_future = _runtime.spawn(self._fetch_schemas())
+            self._schemas_future = _runtime.spawn(self._fetch_schemas(api))
             return self._schemas_future
 
-    async def _fetch_schemas(self) -> None:
-        api = self.client.async_client
+    async def _fetch_schemas(self, api: AsyncLasso) -> None:
         items: list[dict[str, Any]] = []
         try:
             async for summary in await api.schemas.list(limit=100):
@@ -377,7 +310,7 @@ class SubmitForm(ResyncWidget):
                 log.error("SubmitForm: loading the schemas failed", exc_info=exc)
             with self.hold_sync():
                 self.schemas_status = "error"
-                self.schemas_message = f"Could not load the schemas: {_describe(exc)}"
+                self.schemas_message = f"Could not load the schemas: {describe(exc)}"
             return
         wanted, self._wanted_schema = self._wanted_schema, None
         chosen = self.schema_id
@@ -394,7 +327,7 @@ class SubmitForm(ResyncWidget):
                         {"schema": f"No schema with the id or name {wanted!r}; choose one."}
                     )
                 except LassoError as exc:
-                    self._set_errors({"schema": _describe(exc)})
+                    self._set_errors({"schema": describe(exc)})
                 else:
                     match = {
                         "id": schema.id,
@@ -416,7 +349,7 @@ class SubmitForm(ResyncWidget):
             if chosen != self.schema_id:
                 self.schema_id = chosen
         if chosen and self.schema_preview.get("schema_id") != chosen:
-            await self._fetch_columns(chosen)
+            await self._fetch_columns(api, chosen)
 
     def _schema_name(self, schema_id: str) -> str:
         for schema in self.schemas:
@@ -430,14 +363,23 @@ class SubmitForm(ResyncWidget):
         if self.errors.get("schema"):
             self._set_errors({k: v for k, v in self.errors.items() if k != "schema"}, merge=False)
         if schema_id:
-            _runtime.spawn(self._fetch_columns(schema_id))
+            try:
+                api = self._async_api()
+            except Exception as exc:
+                self.schema_preview = {
+                    "schema_id": schema_id,
+                    "status": "error",
+                    "message": describe(exc),
+                }
+                return
+            _runtime.spawn(self._fetch_columns(api, schema_id))
 
-    async def _fetch_columns(self, schema_id: str) -> None:
+    async def _fetch_columns(self, api: AsyncLasso, schema_id: str) -> None:
         self.schema_preview = {"schema_id": schema_id, "status": "loading", "columns": []}
         try:
-            schema = await self.client.async_client.schemas.get(schema_id)
+            schema = await api.schemas.get(schema_id)
         except Exception as exc:
-            preview = {"schema_id": schema_id, "status": "error", "message": _describe(exc)}
+            preview = {"schema_id": schema_id, "status": "error", "message": describe(exc)}
         else:
             preview = {
                 "schema_id": schema_id,
@@ -460,186 +402,55 @@ class SubmitForm(ResyncWidget):
 
     def _publish_files(self) -> None:
         with self._lock:
-            self.files = [incoming.public() for incoming in self._incoming.values()]
+            self.files = self._inbox.public()
 
     def _file_start(self, content: dict[str, Any]) -> None:
         fid = str(content.get("fid") or "")
-        name = str(content.get("name") or "")
-        size = content.get("size")
-        if not fid or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", fid):
-            log.warning("SubmitForm: file_start with a bad id %r", fid)
+        refused = self._inbox.start(
+            fid,
+            str(content.get("name") or ""),
+            content.get("size"),
+            str(content.get("mime") or ""),
+            limit=self.max_file_bytes,
+            busy=self.phase in ("submitting", "running"),
+        )
+        if refused is None:
             return
-        safe = _safe_filename(name)
-        refused = ""
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            refused = f'"{safe}": the browser sent no valid size.'
-        elif size > self.max_file_bytes:
-            # The browser refuses this already; the kernel does not rely on it.
-            refused = (
-                f'"{safe}" is {_format_bytes(size)}; the limit is '
-                f"{_format_bytes(self.max_file_bytes)} per file."
-            )
-        elif self.phase in ("submitting", "running"):
-            refused = "A job is running; add files after it finished."
-        with self._lock:
-            if fid in self._incoming:
-                return
-            if not refused and any(i.name == safe for i in self._incoming.values()):
-                refused = f'"{safe}" is already in the list.'
-            folder = self._tmpdir / fid
-            incoming = _Incoming(fid, safe, size if isinstance(size, int) else 0, "", folder / safe)
-            incoming.mime = str(content.get("mime") or "")
-            if refused:
-                self.send({"type": "file_refused", "fid": fid, "message": refused})
-                self._set_errors({"files": refused})
-                return
-            folder.mkdir()
-            incoming.handle = incoming.path.open("wb")
-            self._incoming[fid] = incoming
+        if refused:
+            self.send({"type": "file_refused", "fid": fid, "message": refused})
+            self._set_errors({"files": refused})
+            return
         self._publish_files()
 
     def _file_chunk(self, content: dict[str, Any], buffers: list[Any]) -> None:
         fid = str(content.get("fid") or "")
-        with self._lock:
-            incoming = self._incoming.get(fid)
-            if incoming is None or incoming.status != "sending":
-                return  # removed meanwhile: drop the rest quietly
-            data = bytes(buffers[0]) if buffers else b""
-            offset = content.get("offset")
-            problem = ""
-            if offset != incoming.received:
-                problem = f"chunk at byte {offset} arrived, expected byte {incoming.received}"
-            elif len(data) > CHUNK_BYTES:
-                problem = f"a chunk of {len(data)} bytes exceeds the 1 MiB chunk limit"
-            elif incoming.received + len(data) > incoming.size:
-                problem = f"more bytes than the announced {incoming.size}"
-            if problem:
-                self._fail_file(incoming, f"Transfer broken ({problem}); remove and add it again.")
-                self.send({"type": "file_refused", "fid": fid})
-            else:
-                incoming.handle.write(data)
-                incoming.sha256.update(data)
-                incoming.received += len(data)
-                self.send({"type": "file_ack", "fid": fid, "received": incoming.received})
+        data = bytes(buffers[0]) if buffers else b""
+        outcome, received = self._inbox.chunk(fid, content.get("offset"), data)
+        if outcome == "ignored":
+            return
+        if outcome == "refused":
+            self.send({"type": "file_refused", "fid": fid})
+        else:
+            self.send({"type": "file_ack", "fid": fid, "received": received})
         self._publish_files()
 
     def _file_end(self, content: dict[str, Any]) -> None:
-        fid = str(content.get("fid") or "")
-        with self._lock:
-            incoming = self._incoming.get(fid)
-            if incoming is None or incoming.status != "sending":
-                return
-            self._close_handle(incoming)
-            digest = content.get("sha256")
-            if incoming.received != incoming.size:
-                self._fail_file(
-                    incoming,
-                    f"Only {incoming.received} of {incoming.size} bytes arrived; add it again.",
-                )
-            elif digest and str(digest).lower() != incoming.sha256.hexdigest():
-                self._fail_file(incoming, "The bytes arrived damaged (checksum); add it again.")
-            else:
-                incoming.status = "received"
-        self._publish_files()
+        if self._inbox.end(str(content.get("fid") or ""), content.get("sha256")):
+            self._publish_files()
 
     def _file_remove(self, fid: str) -> None:
         if self.phase in ("submitting", "running"):
             return  # the job may be reading the file right now
-        with self._lock:
-            incoming = self._incoming.pop(fid, None)
-            if incoming is None:
-                return
-            self._close_handle(incoming)
-            shutil.rmtree(incoming.path.parent, ignore_errors=True)
+        if not self._inbox.remove(fid):
+            return
         self._publish_files()
         if self.errors.get("files"):
             self._set_errors({k: v for k, v in self.errors.items() if k != "files"}, merge=False)
 
-    @staticmethod
-    def _close_handle(incoming: _Incoming) -> None:
-        if incoming.handle is not None:
-            with contextlib.suppress(OSError):
-                incoming.handle.close()
-            incoming.handle = None
-
-    def _fail_file(self, incoming: _Incoming, message: str) -> None:
-        self._close_handle(incoming)
-        incoming.status = "error"
-        incoming.error = message
-
     # -- validation (the browser checked already; the kernel never trusts it) ----------------
 
-    def _validate(self, values: dict[str, Any]) -> tuple[_Request | None, dict[str, str]]:
-        def text(key: str) -> str:
-            value = values.get(key, "")
-            return value if isinstance(value, str) else ""
-
-        errors: dict[str, str] = {}
-        schema_id = text("schema_id").strip()
-        name = text("name").strip()
-        source = text("source")
-        if not schema_id:
-            errors["schema"] = "Choose a schema."
-        if not name:
-            errors["name"] = "Give the table a name."
-        elif len(name) > 255:
-            errors["name"] = f"The name is {len(name)} characters long; keep it under 256."
-        if source not in SOURCES:
-            errors["source"] = "Choose a source: Text, Files or URLs."
-        source_text, urls = text("text"), _url_lines(text("urls"))
-        fids = values.get("files") if isinstance(values.get("files"), list) else []
-        with self._lock:
-            files = [self._incoming.get(str(fid)) for fid in fids]
-        filled = [
-            key
-            for key, present in (("text", source_text.strip()), ("files", fids), ("urls", urls))
-            if present
-        ]
-        if source == "text" and not source_text.strip():
-            errors["text"] = "Paste the text to extract from."
-        elif source == "files":
-            if not fids:
-                errors["files"] = "Add at least one file."
-            elif any(f is None for f in files):
-                errors["files"] = "A file is no longer available; add it again."
-            elif any(f.status == "error" for f in files if f is not None):
-                errors["files"] = "Remove the files marked with an error first."
-            elif any(f.status == "sending" for f in files if f is not None):
-                done = sum(1 for f in files if f is not None and f.status != "sending")
-                errors["files"] = (
-                    f"Wait until every file has reached the kernel ({done} of {len(files)})."
-                )
-        elif source == "urls":
-            bad = [url for url in urls if not _is_http_url(url)]
-            if not urls:
-                errors["urls"] = "Enter at least one URL, one per line."
-            elif bad:
-                more = ", …" if len(bad) > 3 else ""
-                errors["urls"] = f"Not an http(s) URL: {', '.join(bad[:3])}{more}"
-        others = [key for key in filled if key != source]
-        if others and source in SOURCES:
-            names = " and ".join(SOURCE_LABELS[key] for key in others)
-            errors["source"] = (
-                f"Use exactly one source: the {names} tab also has content. "
-                "Clear it, or switch to it."
-            )
-        webhook = text("webhook").strip()
-        if webhook and not _is_http_url(webhook):
-            errors["webhook"] = "The webhook must be an http(s) URL."
-        if errors:
-            return None, errors
-        request = _Request(
-            schema_id=schema_id,
-            name=name,
-            source=source,
-            text=source_text if source == "text" else None,
-            urls=urls if source == "urls" else None,
-            files=[f for f in files if f is not None] if source == "files" else [],
-            context=text("context").strip() or None,
-            enhance=text("enhance").strip() or None,
-            webhook=webhook or None,
-        )
-        return request, {}
+    def _validate(self, values: dict[str, Any]) -> tuple[FormRequest | None, dict[str, str]]:
+        return validate(values, self._inbox.snapshot())
 
     def _set_errors(self, errors: dict[str, str], merge: bool = True) -> None:
         with self._lock:
@@ -682,6 +493,7 @@ class SubmitForm(ResyncWidget):
                 return None
             self._generation += 1
             generation = self._generation
+            self._job_fids = [incoming.fid for incoming in request.files]
             with self.hold_sync():
                 self.errors = {}
                 self.phase = "submitting"
@@ -706,7 +518,7 @@ class SubmitForm(ResyncWidget):
         job.add_done_callback(lambda done: self._job_done(done, generation))
         return job
 
-    def _start_job(self, request: _Request) -> TableJob:
+    def _start_job(self, request: FormRequest) -> TableJob:
         from .. import jobs
 
         return jobs.submit(
@@ -727,15 +539,14 @@ class SubmitForm(ResyncWidget):
     def _submission_failed(self, exc: BaseException, generation: int) -> None:
         """No table was created: the error goes next to its field (or on top), the form is
         editable again and nothing the user entered is lost."""
-        field_name, message = _field_for(exc), _describe(exc)
+        field_name, message = field_for(exc), describe(exc)
         if not isinstance(exc, LassoError):
             log.error("SubmitForm: submission failed", exc_info=exc)
         with self._lock:
             if generation != self._generation:
                 return
-            for incoming in self._incoming.values():
-                if incoming.status in ("uploading", "uploaded"):
-                    incoming.status = "received"
+            # No table, so the bytes were kept (they are deleted once a table exists).
+            self._inbox.move(self._job_fids, ("uploading", "uploaded"), "received")
             with self.hold_sync():
                 self._publish_files()
                 self.errors = {field_name: message}
@@ -765,14 +576,15 @@ class SubmitForm(ResyncWidget):
 
     def _mirror_uploads(self, job: TableJob) -> None:
         # The job uploads the files before it creates the table: "uploading" while it says so,
-        # "uploaded" once the table exists (it was created from them).
+        # "uploaded" once the table exists (it was created from them). From then on the server
+        # has the bytes, so the temp files go at once instead of waiting for reset or close.
         with self._lock:
             target = "uploaded" if job.id else "uploading" if job.status == "uploading" else ""
-            changed = False
-            for incoming in self._incoming.values():
-                if target and incoming.status in ("received", "uploading"):
-                    changed = changed or incoming.status != target
-                    incoming.status = target
+            if not target:
+                return
+            changed = self._inbox.move(self._job_fids, ("received", "uploading"), target)
+            if target == "uploaded":
+                self._inbox.discard_data(self._job_fids)
             if changed:
                 self._publish_files()
 
@@ -801,7 +613,7 @@ class SubmitForm(ResyncWidget):
             return
         if error is not None:
             message = (
-                error.error_message if isinstance(error, TableFailedError) else _describe(error)
+                error.error_message if isinstance(error, TableFailedError) else describe(error)
             )
             self._copy_job_state(job)
             with self.hold_sync():
@@ -857,10 +669,8 @@ class SubmitForm(ResyncWidget):
             if self.phase in ("submitting", "running"):
                 return
             self._generation += 1
-            for incoming in self._incoming.values():
-                self._close_handle(incoming)
-                shutil.rmtree(incoming.path.parent, ignore_errors=True)
-            self._incoming.clear()
+            self._inbox.clear()
+            self._job_fids = []
             with self.hold_sync():
                 self.name = _default_name()
                 self.text = ""
@@ -873,40 +683,3 @@ class SubmitForm(ResyncWidget):
                 self.phase = "idle"
                 self.job_state = {}
                 self.preview = {}
-
-
-def _describe(exc: BaseException) -> str:
-    """A short user-facing sentence for an error (never a traceback, never the key)."""
-    if isinstance(exc, APIStatusError):
-        return f"{exc.message} ({exc.status_code} {exc.error_type})"
-    if isinstance(exc, APIConnectionError):
-        return f"Could not reach Lasso: {exc.message}"
-    if isinstance(exc, LassoError):
-        return str(exc)
-    return f"{type(exc).__name__}: {exc}"
-
-
-_FIELD_WORDS = (
-    ("webhook", "webhook"),
-    ("file_urls", "urls"),
-    ("url", "urls"),
-    ("source_text", "text"),
-    ("file", "files"),
-    ("enhancement", "enhance"),
-    ("additional_context", "context"),
-    ("schema", "schema"),
-    ("name", "name"),
-)
-
-
-def _field_for(exc: BaseException) -> str:
-    """Which field an API refusal concerns, from its message; the top of the form otherwise."""
-    if not isinstance(exc, (APIStatusError, LassoError)) or isinstance(exc, APIConnectionError):
-        return "form"
-    if isinstance(exc, APIStatusError) and exc.status_code not in (400, 404, 409, 422):
-        return "form"
-    message = str(getattr(exc, "message", exc)).lower()
-    for word, field_name in _FIELD_WORDS:
-        if re.search(rf"\b{word}", message):
-            return field_name
-    return "form"
