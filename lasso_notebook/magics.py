@@ -4,35 +4,32 @@ DataFrame) and ``%lasso`` (quick listings and the effective configuration). A th
 
 from __future__ import annotations
 
-import glob
-import keyword
 import os
-from datetime import datetime
-from pathlib import Path
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Any as AnyTrait
 from traitlets import Bool, Float, Unicode
 from traitlets.config import Configurable
 
 from . import client as client_mod
+from . import jobs
 from ._config import DEFAULT_BASE_URL, mask_key
-from .errors import (
-    APIConnectionError,
-    APIStatusError,
-    AuthenticationError,
-    InsufficientCreditsError,
-    LassoError,
-    NotFoundError,
-    PermissionDeniedError,
-    TableFailedError,
-    UnprocessableEntityError,
-    WaitTimeoutError,
+from ._magic_args import expand_files, parse
+from ._magic_errors import (
+    MagicError,
+    check_attach,
+    check_source,
+    check_var,
+    check_wait,
+    user_message,
 )
+from ._polling import DEFAULT_POLL_CAP
+from .errors import LassoError, WaitTimeoutError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -41,192 +38,7 @@ if TYPE_CHECKING:
     from .client import Lasso
     from .jobs import TableJob
 
-__all__ = ["LassoMagics", "MagicError", "load_ipython_extension"]
-
-
-class MagicError(Exception):
-    """A mistake or failure the user can act on. IPython shows only these lines (no traceback)
-    and the cell still ends in error, so "Run All" stops here instead of at a later NameError."""
-
-    def __init__(self, *lines: str) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = list(lines)
-
-    def _render_traceback_(self) -> list[str]:
-        # IPython's hook for exceptions that format themselves (ipyparallel uses it too).
-        return self.lines
-
-
-# --------------------------------------------------------------------------- parsing helpers
-
-
-def _unquote(value: Any) -> Any:
-    """magic_arguments splits the line without removing quotes (so Windows paths keep their
-    backslashes); strip one pair of matching outer quotes from each value ourselves."""
-    if isinstance(value, list):
-        return [_unquote(v) for v in value]
-    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
-
-
-def _parse(func: Any, line: str, magic: str) -> Any:
-    try:
-        args = parse_argstring(func, line)
-    except UsageError as exc:
-        raise MagicError(f"%{magic}: {exc} ({_help_hint(magic)})") from None
-    except ValueError as exc:  # shlex: "No closing quotation"
-        raise MagicError(
-            f"%{magic}: cannot split the options: {exc} ({_help_hint(magic)})"
-        ) from None
-    for name, value in vars(args).items():
-        setattr(args, name, _unquote(value))
-    return args
-
-
-def _help_hint(magic: str) -> str:
-    return f"see %{magic}? for the options"
-
-
-def _check_var(var: str | None) -> None:
-    if var is not None and (not var.isidentifier() or keyword.iskeyword(var)):
-        raise MagicError(
-            f"%lasso_table: {var!r} is not a valid Python variable name; the first word after "
-            "the magic is the variable that receives the DataFrame"
-        )
-
-
-def _check_attach(args: Any, text: str | None) -> None:
-    extra = [
-        flag
-        for flag, given in (
-            ("the cell body", text is not None),
-            ("--file", bool(args.file)),
-            ("--url", bool(args.url)),
-            ("--schema", args.schema is not None),
-            ("--name", args.name is not None),
-            ("--context", args.context is not None),
-            ("--enhance", args.enhance is not None),
-            ("--webhook", args.webhook is not None),
-        )
-        if given
-    ]
-    if extra:
-        raise MagicError(
-            f"%lasso_table: --attach follows an existing table; remove {', '.join(extra)}"
-        )
-
-
-def _check_source(args: Any, text: str | None) -> None:
-    kinds = [
-        kind
-        for kind, given in (
-            ("the cell body", text is not None),
-            ("--file", bool(args.file)),
-            ("--url", bool(args.url)),
-        )
-        if given
-    ]
-    if not kinds:
-        raise MagicError(
-            "%lasso_table: no source: write the text in the cell body (%%lasso_table), "
-            "or pass --file PATH or --url URL (or --attach TABLE_ID)"
-        )
-    if len(kinds) > 1:
-        raise MagicError(
-            f"%lasso_table: one kind of source per table, got {' and '.join(kinds)}; "
-            "keep one of them"
-        )
-    for flag, url in [("--url", u) for u in args.url] + [("--webhook", args.webhook)]:
-        if url is not None and not _is_http(url):
-            raise MagicError(f"%lasso_table: {flag} {url!r} is not an http(s) URL; fix it")
-
-
-def _is_http(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
-def expand_files(patterns: list[str]) -> list[str]:
-    """Each ``--file`` value is a path or a glob; every pattern must match at least one file."""
-    paths: list[str] = []
-    for pattern in patterns:
-        expanded = os.path.expanduser(pattern)
-        if glob.has_magic(expanded):
-            matches = sorted(p for p in glob.glob(expanded, recursive=True) if Path(p).is_file())
-            if not matches:
-                raise MagicError(
-                    f"%lasso_table: no file matches --file {pattern!r} (in {os.getcwd()}); "
-                    "check the pattern"
-                )
-            paths.extend(matches)
-        elif Path(expanded).is_file():
-            paths.append(expanded)
-        elif Path(expanded).is_dir():
-            raise MagicError(
-                f"%lasso_table: --file {pattern!r} is a folder; use a glob such as "
-                f"--file '{pattern.rstrip('/')}/*.pdf'"
-            )
-        else:
-            raise MagicError(
-                f"%lasso_table: no such file: {pattern!r} (in {os.getcwd()}); check the path"
-            )
-    # A file matched by two patterns is uploaded once.
-    return list(dict.fromkeys(paths))
-
-
-# --------------------------------------------------------------------------- error messages
-
-
-def user_message(exc: LassoError, *, var: str | None = None) -> list[str]:
-    """One or two lines for an error the user can act on (the key never appears: error
-    messages of the client are built without headers)."""
-    if isinstance(exc, MagicError):
-        return exc.lines
-    if isinstance(exc, TableFailedError):
-        return [
-            f"%lasso_table: table {exc.table_id} ({exc.table.name!r}) {exc.table.status}: "
-            f"{exc.error_message}",
-            "Check the source and options, then run the cell again.",
-        ]
-    if isinstance(exc, WaitTimeoutError):
-        return [f"%lasso_table: {exc}"]
-    if isinstance(exc, AuthenticationError):
-        return [
-            f"%lasso_table: the Lasso API refused the key (401: {exc.message}).",
-            "Check LASSO_API_KEY, or unset it (and LASSO_BASE_URL) to use the embedded engine.",
-        ]
-    if isinstance(exc, InsufficientCreditsError):
-        return [
-            f"%lasso_table: not enough credits (402: {exc.message}).",
-            "Add credits to the Lasso account, or unset LASSO_API_KEY to use the embedded engine.",
-        ]
-    if isinstance(exc, PermissionDeniedError):
-        return [
-            f"%lasso_table: this key may not do that (403: {exc.message}).",
-            "Use a key of the workspace that owns the schema or table.",
-        ]
-    if isinstance(exc, NotFoundError):
-        return [
-            f"%lasso_table: not found (404: {exc.message}).",
-            "Check the id; %lasso tables and %lasso schemas list what exists.",
-        ]
-    if isinstance(exc, UnprocessableEntityError):
-        return [
-            f"%lasso_table: the server rejected the request (422: {exc.message}).",
-            "Fix the options named above and run the cell again.",
-        ]
-    if isinstance(exc, APIStatusError):
-        return [
-            f"%lasso_table: the Lasso API answered {exc}.",
-            "Try again in a moment; if it persists, check %lasso config.",
-        ]
-    if isinstance(exc, APIConnectionError):
-        return [
-            f"%lasso_table: cannot reach the Lasso API ({exc.message}).",
-            "Check your network and LASSO_BASE_URL (%lasso config shows it).",
-        ]
-    return [f"%lasso_table: {exc}"]
+__all__ = ["LassoMagics", "MagicError", "expand_files", "load_ipython_extension", "user_message"]
 
 
 # --------------------------------------------------------------------------- the magics
@@ -249,9 +61,9 @@ class LassoMagics(Magics, Configurable):
         help="Seconds a blocking cell waits before giving up (the table goes on); "
         "None waits as long as it takes.",
     ).tag(config=True)
-    poll_cap = Float(5.0, help="Longest pause between two status polls of a job, in seconds.").tag(
-        config=True
-    )
+    poll_cap = Float(
+        DEFAULT_POLL_CAP, help="Longest pause between two status polls of a job, in seconds."
+    ).tag(config=True)
     widget = Bool(True, help="Show the live progress widget (False: no progress display).").tag(
         config=True
     )
@@ -260,11 +72,15 @@ class LassoMagics(Magics, Configurable):
 
     def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        # VAR → id of the job that owns it now: a slower, older job must not overwrite the
-        # result of a newer cell that assigned the same variable.
+        # Guards _owners and _targets, and makes "VAR still mine? then store" one step: cells
+        # claim and store on the main thread, background jobs store from the runtime thread.
+        self._lock = threading.Lock()
+        # VAR → the job that owns it now: a slower, older job must not overwrite the result of
+        # a newer cell that assigned the same variable.
         self._owners: dict[str, TableJob] = {}
-        # Every job a cell meant for a variable, for the "var" column of %lasso jobs.
-        self._targets: dict[TableJob, str] = {}
+        # The job a cell meant for each variable, for the "var" column of %lasso jobs; weak, so
+        # this does not keep every job (and its DataFrame) of the kernel alive.
+        self._targets: weakref.WeakKeyDictionary[TableJob, str] = weakref.WeakKeyDictionary()
 
     # ------------------------------------------------------------------ client
 
@@ -379,29 +195,24 @@ class LassoMagics(Magics, Configurable):
             %lasso_table q{quarter} --schema $schema --url "{base_url}/q{quarter}.pdf"
             %config LassoMagics.default_schema = "Products"
         """
-        args = _parse(self.lasso_table, line, "lasso_table")
+        args = parse(self.lasso_table, line, "lasso_table")
         try:
             return self._lasso_table(args, cell)
         except LassoError as exc:
-            raise MagicError(*user_message(exc, var=args.var)) from None
+            raise MagicError(*user_message(exc)) from None
 
     def _lasso_table(self, args: Any, cell: str | None) -> Any:
         var: str | None = args.var
         text = cell if cell is not None and cell.strip() else None
         # Every check that needs no server comes first: a typo costs no request.
-        _check_var(var)
-        if args.timeout is not None and not args.timeout > 0:  # also refuses nan
-            raise MagicError("%lasso_table: --timeout must be a positive number of seconds")
-        if args.background and args.timeout is not None:
-            raise MagicError(
-                "%lasso_table: --timeout limits a blocking wait; drop it or drop --background"
-            )
+        check_var(var)
+        check_wait(args)
         if args.attach:
-            _check_attach(args, text)
+            check_attach(args, text)
             files: list[str] | None = None
             schema_ref = None
         else:
-            _check_source(args, text)
+            check_source(args, text)
             files = expand_files(args.file) if args.file else None
             schema_ref = args.schema or self.default_schema
             if not schema_ref:
@@ -409,8 +220,6 @@ class LassoMagics(Magics, Configurable):
                     "%lasso_table: no schema: pass --schema ID_OR_NAME or set "
                     '%config LassoMagics.default_schema = "Products" (%lasso schemas lists them)'
                 )
-
-        from . import jobs
 
         progress = self.widget and not args.no_widget
         client = self._client()
@@ -421,10 +230,9 @@ class LassoMagics(Magics, Configurable):
             # Resolved here, synchronously, so an unknown name fails the cell at once (with the
             # close candidates) instead of later inside a background job.
             schema = jobs.resolve_schema(client, schema_ref)
-            name = args.name or var or f"notebook extraction {datetime.now():%Y-%m-%d %H:%M:%S}"
             job = jobs.submit(
                 schema,
-                name,
+                args.name or var,  # None: submit names it "notebook extraction <time>"
                 text=text,
                 files=files,
                 urls=args.url or None,
@@ -437,8 +245,7 @@ class LassoMagics(Magics, Configurable):
             )
 
         if var is not None:
-            self._owners[var] = job
-            self._targets[job] = var
+            self._claim(var, job)
         if args.background:
             return self._background(job, var, progress)
         return self._block(job, var, progress, args.timeout or self.timeout)
@@ -466,9 +273,14 @@ class LassoMagics(Magics, Configurable):
             raise MagicError(
                 *self._went_on(job, var, f"Still {job.status} after {timeout:g} s")
             ) from None
+        except BaseException:
+            if var is not None:
+                self._release(var, job)  # failed or detached: VAR stays as it was
+            raise
         if var is None:
             return df
-        self._store(var, df, job)
+        # The newest claim on VAR is this cell's (the main thread waited here), so it stores.
+        self._store(var, df, job, newest=True)
         if not progress:
             print(f"→ {var} ({_rows(len(df))}, table {job.id})")
         return None
@@ -492,22 +304,44 @@ class LassoMagics(Magics, Configurable):
     def _assign(self, job: TableJob, var: str) -> None:
         """Done-callback (on the runtime thread): store the frame in VAR, unless a newer cell
         has taken the variable over meanwhile or the job did not complete."""
-        if self._owners.get(var) is not job:
-            job.note = f"{var} not set: a newer cell assigned it"
-            return
         df = job.df
         if job.error is not None or df is None:
-            del self._owners[var]
-            reason = "detached" if job.detached else "the table did not complete"
-            job.note = f"{var} not set: {reason}"
+            if self._release(var, job):
+                reason = "detached" if job.detached else "the table did not complete"
+                job.note = f"{var} not set: {reason}"
+            else:
+                job.note = f"{var} not set: a newer cell assigned it"
             return
-        self._store(var, df, job)
+        if not self._store(var, df, job):
+            job.note = f"{var} not set: a newer cell assigned it"
 
-    def _store(self, var: str, df: pd.DataFrame, job: TableJob) -> None:
-        if self._owners.get(var) is job:
-            del self._owners[var]
-        self.shell.user_ns[var] = df
+    def _claim(self, var: str, job: TableJob) -> None:
+        """``job``, of the cell being run, now owns VAR: older jobs no longer store into it."""
+        with self._lock:
+            self._owners[var] = job
+            self._targets[job] = var
+
+    def _store(self, var: str, df: pd.DataFrame, job: TableJob, *, newest: bool = False) -> bool:
+        """Put ``df`` in VAR if ``job`` still owns it (or ``newest``: the cell that just claimed
+        it); check and write are one step under the lock, so an older job finishing at the
+        same moment cannot overwrite a newer cell's result. True if stored."""
+        with self._lock:
+            owner = self._owners.get(var) is job
+            if owner:
+                self._owners.pop(var, None)
+            if not (owner or newest):
+                return False
+            self.shell.user_ns[var] = df
         job.note = f"→ {var} ({_rows(len(df))})"
+        return True
+
+    def _release(self, var: str, job: TableJob) -> bool:
+        """``job`` gives VAR up without storing; False if a newer cell owns VAR already."""
+        with self._lock:
+            if self._owners.get(var) is not job:
+                return False
+            self._owners.pop(var, None)
+            return True
 
     # ------------------------------------------------------------------ %lasso
 
@@ -543,7 +377,7 @@ class LassoMagics(Magics, Configurable):
             %lasso jobs
             %lasso config
         """
-        args = _parse(self.lasso, line, "lasso")
+        args = parse(self.lasso, line, "lasso")
         try:
             if args.command == "config":
                 print(self.config_text())
@@ -567,12 +401,11 @@ class LassoMagics(Magics, Configurable):
         except MagicError:
             raise
         except LassoError as exc:
-            lines = user_message(exc)
-            raise MagicError(*[ln.replace("%lasso_table:", "%lasso:") for ln in lines]) from None
+            raise MagicError(*user_message(exc, magic="lasso")) from None
 
     def jobs_frame(self) -> pd.DataFrame:
-        from . import jobs
-
+        with self._lock:
+            targets = dict(self._targets)
         rows = [
             {
                 "id": job.id,
@@ -581,7 +414,7 @@ class LassoMagics(Magics, Configurable):
                 "progress": job.progress,
                 "total_rows": job.total_rows,
                 "elapsed": job.elapsed,
-                "var": self._targets.get(job),
+                "var": targets.get(job),
             }
             for job in jobs.jobs()
         ]

@@ -305,7 +305,9 @@ def test_without_var_the_frame_is_the_cell_result_and_the_name_is_timestamped(
     result, output = run(ip, f"%%lasso_table --schema products\n{PRODUCTS_CSV}", capsys)
     assert result.success, output
     assert isinstance(result.result, pd.DataFrame) and len(result.result) == 5
-    assert submitted[0]["args"][1].startswith("notebook extraction 20")
+    # No --name and no VAR: submit() gives the default name (the magic passes None).
+    assert submitted[0]["args"][1] is None
+    assert submitted[0]["job"].name.startswith("notebook extraction 20")
 
 
 def test_line_and_body_expansion(
@@ -474,6 +476,71 @@ def test_a_newer_cell_owns_the_variable(
     first.wait(timeout=20)
     wait_for(lambda: "newer cell" in first.note)
     assert ip.user_ns["df"]["sku"].tolist() == ["N1"]
+
+
+def test_background_jobs_on_one_var_finishing_in_reverse_order_keep_the_newer_result(
+    ip: InteractiveShell,
+    eng: Any,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The older cell's source is a URL whose download is held until the newer job is done.
+    release = threading.Event()
+    with held_server("name;sku\nOld;O1\n", release) as url:
+        run(ip, f"%lasso_table df --schema Products --url {url} --background", capsys)
+        result, output = run(
+            ip, "%%lasso_table df --schema Products --background\nname;sku\nNew;N1\n", capsys
+        )
+        assert result.success, output
+        older, newer = submitted[0]["job"], submitted[1]["job"]
+        newer.wait(timeout=20)
+        wait_for(lambda: "df" in ip.user_ns)
+        assert not older.phase.is_terminal
+        release.set()
+        older.wait(timeout=20)
+    wait_for(lambda: "newer cell" in older.note)
+    assert older.df is not None and older.df["sku"].tolist() == ["O1"]  # it did complete
+    assert ip.user_ns["df"]["sku"].tolist() == ["N1"]
+
+
+class _FakeJob:
+    """Just what ``LassoMagics._assign`` reads and writes of a job."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self._df, self.error, self.detached, self.note = df, None, False, ""
+        self.on_df_read: Any = None
+
+    @property
+    def df(self) -> pd.DataFrame:
+        if self.on_df_read is not None:
+            self.on_df_read()
+        return self._df
+
+
+def test_a_cell_claiming_var_while_an_older_job_stores_it_wins(ip: InteractiveShell) -> None:
+    """The interleaving behind the race: the runtime thread's done-callback has checked that
+    its job owns VAR when the main thread runs a newer cell that claims VAR and stores its
+    result. The older job must not write VAR after that (check and write are one step)."""
+    magics = magics_of(ip)
+    older, newer = _FakeJob(pd.DataFrame({"v": [1]})), _FakeJob(pd.DataFrame({"v": [2]}))
+    magics._claim("df", older)
+
+    def newer_cell() -> None:
+        magics._claim("df", newer)
+        magics._store("df", newer._df, newer, newest=True)
+
+    def in_the_gap() -> None:
+        cell = threading.Thread(target=newer_cell)
+        cell.start()
+        cell.join(timeout=0.5)  # with the lock held here, the cell waits until we are done
+
+    older.on_df_read = in_the_gap
+    runtime = threading.Thread(target=magics._assign, args=(older, "df"))
+    runtime.start()
+    runtime.join(timeout=5)
+    wait_for(lambda: newer.note == "→ df (1 row)")
+    assert ip.user_ns["df"] is newer._df
+    assert magics._owners.get("df") is None
 
 
 def test_attach_follows_an_existing_table(
@@ -660,6 +727,38 @@ class static_server:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class held_server:
+    """Serve one CSV over loopback HTTP, but answer only once ``release`` is set."""
+
+    def __init__(self, body: str, release: threading.Event) -> None:
+        data = body.encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                release.wait(timeout=30)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/csv")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.release = release
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}/old.csv"
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
