@@ -263,8 +263,11 @@ class ErrorEnvelope(LassoModel):
 
 def is_http_url(value: str) -> bool:
     """True for an absolute http(s) URL with a host (what the API accepts as a source)."""
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket: "http://[::1"
+        return False
 
 
 class CreateTableRequest(LassoModel):

@@ -124,3 +124,21 @@ def test_create_request_refuses_bad_input_with_a_fix(overrides: dict, message: s
     with pytest.raises(ValidationError) as info:
         _request(**overrides)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://a.test/x.pdf", True),
+        ("http://127.0.0.1:8000", True),
+        ("ftp://a.test", False),
+        ("https://", False),
+        ("http://[::1", False),
+        ("", False),
+        ("javascript:alert(1)", False),
+    ],
+)
+def test_is_http_url(url: str, ok: bool) -> None:
+    from lasso_notebook.models import is_http_url
+
+    assert is_http_url(url) is ok
