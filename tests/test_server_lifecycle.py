@@ -155,7 +155,9 @@ def test_failures_have_human_messages(engine: Any) -> None:
             "/files", files={"file": ("cat.pdf", b"%PDF-1.4 binary", "application/pdf")}
         ).json()
         failed = wait(api, create(api, file_ids=[pdf["id"]])["id"])
-        assert failed["status"] == "failed" and "could not be read as a PDF" in failed["error_message"]
+        assert (
+            failed["status"] == "failed" and "could not be read as a PDF" in failed["error_message"]
+        )
         assert "cat.pdf" in failed["error_message"]
         binary = api.post("/files", files={"file": ("data.csv", b"\x00\x01\x02" * 50)}).json()
         failed = wait(api, create(api, file_ids=[binary["id"]])["id"])
