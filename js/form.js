@@ -1,6 +1,9 @@
 // lasso_notebook submit form: draws the SubmitForm widget's traits and sends its commands.
-// Plain ES module, no imports (DESIGN.md §2.7). Every server or user string goes through
-// textContent / value, never innerHTML. State lives in the model; commands are custom messages:
+// Plain ES module, no imports (DESIGN.md §2.7). Layout: helpers and `validate`; `buildDom`
+// (the nodes, with `field` for each label/input/error); the draw functions (model → DOM);
+// `createUploader` (chunked file transfer); `render`, which wires them together. Every server
+// or user string goes through textContent / value, never innerHTML. State lives in the model;
+// commands are custom messages:
 //   {type: "refresh"} · {type: "select_schema", schema_id} · {type: "submit", values}
 //   {type: "file_start", fid, name, size, mime} · {type: "file_chunk", fid, offset} + [bytes]
 //   {type: "file_end", fid} · {type: "file_remove", fid} · {type: "reset"}
@@ -119,54 +122,32 @@ export function validate(values, files) {
   return errors;
 }
 
-function render({ model, el }) {
-  const cleanups = [];
-  const listen = (target, event, fn) => {
-    target.addEventListener(event, fn);
-    cleanups.push(() => target.removeEventListener(event, fn));
-  };
-  const onModel = (event, fn) => {
-    model.on(event, fn);
-    cleanups.push(() => model.off(event, fn));
-  };
-  const send = (msg, buffers) => model.send(msg, undefined, buffers);
-  const save = (key, value) => {
-    if (model.get(key) === value) return;
-    model.set(key, value);
-    model.save_changes();
-  };
+// ---------- structure: built once per view, drawn into by the draw functions ----------
 
-  // ---------- structure ----------
-  const ids = {
-    schema: uid("schema"),
-    name: uid("name"),
-    text: uid("text"),
-    files: uid("files"),
-    urls: uid("urls"),
-    context: uid("context"),
-    enhance: uid("enhance"),
-    webhook: uid("webhook"),
-  };
-  const errorBox = (field) =>
-    h("div", {
-      class: "lasso-form__error",
-      id: `${ids[field] || uid(field)}-error`,
-      testid: `${field}-error`,
-      role: "alert",
-      hidden: true,
-    });
+// A labelled form field: label, the control (the input, or a row holding it), extras, error.
+function field(label, input, error, { control = input, extra = [] } = {}) {
+  return h("div", { class: "lasso-form__field" }, [
+    h("label", { for: input.id, text: label }),
+    control,
+    ...extra,
+    error,
+  ]);
+}
 
-  const formError = h("div", {
-    class: "lasso-form__error lasso-form__error-top",
-    testid: "form-error",
+// Where a field's message goes; the input points at it with aria-describedby when shown.
+function errorBox(name, inputId = uid(name)) {
+  return h("div", {
+    class: "lasso-form__error",
+    id: `${inputId}-error`,
+    testid: `${name}-error`,
     role: "alert",
     hidden: true,
   });
-  const title = h("div", { class: "lasso-form__title", text: "New Lasso extraction" });
+}
 
-  // Schema
-  const schemaSelect = h("select", { id: ids.schema, testid: "schema-select" });
-  const schemaRefresh = h("button", {
+function buildSchemaField() {
+  const select = h("select", { id: uid("schema"), testid: "schema-select" });
+  const refresh = h("button", {
     type: "button",
     class: "lasso-button lasso-form__small",
     testid: "schema-refresh",
@@ -174,36 +155,21 @@ function render({ model, el }) {
     "aria-label": "Reload the schema list",
     text: "↻ Refresh",
   });
-  const schemaStatus = h("span", { class: "lasso-form__hint", testid: "schema-status" });
-  const schemaColumns = h("div", {
+  const status = h("span", { class: "lasso-form__hint", testid: "schema-status" });
+  const columns = h("div", {
     class: "lasso-form__columns",
     testid: "schema-columns",
     "aria-live": "polite",
   });
-  const schemaError = errorBox("schema");
-  const schemaField = h("div", { class: "lasso-form__field" }, [
-    h("label", { for: ids.schema, text: "Schema" }),
-    h("div", { class: "lasso-form__row" }, [schemaSelect, schemaRefresh, schemaStatus]),
-    schemaColumns,
-    schemaError,
-  ]);
-
-  // Name
-  const nameInput = h("input", {
-    id: ids.name,
-    type: "text",
-    testid: "name-input",
-    autocomplete: "off",
-    spellcheck: "false",
+  const error = errorBox("schema", select.id);
+  const node = field("Schema", select, error, {
+    control: h("div", { class: "lasso-form__row" }, [select, refresh, status]),
+    extra: [columns],
   });
-  const nameError = errorBox("name");
-  const nameField = h("div", { class: "lasso-form__field" }, [
-    h("label", { for: ids.name, text: "Table name" }),
-    nameInput,
-    nameError,
-  ]);
+  return { node, select, refresh, status, columns, error };
+}
 
-  // Source tabs
+function buildSourceField() {
   const tablist = h("div", {
     class: "lasso-form__tabs",
     role: "tablist",
@@ -237,21 +203,21 @@ function render({ model, el }) {
   const sourceError = errorBox("source");
 
   const textArea = h("textarea", {
-    id: ids.text,
+    id: uid("text"),
     rows: 8,
     testid: "text-input",
     placeholder: "Paste a catalog, a CSV, a product listing…",
     spellcheck: "false",
   });
-  const textError = errorBox("text");
+  const textError = errorBox("text", textArea.id);
   panels.text.append(
-    h("label", { for: ids.text, class: "lasso-form__sr-only", text: "Source text" }),
+    h("label", { for: textArea.id, class: "lasso-form__sr-only", text: "Source text" }),
     textArea,
     textError,
   );
 
   const fileInput = h("input", {
-    id: ids.files,
+    id: uid("files"),
     type: "file",
     multiple: true,
     class: "lasso-form__file-input",
@@ -259,86 +225,52 @@ function render({ model, el }) {
   });
   const fileLimit = h("span", { class: "lasso-form__hint", testid: "file-limit" });
   const dropZone = h("div", { class: "lasso-form__drop", testid: "file-drop" }, [
-    h("label", { for: ids.files, class: "lasso-button", text: "Choose files…" }),
+    h("label", { for: fileInput.id, class: "lasso-button", text: "Choose files…" }),
     fileInput,
     h("span", { class: "lasso-form__hint", text: " or drop files here. " }),
     fileLimit,
   ]);
   const fileList = h("ul", { class: "lasso-form__files", testid: "file-list" });
-  const filesError = errorBox("files");
+  const filesError = errorBox("files", fileInput.id);
   panels.files.append(dropZone, fileList, filesError);
 
   const urlsArea = h("textarea", {
-    id: ids.urls,
+    id: uid("urls"),
     rows: 4,
     testid: "urls-input",
     placeholder: "https://example.com/catalog.pdf\nhttps://example.com/products.csv",
     spellcheck: "false",
   });
-  const urlsError = errorBox("urls");
+  const urlsError = errorBox("urls", urlsArea.id);
   panels.urls.append(
-    h("label", { for: ids.urls, class: "lasso-form__hint", text: "URLs, one per line" }),
+    h("label", { for: urlsArea.id, class: "lasso-form__hint", text: "URLs, one per line" }),
     urlsArea,
     urlsError,
   );
-  const sourceField = h("div", { class: "lasso-form__field" }, [
+  const node = h("div", { class: "lasso-form__field" }, [
     h("div", { class: "lasso-form__label", text: "Source" }),
     tablist,
     ...SOURCES.map(([key]) => panels[key]),
     sourceError,
   ]);
+  return {
+    node,
+    tablist,
+    tabs,
+    panels,
+    textArea,
+    fileInput,
+    fileLimit,
+    dropZone,
+    fileList,
+    urlsArea,
+    errors: { source: sourceError, text: textError, files: filesError, urls: urlsError },
+  };
+}
 
-  // More options
-  const contextArea = h("textarea", { id: ids.context, rows: 2, testid: "context-input" });
-  const enhanceArea = h("textarea", { id: ids.enhance, rows: 2, testid: "enhance-input" });
-  const webhookInput = h("input", {
-    id: ids.webhook,
-    type: "url",
-    testid: "webhook-input",
-    placeholder: "https://…",
-    autocomplete: "off",
-  });
-  const contextError = errorBox("context");
-  const enhanceError = errorBox("enhance");
-  const webhookError = errorBox("webhook");
-  const more = h("details", { class: "lasso-form__more", testid: "more-options" }, [
-    h("summary", { text: "More options" }),
-    h("div", { class: "lasso-form__field" }, [
-      h("label", { for: ids.context, text: "Additional context" }),
-      contextArea,
-      contextError,
-    ]),
-    h("div", { class: "lasso-form__field" }, [
-      h("label", { for: ids.enhance, text: "Enhancement context" }),
-      enhanceArea,
-      enhanceError,
-    ]),
-    h("div", { class: "lasso-form__field" }, [
-      h("label", { for: ids.webhook, text: "Webhook URL" }),
-      webhookInput,
-      webhookError,
-    ]),
-  ]);
-
-  // Actions
-  const submitButton = h("button", {
-    type: "submit",
-    class: "lasso-button lasso-form__primary",
-    testid: "submit-button",
-    text: "Extract",
-  });
-  const resetButton = h("button", {
-    type: "button",
-    class: "lasso-button",
-    testid: "new-extraction",
-    text: "New extraction",
-    hidden: true,
-  });
-  const actions = h("div", { class: "lasso-form__actions" }, [submitButton, resetButton]);
-
-  // Job progress and result
-  const jobStatus = h("span", { class: "lasso-form__status", testid: "job-status" });
-  const jobName = h("span", { class: "lasso-form__job-name", testid: "job-name" });
+function buildJobBox() {
+  const status = h("span", { class: "lasso-form__status", testid: "job-status" });
+  const name = h("span", { class: "lasso-form__job-name", testid: "job-name" });
   // The progress widget's track and bar (shared lasso.css): same look, same colours.
   const barFill = h("div", { class: "lasso-progress__bar" });
   const bar = h(
@@ -353,9 +285,9 @@ function render({ model, el }) {
     },
     [barFill],
   );
-  const jobRows = h("span", { class: "lasso-form__hint", testid: "job-rows" });
-  const jobElapsed = h("span", { class: "lasso-form__hint", testid: "job-elapsed" });
-  const jobError = h("div", {
+  const rows = h("span", { class: "lasso-form__hint", testid: "job-rows" });
+  const elapsed = h("span", { class: "lasso-form__hint", testid: "job-elapsed" });
+  const error = h("div", {
     class: "lasso-form__error lasso-form__job-error",
     testid: "job-error",
     role: "alert",
@@ -367,464 +299,418 @@ function render({ model, el }) {
     previewCount,
     h("div", { class: "lasso-form__preview-scroll" }, [previewTable]),
   ]);
-  const jobBox = h(
+  const node = h(
     "div",
     { class: "lasso-form__job", testid: "job-progress", "aria-live": "polite", hidden: true },
     [
-      h("div", { class: "lasso-form__row" }, [jobName, jobStatus]),
+      h("div", { class: "lasso-form__row" }, [name, status]),
       bar,
-      h("div", { class: "lasso-form__row" }, [jobRows, jobElapsed]),
-      jobError,
+      h("div", { class: "lasso-form__row" }, [rows, elapsed]),
+      error,
       previewWrap,
     ],
   );
+  return {
+    node,
+    status,
+    name,
+    bar,
+    barFill,
+    rows,
+    elapsed,
+    error,
+    previewWrap,
+    previewCount,
+    previewTable,
+  };
+}
+
+// Every node the view draws into or listens on; nothing here reads the model.
+function buildDom() {
+  const formError = h("div", {
+    class: "lasso-form__error lasso-form__error-top",
+    testid: "form-error",
+    role: "alert",
+    hidden: true,
+  });
+  const schema = buildSchemaField();
+
+  const nameInput = h("input", {
+    id: uid("name"),
+    type: "text",
+    testid: "name-input",
+    autocomplete: "off",
+    spellcheck: "false",
+  });
+  const nameError = errorBox("name", nameInput.id);
+
+  const source = buildSourceField();
+
+  const contextArea = h("textarea", { id: uid("context"), rows: 2, testid: "context-input" });
+  const enhanceArea = h("textarea", { id: uid("enhance"), rows: 2, testid: "enhance-input" });
+  const webhookInput = h("input", {
+    id: uid("webhook"),
+    type: "url",
+    testid: "webhook-input",
+    placeholder: "https://…",
+    autocomplete: "off",
+  });
+  const contextError = errorBox("context", contextArea.id);
+  const enhanceError = errorBox("enhance", enhanceArea.id);
+  const webhookError = errorBox("webhook", webhookInput.id);
+  const more = h("details", { class: "lasso-form__more", testid: "more-options" }, [
+    h("summary", { text: "More options" }),
+    field("Additional context", contextArea, contextError),
+    field("Enhancement context", enhanceArea, enhanceError),
+    field("Webhook URL", webhookInput, webhookError),
+  ]);
+
+  const submitButton = h("button", {
+    type: "submit",
+    class: "lasso-button lasso-form__primary",
+    testid: "submit-button",
+    text: "Extract",
+  });
+  const resetButton = h("button", {
+    type: "button",
+    class: "lasso-button",
+    testid: "new-extraction",
+    text: "New extraction",
+    hidden: true,
+  });
+
+  const job = buildJobBox();
 
   const fieldset = h("fieldset", { class: "lasso-form__fieldset" }, [
     h("legend", { class: "lasso-form__sr-only", text: "Extraction request" }),
-    schemaField,
-    nameField,
-    sourceField,
+    schema.node,
+    field("Table name", nameInput, nameError),
+    source.node,
     more,
   ]);
   const form = h("form", { class: "lasso-form", testid: "lasso-form", novalidate: true }, [
-    title,
+    h("div", { class: "lasso-form__title", text: "New Lasso extraction" }),
     formError,
     fieldset,
-    actions,
-    jobBox,
+    h("div", { class: "lasso-form__actions" }, [submitButton, resetButton]),
+    job.node,
   ]);
-  el.classList.add("lasso-root");
-  el.append(form);
 
-  const errorBoxes = {
-    form: formError,
-    schema: schemaError,
-    name: nameError,
-    source: sourceError,
-    text: textError,
-    files: filesError,
-    urls: urlsError,
-    context: contextError,
-    enhance: enhanceError,
-    webhook: webhookError,
+  return {
+    form,
+    fieldset,
+    more,
+    schemaSelect: schema.select,
+    schemaRefresh: schema.refresh,
+    schemaStatus: schema.status,
+    schemaColumns: schema.columns,
+    nameInput,
+    tablist: source.tablist,
+    tabs: source.tabs,
+    panels: source.panels,
+    textArea: source.textArea,
+    fileInput: source.fileInput,
+    fileLimit: source.fileLimit,
+    dropZone: source.dropZone,
+    fileList: source.fileList,
+    urlsArea: source.urlsArea,
+    contextArea,
+    enhanceArea,
+    webhookInput,
+    submitButton,
+    resetButton,
+    job,
+    errorBoxes: {
+      form: formError,
+      schema: schema.error,
+      name: nameError,
+      ...source.errors,
+      context: contextError,
+      enhance: enhanceError,
+      webhook: webhookError,
+    },
+    inputs: {
+      schema: schema.select,
+      name: nameInput,
+      text: source.textArea,
+      files: source.fileInput,
+      urls: source.urlsArea,
+      context: contextArea,
+      enhance: enhanceArea,
+      webhook: webhookInput,
+    },
   };
-  const fieldInputs = {
-    schema: schemaSelect,
-    name: nameInput,
-    text: textArea,
-    files: fileInput,
-    urls: urlsArea,
-    context: contextArea,
-    enhance: enhanceArea,
-    webhook: webhookInput,
+}
+
+// The text inputs and the trait each mirrors.
+function valueInputs(dom) {
+  return [
+    [dom.nameInput, "name"],
+    [dom.textArea, "text"],
+    [dom.urlsArea, "urls"],
+    [dom.contextArea, "context"],
+    [dom.enhanceArea, "enhance"],
+    [dom.webhookInput, "webhook"],
+  ];
+}
+
+// ---------- drawing: model → DOM. `view` is {model, dom, uploader, localErrors, …} ----------
+
+function busy(model) {
+  const phase = model.get("phase");
+  return phase === "submitting" || phase === "running";
+}
+
+// While a job runs, and after it completed (until "New extraction"), the inputs are locked:
+// what the form shows is what produced the result below it.
+function locked(model) {
+  return busy(model) || model.get("phase") === "completed";
+}
+
+// Browser-side errors (view.localErrors) are shown until the kernel's errors replace them.
+function drawErrors(view) {
+  const { model, dom } = view;
+  const errors = view.localErrors ?? model.get("errors") ?? {};
+  for (const [name, box] of Object.entries(dom.errorBoxes)) {
+    const message = errors[name];
+    box.textContent = message || "";
+    box.hidden = !message;
+    const input = dom.inputs[name];
+    if (input) {
+      input.toggleAttribute("aria-invalid", Boolean(message));
+      if (message) input.setAttribute("aria-describedby", box.id);
+      else input.removeAttribute("aria-describedby");
+    }
+  }
+  for (const tab of Object.values(dom.tabs)) {
+    if (errors.source) tab.toggleAttribute("aria-invalid", true);
+    else tab.removeAttribute("aria-invalid");
+  }
+}
+
+function drawSchemas({ model, dom }) {
+  const schemas = model.get("schemas") || [];
+  const status = model.get("schemas_status") || "idle";
+  const selected = model.get("schema_id") || "";
+  const select = dom.schemaSelect;
+  select.replaceChildren();
+  const placeholder = h("option", {
+    value: "",
+    text: status === "loading" ? "Loading schemas…" : "Choose a schema…",
+  });
+  select.append(placeholder);
+  let found = false;
+  for (const schema of schemas) {
+    const count = Number.isInteger(schema.columns_count) ? ` (${schema.columns_count} columns)` : "";
+    const option = h("option", { value: schema.id, text: `${schema.name}${count}` });
+    if (schema.id === selected) found = true;
+    select.append(option);
+  }
+  if (selected && !found) {
+    // A schema given by id that the list does not (yet) show stays selectable.
+    select.append(h("option", { value: selected, text: selected }));
+  }
+  select.value = selected;
+  const messages = {
+    idle: "",
+    loading: "Loading…",
+    ready: schemas.length ? "" : "No schemas yet: create one first.",
+    error: "Could not load the schemas.",
   };
+  dom.schemaStatus.textContent = model.get("schemas_message") || messages[status] || "";
+  dom.schemaRefresh.disabled = status === "loading";
+}
 
-  // Browser-side errors are shown until the kernel's errors replace them.
-  let localErrors = null;
-
-  // ---------- drawing from the model ----------
-  function drawErrors() {
-    const errors = localErrors ?? model.get("errors") ?? {};
-    for (const [field, box] of Object.entries(errorBoxes)) {
-      const message = errors[field];
-      box.textContent = message || "";
-      box.hidden = !message;
-      const input = fieldInputs[field];
-      if (input) {
-        input.toggleAttribute("aria-invalid", Boolean(message));
-        if (message) input.setAttribute("aria-describedby", box.id);
-        else input.removeAttribute("aria-describedby");
-      }
-    }
-    if (errors.source) {
-      for (const key of Object.keys(tabs)) tabs[key].toggleAttribute("aria-invalid", true);
-    } else {
-      for (const key of Object.keys(tabs)) tabs[key].removeAttribute("aria-invalid");
-    }
+function drawColumns({ model, dom }) {
+  const preview = model.get("schema_preview") || {};
+  const box = dom.schemaColumns;
+  box.replaceChildren();
+  if (!preview.schema_id || preview.schema_id !== model.get("schema_id")) return;
+  if (preview.status === "loading") {
+    box.append(h("span", { class: "lasso-form__hint", text: "Loading columns…" }));
+    return;
   }
+  if (preview.status === "error") {
+    box.append(h("span", { class: "lasso-form__hint", text: preview.message || "No column list." }));
+    return;
+  }
+  if (preview.description) {
+    box.append(h("div", { class: "lasso-form__hint", text: preview.description }));
+  }
+  const list = h("ul", { class: "lasso-form__column-list", "aria-label": "Columns" });
+  for (const column of preview.columns || []) {
+    // The key is what the DataFrame's column will be called; the label goes in the tooltip.
+    const label = column.label && column.label !== column.key ? column.label : "";
+    const hint = [label, column.description].filter(Boolean).join(": ");
+    const item = h("li", { class: "lasso-form__column", title: hint }, [
+      h("span", { class: "lasso-form__column-key", text: column.key }),
+      h("span", { class: "lasso-form__column-type", text: column.type }),
+    ]);
+    list.append(item);
+  }
+  box.append(list);
+}
 
-  function drawSchemas() {
-    const schemas = model.get("schemas") || [];
-    const status = model.get("schemas_status") || "idle";
-    const selected = model.get("schema_id") || "";
-    schemaSelect.replaceChildren();
-    const placeholder = h("option", {
-      value: "",
-      text: status === "loading" ? "Loading schemas…" : "Choose a schema…",
+function drawSource({ model, dom }) {
+  const source = model.get("source") || "text";
+  for (const [key] of SOURCES) {
+    const active = key === source;
+    const tab = dom.tabs[key];
+    tab.setAttribute("aria-selected", active ? "true" : "false");
+    tab.tabIndex = active ? 0 : -1;
+    tab.classList.toggle("lasso-form__tab-active", active);
+    dom.panels[key].hidden = !active;
+  }
+}
+
+function drawFiles(view) {
+  const { model, dom } = view;
+  const files = model.get("files") || [];
+  dom.fileList.replaceChildren();
+  for (const file of files) {
+    const pct = file.size ? Math.floor((100 * file.received) / file.size) : 100;
+    const label = {
+      sending: `sending ${pct}%`,
+      received: "ready",
+      uploading: "uploading to Lasso…",
+      uploaded: "uploaded",
+      error: file.error || "failed",
+    }[file.status];
+    const progress = h("progress", {
+      max: 100,
+      value: file.status === "sending" ? pct : 100,
+      testid: "file-progress",
+      "aria-label": `${file.name} upload progress`,
     });
-    schemaSelect.append(placeholder);
-    let found = false;
-    for (const schema of schemas) {
-      const count = Number.isInteger(schema.columns_count) ? ` (${schema.columns_count} columns)` : "";
-      const option = h("option", { value: schema.id, text: `${schema.name}${count}` });
-      if (schema.id === selected) found = true;
-      schemaSelect.append(option);
-    }
-    if (selected && !found) {
-      // A schema given by id that the list does not (yet) show stays selectable.
-      schemaSelect.append(h("option", { value: selected, text: selected }));
-    }
-    schemaSelect.value = selected;
-    const messages = {
-      idle: "",
-      loading: "Loading…",
-      ready: schemas.length ? "" : "No schemas yet: create one first.",
-      error: "Could not load the schemas.",
-    };
-    schemaStatus.textContent = model.get("schemas_message") || messages[status] || "";
-    schemaRefresh.disabled = status === "loading";
-  }
-
-  function drawColumns() {
-    const preview = model.get("schema_preview") || {};
-    schemaColumns.replaceChildren();
-    if (!preview.schema_id || preview.schema_id !== model.get("schema_id")) return;
-    if (preview.status === "loading") {
-      schemaColumns.append(h("span", { class: "lasso-form__hint", text: "Loading columns…" }));
-      return;
-    }
-    if (preview.status === "error") {
-      schemaColumns.append(
-        h("span", { class: "lasso-form__hint", text: preview.message || "No column list." }),
-      );
-      return;
-    }
-    if (preview.description) {
-      schemaColumns.append(h("div", { class: "lasso-form__hint", text: preview.description }));
-    }
-    const list = h("ul", { class: "lasso-form__column-list", "aria-label": "Columns" });
-    for (const column of preview.columns || []) {
-      // The key is what the DataFrame's column will be called; the label goes in the tooltip.
-      const label = column.label && column.label !== column.key ? column.label : "";
-      const hint = [label, column.description].filter(Boolean).join(": ");
-      const item = h("li", { class: "lasso-form__column", title: hint }, [
-        h("span", { class: "lasso-form__column-key", text: column.key }),
-        h("span", { class: "lasso-form__column-type", text: column.type }),
-      ]);
-      list.append(item);
-    }
-    schemaColumns.append(list);
-  }
-
-  function drawSource() {
-    const source = model.get("source") || "text";
-    for (const [key] of SOURCES) {
-      const active = key === source;
-      tabs[key].setAttribute("aria-selected", active ? "true" : "false");
-      tabs[key].tabIndex = active ? 0 : -1;
-      tabs[key].classList.toggle("lasso-form__tab-active", active);
-      panels[key].hidden = !active;
-    }
-  }
-
-  function drawFiles() {
-    const files = model.get("files") || [];
-    fileList.replaceChildren();
-    for (const file of files) {
-      const pct = file.size ? Math.floor((100 * file.received) / file.size) : 100;
-      const label = {
-        sending: `sending ${pct}%`,
-        received: "ready",
-        uploading: "uploading to Lasso…",
-        uploaded: "uploaded",
-        error: file.error || "failed",
-      }[file.status];
-      const progress = h("progress", {
-        max: 100,
-        value: file.status === "sending" ? pct : 100,
-        testid: "file-progress",
-        "aria-label": `${file.name} upload progress`,
-      });
-      const remove = h("button", {
-        type: "button",
-        class: "lasso-button lasso-form__small",
-        testid: "file-remove",
-        "aria-label": `Remove ${file.name}`,
-        text: "✕",
-      });
-      remove.disabled = locked();
-      remove.addEventListener("click", () => removeFile(file.fid));
-      const item = h(
-        "li",
-        {
-          class: `lasso-form__file lasso-form__file-${file.status}`,
-          testid: "file-item",
-          "data-status": file.status,
-        },
-        [
-          h("span", { class: "lasso-form__file-name", text: file.name }),
-          h("span", { class: "lasso-form__hint", text: formatBytes(file.size) }),
-          progress,
-          h("span", { class: "lasso-form__file-state", text: label || file.status }),
-          remove,
-        ],
-      );
-      fileList.append(item);
-    }
-    const limit = model.get("max_file_bytes");
-    fileLimit.textContent = limit ? `Up to ${formatBytes(limit)} per file.` : "";
-  }
-
-  function busy() {
-    const phase = model.get("phase");
-    return phase === "submitting" || phase === "running";
-  }
-
-  // While a job runs, and after it completed (until "New extraction"), the inputs are locked:
-  // what the form shows is what produced the result below it.
-  function locked() {
-    return busy() || model.get("phase") === "completed";
-  }
-
-  // The kernel sends state only when the job changes; the clock ticks here in between.
-  let jobReceivedAt = performance.now();
-  function drawElapsed() {
-    const job = model.get("job_state") || {};
-    const running = model.get("phase") === "running" && !TERMINAL.has(job.phase);
-    const since = running && Number.isFinite(job.elapsed) ? (performance.now() - jobReceivedAt) / 1000 : 0;
-    jobElapsed.textContent = formatElapsed(Number.isFinite(job.elapsed) ? job.elapsed + since : job.elapsed);
-  }
-  const elapsedTimer = setInterval(drawElapsed, 1000);
-  cleanups.push(() => clearInterval(elapsedTimer));
-
-  function drawJob() {
-    const phase = model.get("phase") || "idle";
-    const job = model.get("job_state") || {};
-    const isBusy = busy();
-    // After a success, "New extraction" starts over; after a failure the user may fix and retry.
-    submitButton.disabled = isBusy || phase === "completed";
-    submitButton.textContent = phase === "submitting" ? "Submitting…" : "Extract";
-    submitButton.setAttribute("aria-busy", isBusy ? "true" : "false");
-    fieldset.disabled = locked();
-    resetButton.hidden = !(phase === "completed" || phase === "failed");
-    form.dataset.phase = phase;
-
-    jobBox.hidden = phase === "idle";
-    if (jobBox.hidden) return;
-    jobBox.dataset.state = phase === "completed" || phase === "failed" ? phase : "running";
-    bar.classList.toggle("lasso-progress__track--indeterminate", phase === "submitting");
-    const status = job.status || (phase === "submitting" ? "submitting" : phase);
-    jobStatus.textContent = status;
-    jobStatus.dataset.status = TERMINAL.has(job.phase) ? job.phase : phase;
-    jobName.textContent = job.name ? `${job.name}${job.id ? ` · ${job.id}` : ""}` : "";
-    const progress = Math.max(0, Math.min(100, Number(job.progress) || 0));
-    barFill.style.width = `${phase === "completed" ? 100 : progress}%`;
-    bar.setAttribute("aria-valuenow", String(phase === "completed" ? 100 : progress));
-    const rows = Number(job.total_rows) || 0;
-    // Once completed, the preview's count says it; while running, rows found so far.
-    jobRows.textContent = job.id && phase !== "completed" ? `${rows} ${rows === 1 ? "row" : "rows"}` : "";
-    jobReceivedAt = performance.now();
-    drawElapsed();
-    jobError.textContent = job.error_message || "";
-    jobError.hidden = !job.error_message;
-    drawPreview();
-  }
-
-  function drawPreview() {
-    const preview = model.get("preview") || {};
-    const columns = preview.columns || [];
-    previewWrap.hidden = model.get("phase") !== "completed";
-    previewTable.replaceChildren();
-    if (previewWrap.hidden) return;
-    const total = Number(preview.total_rows) || 0;
-    const shown = (preview.rows || []).length;
-    previewCount.textContent =
-      total === 0
-        ? "The table has no rows."
-        : `${total} ${total === 1 ? "row" : "rows"}${shown < total ? ` (first ${shown} shown)` : ""}`;
-    if (!columns.length) return;
-    const head = h("tr", {}, [h("th", { scope: "col", text: "#" })]);
-    for (const column of columns) {
-      const hint = [column.label !== column.key ? column.label : "", column.type]
-        .filter(Boolean)
-        .join(" · ");
-      head.append(h("th", { scope: "col", title: hint, text: column.key }));
-    }
-    const body = h("tbody");
-    for (const row of preview.rows || []) {
-      const tr = h("tr", {}, [h("th", { scope: "row", text: String(row.index) })]);
-      for (const cell of row.cells) tr.append(h("td", { text: cell }));
-      body.append(tr);
-    }
-    previewTable.append(h("thead", {}, [head]), body);
-  }
-
-  function drawValue(input, key) {
-    const value = model.get(key) ?? "";
-    if (input.value !== value) input.value = value;
-  }
-
-  // ---------- user input → model ----------
-  function values() {
-    return {
-      schema_id: schemaSelect.value,
-      name: nameInput.value,
-      source: model.get("source") || "text",
-      text: textArea.value,
-      urls: urlsArea.value,
-      context: contextArea.value,
-      enhance: enhanceArea.value,
-      webhook: webhookInput.value,
-    };
-  }
-
-  function clearLocalError(field) {
-    if (!localErrors || !localErrors[field]) return;
-    const next = { ...localErrors };
-    delete next[field];
-    if (field === "text" || field === "urls" || field === "files") delete next.source;
-    localErrors = next;
-    drawErrors();
-  }
-
-  listen(schemaSelect, "change", () => {
-    save("schema_id", schemaSelect.value);
-    send({ type: "select_schema", schema_id: schemaSelect.value });
-    clearLocalError("schema");
-  });
-  listen(schemaRefresh, "click", () => send({ type: "refresh" }));
-  // Short fields sync on every keystroke; long text on change so typing stays cheap.
-  listen(nameInput, "input", () => {
-    save("name", nameInput.value);
-    clearLocalError("name");
-  });
-  listen(webhookInput, "input", () => {
-    save("webhook", webhookInput.value);
-    clearLocalError("webhook");
-  });
-  for (const [input, key] of [
-    [textArea, "text"],
-    [urlsArea, "urls"],
-    [contextArea, "context"],
-    [enhanceArea, "enhance"],
-  ]) {
-    listen(input, "change", () => save(key, input.value));
-    listen(input, "input", () => clearLocalError(key));
-  }
-
-  function selectSource(key, focus) {
-    submitWhenSent = false; // the user changed their mind about the source
-    save("source", key);
-    drawSource();
-    if (focus) tabs[key].focus();
-  }
-  for (const [key] of SOURCES) listen(tabs[key], "click", () => selectSource(key, false));
-  // WAI-ARIA tabs: arrows move between tabs, Home/End jump to the ends.
-  listen(tablist, "keydown", (event) => {
-    const order = SOURCES.map(([key]) => key);
-    const current = order.indexOf(model.get("source") || "text");
-    const moves = {
-      ArrowRight: current + 1,
-      ArrowLeft: current - 1,
-      Home: 0,
-      End: order.length - 1,
-    };
-    if (!(event.key in moves)) return;
-    event.preventDefault();
-    selectSource(order[(moves[event.key] + order.length) % order.length], true);
-  });
-
-  // Notebook shortcuts must not fire while the user types in the form.
-  listen(form, "keydown", (event) => {
-    const target = event.target;
-    if (target.matches("input, textarea, select")) event.stopPropagation();
-    const singleLine = target.matches("input[type=text], input[type=url]");
-    const modEnter = target.matches("textarea") && (event.ctrlKey || event.metaKey);
-    if (event.key === "Enter" && (singleLine || modEnter)) {
-      event.preventDefault();
-      submit();
-    }
-  });
-  listen(form, "submit", (event) => {
-    event.preventDefault();
-    submit();
-  });
-
-  // A submit while files are still on their way waits for them, then goes by itself.
-  let submitWhenSent = false;
-
-  function submit() {
-    submitWhenSent = false;
-    if (busy() || submitButton.disabled) return;
-    const current = values();
-    const files = model.get("files") || [];
-    const errors = validate(current, files);
-    const onlyWaiting =
-      Object.keys(errors).length === 1 &&
-      current.source === "files" &&
-      files.some((f) => f.status === "sending") &&
-      !files.some((f) => f.status === "error");
-    if (onlyWaiting) {
-      submitWhenSent = true;
-      localErrors = null;
-      drawErrors();
-      filesError.textContent = "Extraction starts as soon as every file has reached the kernel…";
-      filesError.hidden = false;
-      return;
-    }
-    if (Object.keys(errors).length) {
-      localErrors = errors;
-      drawErrors();
-      const first = ["schema", "name", "text", "files", "urls", "webhook"].find((f) => errors[f]);
-      if (first === "webhook") more.open = true;
-      if (first) fieldInputs[first].focus();
-      return;
-    }
-    localErrors = null;
-    drawErrors();
-    // The values travel with the command, so the kernel sees exactly what was validated here.
-    send({ type: "submit", values: { ...current, files: files.map((f) => f.fid) } });
-  }
-
-  listen(resetButton, "click", () => {
-    localErrors = null;
-    send({ type: "reset" });
-    nameInput.focus();
-  });
-
-  // ---------- files: browser → kernel in ≤ 1 MiB chunks ----------
-  const transfers = new Map(); // fid → {file, sent, acked, waiters}
-
-  function addFiles(list) {
-    const limit = model.get("max_file_bytes") || 0;
-    const existing = new Set((model.get("files") || []).map((f) => f.name));
-    const refused = [];
-    for (const file of list) {
-      if (limit && file.size > limit) {
-        refused.push(
-          `"${file.name}" is ${formatBytes(file.size)}; the limit is ${formatBytes(limit)} per file.`,
-        );
-        continue;
-      }
-      if (existing.has(file.name)) {
-        refused.push(`"${file.name}" is already in the list.`);
-        continue;
-      }
-      existing.add(file.name);
-      startTransfer(file);
-    }
-    localErrors = refused.length ? { ...(localErrors || {}), files: refused.join(" ") } : null;
-    drawErrors();
-  }
-
-  function startTransfer(file) {
-    const fid = newFid();
-    const transfer = { file, fid, acked: 0, waiters: [], cancelled: false };
-    transfers.set(fid, transfer);
-    send({
-      type: "file_start",
-      fid,
-      name: file.name,
-      size: file.size,
-      mime: file.type || "",
+    const remove = h("button", {
+      type: "button",
+      class: "lasso-button lasso-form__small",
+      testid: "file-remove",
+      "aria-label": `Remove ${file.name}`,
+      text: "✕",
     });
-    pump(transfer).catch((error) => {
-      transfers.delete(fid);
-      localErrors = { ...(localErrors || {}), files: `Could not read "${file.name}": ${error}` };
-      send({ type: "file_remove", fid });
-      drawErrors();
-    });
+    remove.disabled = locked(model);
+    remove.addEventListener("click", () => view.uploader.remove(file.fid));
+    const item = h(
+      "li",
+      {
+        class: `lasso-form__file lasso-form__file-${file.status}`,
+        testid: "file-item",
+        "data-status": file.status,
+      },
+      [
+        h("span", { class: "lasso-form__file-name", text: file.name }),
+        h("span", { class: "lasso-form__hint", text: formatBytes(file.size) }),
+        progress,
+        h("span", { class: "lasso-form__file-state", text: label || file.status }),
+        remove,
+      ],
+    );
+    dom.fileList.append(item);
   }
+  const limit = model.get("max_file_bytes");
+  dom.fileLimit.textContent = limit ? `Up to ${formatBytes(limit)} per file.` : "";
+}
+
+// The kernel sends state only when the job changes; the clock ticks here in between, from
+// view.jobReceivedAt (when the last job_state was drawn).
+function drawElapsed(view) {
+  const { model, dom } = view;
+  const job = model.get("job_state") || {};
+  const running = model.get("phase") === "running" && !TERMINAL.has(job.phase);
+  const since =
+    running && Number.isFinite(job.elapsed) ? (performance.now() - view.jobReceivedAt) / 1000 : 0;
+  dom.job.elapsed.textContent = formatElapsed(
+    Number.isFinite(job.elapsed) ? job.elapsed + since : job.elapsed,
+  );
+}
+
+function drawJob(view) {
+  const { model, dom } = view;
+  const box = dom.job;
+  const phase = model.get("phase") || "idle";
+  const job = model.get("job_state") || {};
+  const isBusy = busy(model);
+  // After a success, "New extraction" starts over; after a failure the user may fix and retry.
+  dom.submitButton.disabled = isBusy || phase === "completed";
+  dom.submitButton.textContent = phase === "submitting" ? "Submitting…" : "Extract";
+  dom.submitButton.setAttribute("aria-busy", isBusy ? "true" : "false");
+  dom.fieldset.disabled = locked(model);
+  dom.resetButton.hidden = !(phase === "completed" || phase === "failed");
+  dom.form.dataset.phase = phase;
+
+  box.node.hidden = phase === "idle";
+  if (box.node.hidden) return;
+  box.node.dataset.state = phase === "completed" || phase === "failed" ? phase : "running";
+  box.bar.classList.toggle("lasso-progress__track--indeterminate", phase === "submitting");
+  box.status.textContent = job.status || (phase === "submitting" ? "submitting" : phase);
+  box.status.dataset.status = TERMINAL.has(job.phase) ? job.phase : phase;
+  box.name.textContent = job.name ? `${job.name}${job.id ? ` · ${job.id}` : ""}` : "";
+  const progress = Math.max(0, Math.min(100, Number(job.progress) || 0));
+  box.barFill.style.width = `${phase === "completed" ? 100 : progress}%`;
+  box.bar.setAttribute("aria-valuenow", String(phase === "completed" ? 100 : progress));
+  const rows = Number(job.total_rows) || 0;
+  // Once completed, the preview's count says it; while running, rows found so far.
+  box.rows.textContent =
+    job.id && phase !== "completed" ? `${rows} ${rows === 1 ? "row" : "rows"}` : "";
+  view.jobReceivedAt = performance.now();
+  drawElapsed(view);
+  box.error.textContent = job.error_message || "";
+  box.error.hidden = !job.error_message;
+  drawPreview(view);
+}
+
+function drawPreview({ model, dom }) {
+  const { previewWrap, previewTable, previewCount } = dom.job;
+  const preview = model.get("preview") || {};
+  const columns = preview.columns || [];
+  previewWrap.hidden = model.get("phase") !== "completed";
+  previewTable.replaceChildren();
+  if (previewWrap.hidden) return;
+  const total = Number(preview.total_rows) || 0;
+  const shown = (preview.rows || []).length;
+  previewCount.textContent =
+    total === 0
+      ? "The table has no rows."
+      : `${total} ${total === 1 ? "row" : "rows"}${shown < total ? ` (first ${shown} shown)` : ""}`;
+  if (!columns.length) return;
+  const head = h("tr", {}, [h("th", { scope: "col", text: "#" })]);
+  for (const column of columns) {
+    const hint = [column.label !== column.key ? column.label : "", column.type]
+      .filter(Boolean)
+      .join(" · ");
+    head.append(h("th", { scope: "col", title: hint, text: column.key }));
+  }
+  const body = h("tbody");
+  for (const row of preview.rows || []) {
+    const tr = h("tr", {}, [h("th", { scope: "row", text: String(row.index) })]);
+    for (const cell of row.cells) tr.append(h("td", { text: cell }));
+    body.append(tr);
+  }
+  previewTable.append(h("thead", {}, [head]), body);
+}
+
+function drawValue(model, input, key) {
+  const value = model.get(key) ?? "";
+  if (input.value !== value) input.value = value;
+}
+
+function drawAll(view) {
+  drawSchemas(view);
+  drawColumns(view);
+  for (const [input, key] of valueInputs(view.dom)) drawValue(view.model, input, key);
+  drawSource(view);
+  drawFiles(view);
+  drawErrors(view);
+  drawJob(view);
+}
+
+// ---------- files: browser → kernel in ≤ 1 MiB chunks, at most WINDOW unacknowledged ----------
+
+// `send(msg, buffers)` talks to the kernel; `onError(file, error)` reports a file that could
+// not be read. Returns {start(file), remove(fid), onMessage(msg), cancelAll()}.
+function createUploader(send, onError) {
+  const transfers = new Map(); // fid → {file, fid, acked, waiters, cancelled}
 
   function waitForAck(transfer, atLeast) {
     if (transfer.acked >= atLeast || transfer.cancelled) return Promise.resolve();
@@ -849,7 +735,19 @@ function render({ model, el }) {
     transfers.delete(fid);
   }
 
-  function removeFile(fid) {
+  function start(file) {
+    const fid = newFid();
+    const transfer = { file, fid, acked: 0, waiters: [], cancelled: false };
+    transfers.set(fid, transfer);
+    send({ type: "file_start", fid, name: file.name, size: file.size, mime: file.type || "" });
+    pump(transfer).catch((error) => {
+      transfers.delete(fid);
+      send({ type: "file_remove", fid });
+      onError(file, error);
+    });
+  }
+
+  function remove(fid) {
     const transfer = transfers.get(fid);
     if (transfer) {
       transfer.cancelled = true;
@@ -859,96 +757,275 @@ function render({ model, el }) {
     send({ type: "file_remove", fid });
   }
 
-  const onCustom = (msg) => {
+  // The kernel's flow control: {type: "file_ack", fid, received} or {type: "file_refused", fid}.
+  function onMessage(msg) {
     if (!msg || typeof msg !== "object") return;
-    if (msg.type === "file_ack" || msg.type === "file_refused") {
-      const transfer = transfers.get(msg.fid);
-      if (!transfer) return; // another view's transfer, or already removed
-      if (msg.type === "file_refused") transfer.cancelled = true;
-      else transfer.acked = Math.max(transfer.acked, Number(msg.received) || 0);
-      const still = [];
-      for (const waiter of transfer.waiters) {
-        if (transfer.cancelled || transfer.acked >= waiter.atLeast) waiter.resolve();
-        else still.push(waiter);
-      }
-      transfer.waiters = still;
+    if (msg.type !== "file_ack" && msg.type !== "file_refused") return;
+    const transfer = transfers.get(msg.fid);
+    if (!transfer) return; // another view's transfer, or already removed
+    if (msg.type === "file_refused") transfer.cancelled = true;
+    else transfer.acked = Math.max(transfer.acked, Number(msg.received) || 0);
+    const still = [];
+    for (const waiter of transfer.waiters) {
+      if (transfer.cancelled || transfer.acked >= waiter.atLeast) waiter.resolve();
+      else still.push(waiter);
     }
-  };
-  onModel("msg:custom", onCustom);
+    transfer.waiters = still;
+  }
 
-  listen(fileInput, "change", () => {
-    addFiles(Array.from(fileInput.files || []));
-    fileInput.value = ""; // choosing the same file again must fire change again
+  function cancelAll() {
+    for (const transfer of transfers.values()) transfer.cancelled = true;
+  }
+
+  return { start, remove, onMessage, cancelAll };
+}
+
+// Picked or dropped files: refuse what the kernel would refuse, send the rest.
+function addFiles(view, list) {
+  const limit = view.model.get("max_file_bytes") || 0;
+  const existing = new Set((view.model.get("files") || []).map((f) => f.name));
+  const refused = [];
+  for (const file of list) {
+    if (limit && file.size > limit) {
+      refused.push(
+        `"${file.name}" is ${formatBytes(file.size)}; the limit is ${formatBytes(limit)} per file.`,
+      );
+      continue;
+    }
+    if (existing.has(file.name)) {
+      refused.push(`"${file.name}" is already in the list.`);
+      continue;
+    }
+    existing.add(file.name);
+    view.uploader.start(file);
+  }
+  view.localErrors = refused.length
+    ? { ...(view.localErrors || {}), files: refused.join(" ") }
+    : null;
+  drawErrors(view);
+}
+
+// ---------- user input → model and commands ----------
+
+function formValues({ model, dom }) {
+  return {
+    schema_id: dom.schemaSelect.value,
+    name: dom.nameInput.value,
+    source: model.get("source") || "text",
+    text: dom.textArea.value,
+    urls: dom.urlsArea.value,
+    context: dom.contextArea.value,
+    enhance: dom.enhanceArea.value,
+    webhook: dom.webhookInput.value,
+  };
+}
+
+// Validate here first (the kernel repeats it), then send the values with the command, so the
+// kernel sees exactly what was validated. A submit while files are still on their way waits
+// for them (view.submitWhenSent), then goes by itself.
+function submitForm(view, send) {
+  const { model, dom } = view;
+  view.submitWhenSent = false;
+  if (busy(model) || dom.submitButton.disabled) return;
+  const current = formValues(view);
+  const files = model.get("files") || [];
+  const errors = validate(current, files);
+  const onlyWaiting =
+    Object.keys(errors).length === 1 &&
+    current.source === "files" &&
+    files.some((f) => f.status === "sending") &&
+    !files.some((f) => f.status === "error");
+  if (onlyWaiting) {
+    view.submitWhenSent = true;
+    view.localErrors = null;
+    drawErrors(view);
+    dom.errorBoxes.files.textContent =
+      "Extraction starts as soon as every file has reached the kernel…";
+    dom.errorBoxes.files.hidden = false;
+    return;
+  }
+  if (Object.keys(errors).length) {
+    view.localErrors = errors;
+    drawErrors(view);
+    const first = ["schema", "name", "text", "files", "urls", "webhook"].find((f) => errors[f]);
+    if (first === "webhook") dom.more.open = true;
+    if (first) dom.inputs[first].focus();
+    return;
+  }
+  view.localErrors = null;
+  drawErrors(view);
+  send({ type: "submit", values: { ...current, files: files.map((f) => f.fid) } });
+}
+
+function render({ model, el }) {
+  const cleanups = [];
+  const listen = (target, event, fn) => {
+    target.addEventListener(event, fn);
+    cleanups.push(() => target.removeEventListener(event, fn));
+  };
+  const onModel = (event, fn) => {
+    model.on(event, fn);
+    cleanups.push(() => model.off(event, fn));
+  };
+  const send = (msg, buffers) => model.send(msg, undefined, buffers);
+  const save = (key, value) => {
+    if (model.get(key) === value) return;
+    model.set(key, value);
+    model.save_changes();
+  };
+
+  const dom = buildDom();
+  el.classList.add("lasso-root");
+  el.append(dom.form);
+
+  const view = { model, dom, localErrors: null, submitWhenSent: false, jobReceivedAt: 0 };
+  view.jobReceivedAt = performance.now();
+  view.uploader = createUploader(send, (file, error) => {
+    const message = `Could not read "${file.name}": ${error}`;
+    view.localErrors = { ...(view.localErrors || {}), files: message };
+    drawErrors(view);
   });
-  listen(dropZone, "dragover", (event) => {
+  const submit = () => submitForm(view, send);
+
+  function clearLocalError(name) {
+    if (!view.localErrors || !view.localErrors[name]) return;
+    const next = { ...view.localErrors };
+    delete next[name];
+    if (name === "text" || name === "urls" || name === "files") delete next.source;
+    view.localErrors = next;
+    drawErrors(view);
+  }
+
+  // ---------- user input ----------
+  listen(dom.schemaSelect, "change", () => {
+    save("schema_id", dom.schemaSelect.value);
+    send({ type: "select_schema", schema_id: dom.schemaSelect.value });
+    clearLocalError("schema");
+  });
+  listen(dom.schemaRefresh, "click", () => send({ type: "refresh" }));
+  // Short fields sync on every keystroke; long text on change so typing stays cheap.
+  for (const [input, key] of [
+    [dom.nameInput, "name"],
+    [dom.webhookInput, "webhook"],
+  ]) {
+    listen(input, "input", () => {
+      save(key, input.value);
+      clearLocalError(key);
+    });
+  }
+  for (const [input, key] of [
+    [dom.textArea, "text"],
+    [dom.urlsArea, "urls"],
+    [dom.contextArea, "context"],
+    [dom.enhanceArea, "enhance"],
+  ]) {
+    listen(input, "change", () => save(key, input.value));
+    listen(input, "input", () => clearLocalError(key));
+  }
+
+  function selectSource(key, focus) {
+    view.submitWhenSent = false; // the user changed their mind about the source
+    save("source", key);
+    drawSource(view);
+    if (focus) dom.tabs[key].focus();
+  }
+  for (const [key] of SOURCES) listen(dom.tabs[key], "click", () => selectSource(key, false));
+  // WAI-ARIA tabs: arrows move between tabs, Home/End jump to the ends.
+  listen(dom.tablist, "keydown", (event) => {
+    const order = SOURCES.map(([key]) => key);
+    const current = order.indexOf(model.get("source") || "text");
+    const moves = {
+      ArrowRight: current + 1,
+      ArrowLeft: current - 1,
+      Home: 0,
+      End: order.length - 1,
+    };
+    if (!(event.key in moves)) return;
+    event.preventDefault();
+    selectSource(order[(moves[event.key] + order.length) % order.length], true);
+  });
+
+  // Notebook shortcuts must not fire while the user types in the form.
+  listen(dom.form, "keydown", (event) => {
+    const target = event.target;
+    if (target.matches("input, textarea, select")) event.stopPropagation();
+    const singleLine = target.matches("input[type=text], input[type=url]");
+    const modEnter = target.matches("textarea") && (event.ctrlKey || event.metaKey);
+    if (event.key === "Enter" && (singleLine || modEnter)) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  listen(dom.form, "submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+  listen(dom.resetButton, "click", () => {
+    view.localErrors = null;
+    send({ type: "reset" });
+    dom.nameInput.focus();
+  });
+
+  // Files: picked or dropped.
+  listen(dom.fileInput, "change", () => {
+    addFiles(view, Array.from(dom.fileInput.files || []));
+    dom.fileInput.value = ""; // choosing the same file again must fire change again
+  });
+  listen(dom.dropZone, "dragover", (event) => {
     event.preventDefault();
     if (event.dataTransfer) event.dataTransfer.dropEffect = "copy";
-    dropZone.classList.add("lasso-form__drop-over");
+    dom.dropZone.classList.add("lasso-form__drop-over");
   });
-  listen(dropZone, "dragleave", () => dropZone.classList.remove("lasso-form__drop-over"));
-  listen(dropZone, "drop", (event) => {
+  listen(dom.dropZone, "dragleave", () => dom.dropZone.classList.remove("lasso-form__drop-over"));
+  listen(dom.dropZone, "drop", (event) => {
     event.preventDefault();
-    dropZone.classList.remove("lasso-form__drop-over");
-    if (locked()) return;
-    addFiles(Array.from(event.dataTransfer?.files || []));
+    dom.dropZone.classList.remove("lasso-form__drop-over");
+    if (locked(model)) return;
+    addFiles(view, Array.from(event.dataTransfer?.files || []));
   });
+  onModel("msg:custom", view.uploader.onMessage);
 
   // ---------- model → DOM ----------
-  onModel("change:schemas", drawSchemas);
-  onModel("change:schemas_status", drawSchemas);
-  onModel("change:schemas_message", drawSchemas);
+  const draw = (fn) => () => fn(view);
+  onModel("change:schemas", draw(drawSchemas));
+  onModel("change:schemas_status", draw(drawSchemas));
+  onModel("change:schemas_message", draw(drawSchemas));
   onModel("change:schema_id", () => {
-    drawSchemas();
-    drawColumns();
+    drawSchemas(view);
+    drawColumns(view);
   });
-  onModel("change:schema_preview", drawColumns);
-  onModel("change:name", () => drawValue(nameInput, "name"));
-  onModel("change:text", () => drawValue(textArea, "text"));
-  onModel("change:urls", () => drawValue(urlsArea, "urls"));
-  onModel("change:context", () => drawValue(contextArea, "context"));
-  onModel("change:enhance", () => drawValue(enhanceArea, "enhance"));
-  onModel("change:webhook", () => drawValue(webhookInput, "webhook"));
-  onModel("change:source", drawSource);
+  onModel("change:schema_preview", draw(drawColumns));
+  for (const [input, key] of valueInputs(dom)) {
+    onModel(`change:${key}`, () => drawValue(model, input, key));
+  }
+  onModel("change:source", draw(drawSource));
   onModel("change:files", () => {
-    drawFiles();
+    drawFiles(view);
     const files = model.get("files") || [];
-    if (submitWhenSent && !files.some((f) => f.status === "sending")) submit();
+    if (view.submitWhenSent && !files.some((f) => f.status === "sending")) submit();
   });
-  onModel("change:max_file_bytes", drawFiles);
+  onModel("change:max_file_bytes", draw(drawFiles));
   onModel("change:errors", () => {
-    localErrors = null;
-    drawErrors();
+    view.localErrors = null;
+    drawErrors(view);
   });
   onModel("change:phase", () => {
-    drawJob();
-    drawFiles();
+    drawJob(view);
+    drawFiles(view);
   });
-  onModel("change:job_state", drawJob);
-  onModel("change:preview", drawPreview);
+  onModel("change:job_state", draw(drawJob));
+  onModel("change:preview", draw(drawPreview));
+  const elapsedTimer = setInterval(draw(drawElapsed), 1000);
+  cleanups.push(() => clearInterval(elapsedTimer));
 
-  drawSchemas();
-  drawColumns();
-  for (const [input, key] of [
-    [nameInput, "name"],
-    [textArea, "text"],
-    [urlsArea, "urls"],
-    [contextArea, "context"],
-    [enhanceArea, "enhance"],
-    [webhookInput, "webhook"],
-  ]) {
-    drawValue(input, key);
-  }
-  if (model.get("context") || model.get("enhance") || model.get("webhook")) more.open = true;
-  drawSource();
-  drawFiles();
-  drawErrors();
-  drawJob();
+  drawAll(view);
+  if (model.get("context") || model.get("enhance") || model.get("webhook")) dom.more.open = true;
 
   // The schema list is fetched when the form is first shown.
   if ((model.get("schemas_status") || "idle") === "idle") send({ type: "refresh" });
 
   return () => {
-    for (const transfer of transfers.values()) transfer.cancelled = true;
+    view.uploader.cancelAll();
     for (const cleanup of cleanups) cleanup();
   };
 }
