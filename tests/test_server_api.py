@@ -3,10 +3,12 @@ envelope, pagination edges, key isolation and export formats."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import re
+import sqlite3
 import time
 import uuid
 from typing import Any
@@ -299,6 +301,38 @@ def test_upload_size_limit(engine_factory: Any) -> None:
         assert_envelope(streamed, 413, "invalid_request")
         assert api.get("/files").json()["pagination"]["total"] == 1
     assert sorted(p.name for p in (engine.data_dir / "files").iterdir()) == [ok.json()["id"]]
+
+
+def test_interrupted_upload_leaves_no_part_file(tmp_path: Any) -> None:
+    from starlette.requests import Request
+
+    from lasso_notebook.server.routes.files import receive_upload
+
+    sent = []
+
+    async def receive() -> dict[str, Any]:
+        if sent:
+            raise asyncio.CancelledError  # e.g. the engine stopping mid-upload
+        sent.append(1)
+        head = b'--B\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+        return {"type": "http.request", "body": head + b"x" * 1000, "more_body": True}
+
+    headers = [(b"content-type", b"multipart/form-data; boundary=B")]
+    request = Request({"type": "http", "method": "POST", "headers": headers}, receive)
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(receive_upload(request, tmp_path, 1 << 20))
+    assert list(tmp_path.iterdir()) == []  # the .part file went with the upload
+
+
+def test_upload_the_store_refuses_leaves_no_file(
+    api: httpx.Client, engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: Any) -> Any:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(engine.store, "create_file", refuse)
+    assert_envelope(api.post("/files", files={"file": ("a.csv", b"a,b\n")}), 500, "internal_error")
+    assert list((engine.data_dir / "files").iterdir()) == []  # no orphan under a new id
 
 
 # -- tables -------------------------------------------------------------------------------------

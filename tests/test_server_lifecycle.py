@@ -3,6 +3,7 @@ failed, webhooks (signature, retries), URL sources, restart safety and the entry
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -403,3 +404,38 @@ def test_command_line_warns_on_non_loopback(
     monkeypatch.setattr(threading.Event, "wait", fake_wait)
     assert cli.main(["--host", "0.0.0.0"]) == 0
     assert "WARNING" in capsys.readouterr().err
+
+
+def _engine_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith("lasso-engine-")}
+
+
+def test_a_failed_start_releases_what_it_set_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from lasso_notebook.server.engine import Engine
+    from lasso_notebook.server.store import Store
+
+    before = _engine_threads()
+
+    def unreadable(self: Any, key_file: Any) -> str:
+        raise PermissionError(13, "Permission denied", str(key_file))
+
+    monkeypatch.setattr(Store, "ensure_key_file", unreadable)
+    engine = Engine(0, tmp_path / "a")
+    with pytest.raises(PermissionError):
+        engine.start()
+    assert engine.store._closed and not engine.running  # the database is not left open
+    monkeypatch.undo()
+
+    async def never_ready(self: Any, sockets: Any = None) -> None:
+        while not self.should_exit:  # an HTTP server that never reports started
+            await asyncio.sleep(0.01)
+
+    monkeypatch.setattr("uvicorn.Server.serve", never_ready)
+    engine = Engine(0, tmp_path / "b")
+    engine.START_TIMEOUT = 0.3
+    with pytest.raises(RuntimeError, match="did not start"):
+        engine.start()
+    assert engine.store._closed and not engine.running
+    assert not _engine_threads() - before  # HTTP thread told to exit; workers, webhooks stopped

@@ -1,17 +1,8 @@
 """The embedded, Lasso-compatible engine: ``serve()`` runs one in-process on a background
-thread, ``embedded()`` returns the process-wide one the client uses when no API key is set.
+thread, ``embedded()`` returns the process-wide one the client uses when no API key is set."""
 
-Heavy imports (FastAPI, uvicorn, sqlite store) happen on first start, so importing
-``lasso_notebook`` stays light.
-
-Environment: ``LASSO_NOTEBOOK_DATA_DIR`` (data dir of ``embedded()``, default
-``~/.lasso_notebook/``), ``LASSO_ENGINE_PACE`` (seconds per progress step for ``embedded()``,
-default 0: extraction runs as fast as the work allows; a small value such as 0.2 makes progress
-visible on tiny demo inputs, total time ~ pace x 17 steps per source), ``LASSO_ENGINE_PORT``
-(fixed port for ``embedded()``, default: any free port). When it cannot start, ``embedded()``
-raises ``EngineStartError`` with one line saying what happened and what to do.
-"""
-
+# Heavy imports (FastAPI, uvicorn, the sqlite store) happen on first start, so importing
+# ``lasso_notebook`` stays light.
 from __future__ import annotations
 
 import errno
@@ -65,15 +56,21 @@ def serve(
 
 
 def embedded() -> Engine:
-    """The process-wide engine on a free loopback port, started once and reused."""
+    """The process-wide engine on a loopback port, started once and reused; raises
+    ``EngineStartError`` with one line saying what happened and what to do when it cannot."""
     global _embedded
     with _embedded_lock:
         if _embedded is None or not _embedded.running:
+            # LASSO_NOTEBOOK_DATA_DIR: the data dir (default ~/.lasso_notebook/).
             data_dir = os.environ.get("LASSO_NOTEBOOK_DATA_DIR") or None
+            # LASSO_ENGINE_PACE: seconds per progress step, default 0 (as fast as the work
+            # allows); a small value such as 0.2 makes progress visible on tiny demo inputs,
+            # total time ~ pace x 17 steps per source.
             try:
                 pace = float(os.environ.get("LASSO_ENGINE_PACE") or 0)
             except ValueError:
                 pace = 0.0
+            # LASSO_ENGINE_PORT: a fixed port, default any free port.
             port_text = (os.environ.get("LASSO_ENGINE_PORT") or "0").strip()
             if not port_text.isdigit() or int(port_text) > 65535:
                 raise EngineStartError(

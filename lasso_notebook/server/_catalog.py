@@ -85,7 +85,7 @@ class Catalog(Database):
         if key_file.exists():
             raw = key_file.read_text().strip()
             if self.owner_for_key(raw) is None:  # key file from elsewhere: register it
-                self._register_key(raw)
+                self.register_key(raw)
             return raw
         raw = self.create_key()
         key_file.touch(mode=0o600)
@@ -95,10 +95,11 @@ class Catalog(Database):
 
     def create_key(self) -> str:
         raw = "lasso_" + secrets.token_hex(32)
-        self._register_key(raw)
+        self.register_key(raw)
         return raw
 
-    def _register_key(self, raw: str) -> None:
+    def register_key(self, raw: str) -> None:
+        """Accept ``raw`` as the key of a new owner, seeded with the demo schema."""
         owner = new_id("co")
         with self.tx() as c:
             c.execute(

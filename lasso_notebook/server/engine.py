@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import logging
 import os
 import re
@@ -26,6 +27,9 @@ _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 class Engine:
     """A running (or stopped) embedded engine. Use as a context manager or call ``stop()``."""
+
+    #: Seconds ``start()`` waits for the HTTP server to listen before giving up.
+    START_TIMEOUT = 15.0
 
     def __init__(
         self,
@@ -75,7 +79,7 @@ class Engine:
         if not re.fullmatch(r"lasso_[A-Za-z0-9_]{16,194}", raw or ""):
             raise ValueError("an API key is 'lasso_' followed by 16-194 letters, digits or _")
         if self.store.owner_for_key(raw) is None:
-            self.store._register_key(raw)  # only its hash is stored
+            self.store.register_key(raw)  # only its hash is stored
         return raw
 
     def start(self) -> Engine:
@@ -93,14 +97,7 @@ class Engine:
                 return
             self._running = False
             atexit.unregister(self.stop)
-            server, thread = self._server, self._thread
-            if server is not None:
-                server.should_exit = True
-            if thread is not None:
-                thread.join(5.0)
-                if thread.is_alive():
-                    server.force_exit = True
-                    thread.join(2.0)
+            self._stop_http()
             self.workers.stop()
             self.webhooks.stop()
             self.store.close()
@@ -129,67 +126,79 @@ class Engine:
                 "the engine listens on %s: anyone who can reach it and has a key can use it",
                 self.host,
             )
+        self._server = self._thread = None
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.data_dir, 0o700)  # the directory holds the key file and user data
         (self.data_dir / "files").mkdir(exist_ok=True, mode=0o700)
-        self.store = Store(self.data_dir / "engine.sqlite3")
-        self.api_key = self.store.ensure_key_file(self.data_dir / "api_key")
-        self.engine_id = new_id("eng")
-        self.webhooks = WebhookDispatcher(
-            self.store, self.webhook_secret, self.webhook_retry_delays
-        )
-        self.workers = WorkerPool(
-            self.store,
-            self.data_dir,
-            self.engine_id,
-            workers=self.worker_count,
-            pace=self.pace,
-            max_download_bytes=self.max_upload_bytes,
-            on_finished=self.webhooks.enqueue,
-        )
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on sockets that say they are
-        # TCP, and without it every response waits ~40 ms on Nagle + delayed ACK.
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
+        # Whatever fails below undoes what was set up before it, newest first, and re-raises.
+        with contextlib.ExitStack() as undo:
+            self.store = Store(self.data_dir / "engine.sqlite3")
+            undo.callback(self.store.close)
+            self.api_key = self.store.ensure_key_file(self.data_dir / "api_key")
+            self.engine_id = new_id("eng")
+            self.webhooks = WebhookDispatcher(
+                self.store, self.webhook_secret, self.webhook_retry_delays
+            )
+            self.workers = WorkerPool(
+                self.store,
+                self.data_dir,
+                self.engine_id,
+                workers=self.worker_count,
+                pace=self.pace,
+                max_download_bytes=self.max_upload_bytes,
+                on_finished=self.webhooks.enqueue,
+            )
+            family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+            # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on sockets that say they
+            # are TCP, and without it every response waits ~40 ms on Nagle + delayed ACK.
+            sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+            undo.callback(sock.close)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((self.host, self.port))
-        except OSError:
-            sock.close()
-            self.store.close()
-            raise
-        sock.listen(128)
-        self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            create_app(self),
-            host=self.host,
-            port=self.port,
-            log_config=None,  # never reconfigure the host application's (notebook's) logging
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            loop="asyncio",
-            timeout_graceful_shutdown=2,
-        )
-        self._server = uvicorn.Server(config)
+            sock.listen(128)
+            self.port = sock.getsockname()[1]
+            config = uvicorn.Config(
+                create_app(self),
+                host=self.host,
+                port=self.port,
+                log_config=None,  # never reconfigure the host application's (notebook's) logging
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                loop="asyncio",
+                timeout_graceful_shutdown=2,
+            )
+            server = self._server = uvicorn.Server(config)
 
-        def run() -> None:
-            try:
-                asyncio.run(self._server.serve(sockets=[sock]))
-            finally:
-                sock.close()
+            def run() -> None:
+                try:
+                    asyncio.run(server.serve(sockets=[sock]))
+                finally:
+                    sock.close()
 
-        self._thread = threading.Thread(
-            target=run, name=f"lasso-engine-http-{self.port}", daemon=True
-        )
-        self.webhooks.start()
-        self.workers.start()
-        self._thread.start()
-        deadline = time.monotonic() + 15.0
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.workers.stop()
-                self.webhooks.stop()
-                self.store.close()
-                raise RuntimeError("the embedded engine did not start; see the log for details")
-            time.sleep(0.01)
+            self._thread = threading.Thread(
+                target=run, name=f"lasso-engine-http-{self.port}", daemon=True
+            )
+            self.webhooks.start()
+            undo.callback(self.webhooks.stop)
+            self.workers.start()
+            undo.callback(self.workers.stop)
+            self._thread.start()
+            undo.callback(self._stop_http)
+            deadline = time.monotonic() + self.START_TIMEOUT
+            while not server.started:
+                if not self._thread.is_alive() or time.monotonic() > deadline:
+                    raise RuntimeError("the embedded engine did not start; see the log for details")
+                time.sleep(0.01)
+            undo.pop_all()  # started: stop() takes it down from now on
+
+    def _stop_http(self) -> None:
+        """Ask uvicorn to exit and wait for its thread (forcing it after 5 s)."""
+        server, thread = self._server, self._thread
+        if server is not None:
+            server.should_exit = True
+        if thread is not None:
+            thread.join(5.0)
+            if thread.is_alive() and server is not None:
+                server.force_exit = True
+                thread.join(2.0)
