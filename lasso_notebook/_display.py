@@ -1,14 +1,24 @@
-"""How a job shows itself where there are no widgets: the one-line text form shared by reprs and
-widgets, environment detection (kernel / terminal IPython / plain Python) and the terminal line."""
+"""How a job shows itself: the one-line text form shared by reprs and widgets, environment
+detection (kernel / terminal IPython / plain Python), the choice of display and the terminal line."""
 
 from __future__ import annotations
 
 import sys
 from typing import Literal, TextIO
 
-__all__ = ["TerminalLine", "format_duration", "frontend", "short_id", "status_line"]
+__all__ = [
+    "Progress",
+    "TerminalLine",
+    "format_duration",
+    "frontend",
+    "progress_mode",
+    "short_id",
+    "status_line",
+]
 
 Frontend = Literal["kernel", "terminal", "none"]
+#: The ``progress=`` argument of jobs: True picks for the environment, False shows nothing.
+Progress = bool | Literal["widget", "text"]
 
 
 def frontend() -> Frontend:
@@ -27,6 +37,24 @@ def frontend() -> Frontend:
     if type(shell).__name__ == "TerminalInteractiveShell":
         return "terminal"
     return "none"
+
+
+def progress_mode(progress: Progress) -> Literal["widget", "text", "none"]:
+    """How a job shows its progress: ``progress=True`` means a widget in a kernel, a text line in
+    a terminal IPython or on a tty, nothing otherwise."""
+    if progress == "widget":
+        return "widget"
+    if progress == "text":
+        return "text"
+    if not progress:
+        return "none"
+    where = frontend()
+    if where == "kernel":
+        return "widget"
+    if where == "terminal":
+        return "text"
+    stream = sys.stdout
+    return "text" if stream is not None and stream.isatty() else "none"
 
 
 def short_id(table_id: str | None) -> str:

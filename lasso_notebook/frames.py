@@ -1,10 +1,12 @@
-"""Rows → typed pandas DataFrame: concurrent, exactly-once row fetching (``fetch_rows``) and the
-column-type → dtype conversion (``build_frame``) driven by the table's columns, not by guessing.
+"""Rows → typed pandas DataFrame: concurrent, exactly-once row fetching (``fetch_rows``), the
+column-type → dtype conversion (``build_frame``) driven by the table's columns, not by guessing,
+and a job's frame with its other shapes (``TableFrames``) kept without the raw rows.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import math
@@ -24,9 +26,11 @@ if TYPE_CHECKING:
 __all__ = [
     "META_COLUMNS",
     "IncompleteRowsError",
+    "TableFrames",
     "build_frame",
     "dtype_for",
     "fetch_frame",
+    "fetch_parts",
     "fetch_rows",
 ]
 
@@ -63,7 +67,9 @@ async def _get_page(client: AsyncLasso, table_id: str, page: int, limit: int) ->
     while True:
         try:
             body = await client.request(
-                "GET", f"/tables/{quote(table_id, safe='')}/rows", params={"page": page, "limit": limit}
+                "GET",
+                f"/tables/{quote(table_id, safe='')}/rows",
+                params={"page": page, "limit": limit},
             )
             if not isinstance(body, dict) or not isinstance(body.get("data"), list):
                 raise APIConnectionError(f"GET /tables/{table_id}/rows: malformed page {page}")
@@ -126,17 +132,23 @@ async def fetch_rows(
     pages = list(range(2, math.ceil(total / limit) + 1))
     for round_ in range(REFETCH_ROUNDS + 1):
         suspicious: list[int] = []
-        for next_done in asyncio.as_completed([read(p) for p in pages]):
-            page, body = await next_done
-            got = len(body["data"])
-            fresh = absorb(body)
-            wanted = min(limit, max(0, total - (page - 1) * limit))
-            # A short page or one carrying rows already seen means the listing moved under us:
-            # its neighbours may hold what is missing.
-            if got < wanted or fresh < got:
-                suspicious.append(page)
-            if on_progress is not None:
-                on_progress(len(by_index), total)
+        tasks = [asyncio.ensure_future(read(p)) for p in pages]
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                page, body = await next_done
+                got = len(body["data"])
+                fresh = absorb(body)
+                wanted = min(limit, max(0, total - (page - 1) * limit))
+                # A short page or one carrying rows already seen means the listing moved under
+                # us: its neighbours may hold what is missing.
+                if got < wanted or fresh < got:
+                    suspicious.append(page)
+                if on_progress is not None:
+                    on_progress(len(by_index), total)
+        finally:
+            # One page failed or the job was detached: the other reads stop here, send nothing
+            # more, and their outcomes are collected (no "exception was never retrieved").
+            await _settle(tasks)
         total, pass_total = pass_total, 0
         if len(by_index) >= total:
             break
@@ -147,7 +159,10 @@ async def fetch_rows(
             )
         log.info(
             "table %s: %d of %d rows after pass %d; reading again",
-            table_id, len(by_index), total, round_ + 1,
+            table_id,
+            len(by_index),
+            total,
+            round_ + 1,
         )
         last = math.ceil(total / limit)
         # First retry the pages that looked wrong and their neighbours, then everything.
@@ -161,6 +176,32 @@ async def fetch_rows(
     return [by_index[i] for i in sorted(by_index)]
 
 
+async def _settle(tasks: Sequence[asyncio.Future[Any]]) -> None:
+    """Cancel what is still running and wait for all of it, retrieving every outcome."""
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def fetch_parts(
+    client: AsyncLasso,
+    table: Table,
+    *,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Column], list[dict[str, Any]]]:
+    """The columns and every row of a completed table, read together."""
+    columns_task = asyncio.ensure_future(client.tables.columns(table.id))
+    try:
+        rows = await fetch_rows(
+            client, table.id, expected=table.total_rows, on_progress=on_progress
+        )
+        columns = await columns_task
+    finally:
+        await _settle([columns_task])
+    return columns, rows
+
+
 async def fetch_frame(
     client: AsyncLasso,
     table: Table,
@@ -169,16 +210,12 @@ async def fetch_frame(
     meta: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> tuple[pd.DataFrame, list[Column], list[dict[str, Any]]]:
-    """Columns and rows of a completed table, read together, as a DataFrame (plus the raw parts
-    so other frame options can be built later without another request)."""
-    columns_task = asyncio.ensure_future(client.tables.columns(table.id))
-    try:
-        rows = await fetch_rows(client, table.id, expected=table.total_rows, on_progress=on_progress)
-        columns = await columns_task
-    finally:
-        if not columns_task.done():
-            columns_task.cancel()
-    return build_frame(rows, columns, table=table, labels=labels, meta=meta), columns, rows
+    """A completed table as a DataFrame, with the columns and raw rows it was built from. The
+    conversion runs in a worker thread: it is CPU-bound and would stall every other job's
+    polling and widget updates on the runtime loop."""
+    columns, rows = await fetch_parts(client, table, on_progress=on_progress)
+    df = await asyncio.to_thread(build_frame, rows, columns, table=table, labels=labels, meta=meta)
+    return df, columns, rows
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,15 +272,12 @@ def _is_missing(value: Any) -> bool:
 
 
 _BOOLS: dict[Any, bool] = {
-    True: True, False: False,
-    "true": True, "false": False, "yes": True, "no": False, "y": True, "n": False,
-    "1": True, "0": False, "t": True, "f": False,
+    **dict.fromkeys((True, "true", "yes", "y", "1", "t"), True),
+    **dict.fromkeys((False, "false", "no", "n", "0", "f"), False),
 }
 
 
-def _convert(
-    column: Column, values: list[Any], index: Sequence[int], problems: _Problems
-) -> Any:
+def _convert(column: Column, values: list[Any], index: Sequence[int], problems: _Problems) -> Any:
     import numpy as np
     import pandas as pd
 
@@ -258,9 +292,7 @@ def _convert(
         _report(problems, key, bad, index, values)
         finite = numbers.to_numpy()
         finite = finite[~np.isnan(finite)]
-        integral = bool(np.all(finite == np.floor(finite))) and bool(
-            np.all(np.abs(finite) < 2**53)
-        )
+        integral = bool(np.all(finite == np.floor(finite))) and bool(np.all(np.abs(finite) < 2**53))
         return pd.array(numbers.to_numpy(), dtype="Float64").astype(
             "Int64" if integral else "Float64"
         )
@@ -280,8 +312,9 @@ def _convert(
         _report(problems, key, bad, index, values)
         return pd.array(out, dtype="boolean")
     if kind == "date":
-        raw = pd.Series([v if isinstance(v, str) and v.strip() else None for v in values],
-                        dtype=object)
+        raw = pd.Series(
+            [v if isinstance(v, str) and v.strip() else None for v in values], dtype=object
+        )
         parsed = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601")
         retry = parsed.isna().to_numpy() & raw.notna().to_numpy()
         if retry.any():
@@ -337,16 +370,29 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def _unique_labels(columns: Iterable[Column]) -> dict[str, str]:
+def _unique_labels(columns: Iterable[tuple[str, str | None]]) -> dict[str, str]:
+    """Key → column name for ``labels=True``, from (key, label) pairs; a repeated label gets
+    its key appended."""
     names: dict[str, str] = {}
     seen: set[str] = set()
-    for column in columns:
-        label = column.label or column.key
-        if label in seen:
-            label = f"{label} ({column.key})"
-        seen.add(label)
-        names[column.key] = label
+    for key, label in columns:
+        name = label or key
+        if name in seen:
+            name = f"{name} ({key})"
+        seen.add(name)
+        names[key] = name
     return names
+
+
+def _meta_arrays(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    import pandas as pd
+
+    errors = pd.Series([r.get("validation_errors") for r in rows], dtype=object)
+    return {
+        "_row_id": pd.array([r.get("id") for r in rows], dtype="string"),
+        "_validation_status": pd.array([r.get("validation_status") for r in rows], dtype="string"),
+        "_validation_errors": errors.to_numpy(),
+    }
 
 
 def build_frame(
@@ -384,15 +430,10 @@ def build_frame(
         key = column.key
         arrays[key] = _convert(column, [d.get(key) for d in datas], index, problems)
     if meta:
-        arrays["_row_id"] = pd.array([r.get("id") for r in rows], dtype="string")
-        arrays["_validation_status"] = pd.array(
-            [r.get("validation_status") for r in rows], dtype="string"
-        )
-        errors = pd.Series([r.get("validation_errors") for r in rows], dtype=object)
-        arrays["_validation_errors"] = errors.to_numpy()
+        arrays.update(_meta_arrays(rows))
     frame = pd.DataFrame(arrays, index=pd.Index(index, dtype="int64", name="row_index"))
     if labels:
-        frame = frame.rename(columns=_unique_labels(cols))
+        frame = frame.rename(columns=_unique_labels((c.key, c.label) for c in cols))
     if problems.by_key:
         log.info(
             "lasso_notebook: values that do not fit their column type were set to NA: %s",
@@ -412,3 +453,62 @@ def build_frame(
         "unparsed": problems.by_key,
     }
     return frame
+
+
+class TableFrames:
+    """A job's DataFrame (``df``, in the job's shape) and its other shapes on demand.
+
+    The raw rows are not kept: a job lives as long as the kernel, and its rows would hold the
+    data a second time. Another shape is derived from ``df``: columns renamed between keys and
+    labels, and the ``META_COLUMNS`` dropped or added (kept aside, alone, when ``df`` lacks them).
+    """
+
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        *,
+        labels: bool,
+        meta: bool,
+        meta_columns: pd.DataFrame | None = None,
+    ) -> None:
+        if not meta and meta_columns is None:
+            raise ValueError("a frame without meta columns needs them in meta_columns")
+        self.df = df
+        self.labels = labels
+        self.meta = meta
+        self._meta_columns = meta_columns
+        # (key, label) of every data column in order, taken before anyone can change df.attrs.
+        self._columns = [(c["key"], c["label"]) for c in df.attrs["lasso"]["columns"]]
+
+    @classmethod
+    def build(
+        cls,
+        rows: Sequence[dict[str, Any]],
+        columns: Sequence[Column | dict[str, Any]],
+        *,
+        table: Table | None = None,
+        labels: bool = False,
+        meta: bool = False,
+    ) -> TableFrames:
+        """``build_frame`` plus what the other shapes need (CPU-bound: run it off the loop)."""
+        import pandas as pd
+
+        df = build_frame(rows, columns, table=table, labels=labels, meta=meta)
+        meta_columns = None if meta else pd.DataFrame(_meta_arrays(rows), index=df.index)
+        return cls(df, labels=labels, meta=meta, meta_columns=meta_columns)
+
+    def get(self, labels: bool, meta: bool) -> pd.DataFrame:
+        """The frame with key (or label) column names, with or without the meta columns: ``df``
+        itself in its own shape, else a new frame as ``build_frame`` would have made it."""
+        if (labels, meta) == (self.labels, self.meta):
+            return self.df
+        names = _unique_labels(self._columns)
+        keys = [key for key, _ in self._columns]
+        current = [names[k] for k in keys] if self.labels else keys
+        wanted = [names[k] for k in keys] if labels else keys
+        frame = self.df[current].set_axis(wanted, axis=1)
+        if meta:
+            extra = self.df[list(META_COLUMNS)] if self.meta else self._meta_columns
+            frame = frame.join(extra)
+        frame.attrs = copy.deepcopy(self.df.attrs)
+        return frame

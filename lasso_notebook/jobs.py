@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import difflib
 import logging
 import os
 import sys
@@ -15,34 +14,35 @@ import threading
 import time
 import types
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from . import _runtime
-from ._display import TerminalLine, frontend, status_line
-from .client import AsyncLasso, Lasso, default_client
+from ._display import Progress, TerminalLine, frontend, progress_mode, status_line
+from ._polling import DEFAULT_POLL_CAP, MAX_POLL_FAILURES, PollSchedule
+from ._schemas import aresolve_schema, as_async_client, resolve_schema
+from .client import AsyncLasso, Lasso, validation_message
 from .errors import (
     APIConnectionError,
-    BadRequestError,
     InternalServerError,
     InvalidRequestError,
     JobDetachedError,
     LassoError,
-    NotFoundError,
     RateLimitError,
     RuntimeThreadError,
     TableFailedError,
-    UnprocessableEntityError,
     WaitTimeoutError,
 )
-from .models import Column, CreateTableRequest, Phase, Schema, Table
+from .models import CreateTableRequest, Phase, Schema, Table
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .frames import TableFrames
     from .widgets.progress import ProgressWidget
 
 __all__ = [
@@ -59,19 +59,6 @@ __all__ = [
 
 log = logging.getLogger("lasso_notebook")
 
-#: Longest pause between two status polls of one table (seconds).
-DEFAULT_POLL_CAP = 5.0
-#: The first poll comes this soon after the table is created or attached.
-FIRST_POLL = 0.3
-#: Never poll one table more often than this.
-MIN_POLL = 0.2
-#: Pause growth per poll: slow while the table moves (display), faster while nothing changes.
-GROWTH_CHANGED = 1.25
-GROWTH_IDLE = 1.6
-#: Consecutive failed polls (after the client's own retries) before the job gives up.
-MAX_POLL_FAILURES = 5
-
-Progress = bool | Literal["widget", "text"]
 FileSpec = str | os.PathLike[str] | bytes | tuple[str, bytes]
 
 
@@ -89,64 +76,14 @@ _registry_lock = threading.Lock()
 
 
 # --------------------------------------------------------------------------------------------
-# Schema resolution
-
-
-def _async_client(client: Lasso | AsyncLasso | None) -> AsyncLasso:
-    if client is None:
-        client = default_client()
-    return client.async_client if isinstance(client, Lasso) else client
-
-
-async def aresolve_schema(client: AsyncLasso, schema: str | Schema) -> Schema:
-    """The full schema for an id or an exact name (case-insensitive). Unknown or ambiguous
-    names raise ``InvalidRequestError`` listing the close candidates."""
-    if isinstance(schema, Schema):
-        return schema
-    wanted = (schema or "").strip() if isinstance(schema, str) else ""
-    if not wanted:
-        raise InvalidRequestError("schema must not be blank; pass a schema id or exact name")
-    try:
-        return await client.schemas.get(wanted)  # the client quotes it as one path segment
-    except (NotFoundError, BadRequestError, UnprocessableEntityError):
-        pass  # not an id: try it as a name
-    summaries = [s async for s in await client.schemas.list(limit=100)]
-    folded = wanted.casefold()
-    exact = [s for s in summaries if s.name.strip().casefold() == folded]
-    if len(exact) == 1:
-        return await client.schemas.get(exact[0].id)
-    if exact:
-        ids = ", ".join(s.id for s in exact)
-        raise InvalidRequestError(
-            f"schema name {wanted!r} is ambiguous: {len(exact)} schemas have it ({ids}); "
-            "pass one of these ids instead"
-        )
-    by_folded = {s.name.casefold(): s for s in summaries}
-    close = difflib.get_close_matches(folded, list(by_folded), n=5, cutoff=0.5)
-    close += [n for n in by_folded if folded in n and n not in close][: 5 - len(close)]
-    message = f"unknown schema {wanted!r} (neither an id nor a schema name)"
-    if close:
-        hints = ", ".join(f"{by_folded[n].name!r} ({by_folded[n].id})" for n in close)
-        message += f"; did you mean {hints}?"
-    elif summaries:
-        names = ", ".join(repr(s.name) for s in summaries[:10])
-        message += f"; available: {names}" + (" …" if len(summaries) > 10 else "")
-    else:
-        message += "; this account has no schemas yet"
-    raise InvalidRequestError(message)
-
-
-def resolve_schema(client: Lasso | AsyncLasso | None, schema_id_or_name: str | Schema) -> Schema:
-    """Blocking ``aresolve_schema`` for cells, magics and forms (``client=None``: default)."""
-    return _runtime.run_sync(aresolve_schema(_async_client(client), schema_id_or_name))
-
-
-# --------------------------------------------------------------------------------------------
 # Public entry points
 
 
 def _check_files(files: FileSpec | Sequence[FileSpec]) -> list[tuple[str, str | bytes | Path]]:
-    """Local checks of ``files=``: paths must exist; bytes need a name to upload under."""
+    """Local checks of ``files=``: paths must exist; bytes need a name to upload under.
+
+    The upload (``client._file_part``) checks paths too, but only when it runs, after the
+    schema lookup and earlier uploads: a job refuses a missing file before any request."""
     if isinstance(files, (str, os.PathLike, bytes)) or (
         isinstance(files, tuple) and len(files) == 2 and isinstance(files[1], bytes)
     ):
@@ -174,6 +111,7 @@ def _check_files(files: FileSpec | Sequence[FileSpec]) -> list[tuple[str, str | 
     return checked
 
 
+#: Wire field → ``submit()`` parameter, so a refusal names what the caller actually passed.
 _FIELD_NAMES = (
     ("source_text", "text"),
     ("file_urls", "urls"),
@@ -181,6 +119,19 @@ _FIELD_NAMES = (
     ("webhook_url", "webhook"),
     ("schema_id", "schema"),
 )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What ``submit()`` checked and the job will create: the schema, one source, options."""
+
+    schema: str | Schema
+    text: str | None = None
+    files: list[tuple[str, str | bytes | Path]] | None = None
+    urls: list[str] | None = None
+    context: str | None = None
+    enhance: str | None = None
+    webhook: str | None = None
 
 
 def submit(
@@ -234,25 +185,19 @@ def submit(
             webhook_url=webhook,
         )
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            where = ".".join(str(p) for p in error["loc"])
-            problems.append(
-                (f"{where}: " if where else "") + error["msg"].removeprefix("Value error, ")
-            )
-        message = "; ".join(problems)
+        message = validation_message(exc)
         for wire, param in _FIELD_NAMES:
             message = message.replace(wire, param)
         raise InvalidRequestError(message) from None
-    plan = {
-        "schema": schema,
-        "text": text,
-        "files": checked_files,
-        "urls": list(urls) if urls is not None else None,
-        "context": context,
-        "enhance": enhance,
-        "webhook": webhook,
-    }
+    plan = _Plan(
+        schema=schema,
+        text=text,
+        files=checked_files,
+        urls=list(urls) if urls is not None else None,
+        context=context,
+        enhance=enhance,
+        webhook=webhook,
+    )
     return TableJob(
         client=client,
         name=name,
@@ -278,7 +223,7 @@ def attach(
     if not isinstance(table_id, str) or not table_id.strip():
         raise InvalidRequestError("attach() needs a table id such as 'tbl_…'")
     table_id = table_id.strip()
-    aclient = _async_client(client)
+    aclient = as_async_client(client)
     with _registry_lock:
         for job in reversed(_registry):
             if (
@@ -317,18 +262,19 @@ class TableJob:
         *,
         client: Lasso | AsyncLasso | None,
         name: str = "",
-        plan: dict[str, Any] | None = None,
+        plan: _Plan | None = None,
         table_id: str | None = None,
         progress: Progress = True,
         poll_cap: float | None = None,
         labels: bool = False,
         meta: bool = False,
     ) -> None:
-        self._aclient = _async_client(client)
+        self._aclient = as_async_client(client)
         self._plan = plan
         self._table_id = table_id
         self._name = name
         self._poll_cap = poll_cap or DEFAULT_POLL_CAP
+        self._schedule = PollSchedule(self._poll_cap)
         self._labels = labels
         self._meta = meta
 
@@ -336,16 +282,13 @@ class TableJob:
         self._phase = Phase.PENDING
         self._table: Table | None = None
         self._error: BaseException | None = None
-        self._df: pd.DataFrame | None = None
-        self._columns: list[Column] | None = None
-        self._rows: list[dict[str, Any]] | None = None
+        # The DataFrame and its other shapes; no raw rows: jobs live as long as the kernel.
+        self._frames: TableFrames | None = None
         self._stage = "create" if plan is not None else "poll"
         self._detached = False
         self._note = ""
         self._started = time.monotonic()
         self._finished_at: float | None = None
-        self._samples: list[tuple[float, int]] = []
-        self._eta_at: float | None = None
         self.requests = 0  #: status polls made (GET /tables/{id}); for benchmarks and tests
         #: Wall-clock time (time.time()) the finished status was first seen; for benchmarks.
         self.terminal_seen_at: float | None = None
@@ -358,7 +301,7 @@ class TableJob:
         self._result: concurrent.futures.Future[Any] = concurrent.futures.Future()
         self._displayed = False
 
-        mode = _progress_mode(progress)
+        mode = progress_mode(progress)
         self._text_mode = mode == "text"
         self._widget: ProgressWidget | None = None
         if mode == "widget":
@@ -399,8 +342,8 @@ class TableJob:
 
     @property
     def total_rows(self) -> int:
-        if self._df is not None:
-            return len(self._df)
+        if self._frames is not None:
+            return len(self._frames.df)
         return self._table.total_rows if self._table is not None else 0
 
     @property
@@ -420,14 +363,15 @@ class TableJob:
     @property
     def eta(self) -> float | None:
         """Estimated seconds until the server finishes, from the observed progress rate."""
-        if self._eta_at is None or self._phase.is_terminal or self._finished:
+        eta_at = self._schedule.eta_at
+        if eta_at is None or self._phase.is_terminal or self._finished:
             return None
-        return max(0.0, self._eta_at - time.monotonic())
+        return max(0.0, eta_at - time.monotonic())
 
     @property
     def df(self) -> pd.DataFrame | None:
         """The DataFrame once the job completed, else None."""
-        return self._df
+        return self._frames.df if self._frames is not None else None
 
     @property
     def widget(self) -> ProgressWidget | None:
@@ -519,14 +463,10 @@ class TableJob:
     def _frame(self, labels: bool | None, meta: bool | None) -> pd.DataFrame:
         if self._error is not None:
             raise self._error
-        assert self._df is not None and self._rows is not None and self._columns is not None
-        labels = self._labels if labels is None else labels
-        meta = self._meta if meta is None else meta
-        if (labels, meta) == (self._labels, self._meta):
-            return self._df
-        from .frames import build_frame
-
-        return build_frame(self._rows, self._columns, table=self._table, labels=labels, meta=meta)
+        assert self._frames is not None
+        return self._frames.get(
+            self._labels if labels is None else labels, self._meta if meta is None else meta
+        )
 
     def __await__(self) -> Any:
         return self._await().__await__()
@@ -684,14 +624,16 @@ class TableJob:
             self._stage = "rows"
             self._status = "fetching rows"
             self._render()
-            from .frames import fetch_frame
+            from .frames import TableFrames, fetch_parts
 
-            df, columns, rows = await fetch_frame(
-                self._aclient, table, labels=self._labels, meta=self._meta
+            columns, rows = await fetch_parts(self._aclient, table)
+            # CPU-bound: in a worker thread, so other jobs' polls and widgets keep moving.
+            self._frames = await asyncio.to_thread(
+                TableFrames.build, rows, columns, table=table, labels=self._labels, meta=self._meta
             )
-            self._df, self._columns, self._rows = df, columns, rows
+            del rows
             self._status = table.status
-            outcome = df
+            outcome = self._frames.df
         except asyncio.CancelledError:
             error = JobDetachedError(
                 f"stopped following table {self.id or '(not created)'}; "
@@ -717,7 +659,7 @@ class TableJob:
     def _finish(self, outcome: Any, error: BaseException | None) -> None:
         self._error = error
         self._finished_at = time.monotonic()
-        self._eta_at = None
+        self._schedule.stop()
         with self._lock:
             self._finished = True
             callbacks, self._callbacks = self._callbacks, []
@@ -732,12 +674,12 @@ class TableJob:
     async def _create(self) -> Table:
         plan = self._plan
         assert plan is not None
-        schema = await aresolve_schema(self._aclient, plan["schema"])
+        schema = await aresolve_schema(self._aclient, plan.schema)
         file_ids = None
-        if plan["files"] is not None:
+        if plan.files is not None:
             file_ids = []
-            total = len(plan["files"])
-            for number, (filename, content) in enumerate(plan["files"], 1):
+            total = len(plan.files)
+            for number, (filename, content) in enumerate(plan.files, 1):
                 self._status = "uploading"
                 self._phase = Phase.RUNNING
                 self._render()
@@ -748,11 +690,11 @@ class TableJob:
             schema_id=schema.id,
             name=self._name,
             file_ids=file_ids,
-            file_urls=plan["urls"],
-            source_text=plan["text"],
-            additional_context=plan["context"],
-            enhancement_context=plan["enhance"],
-            webhook_url=plan["webhook"],
+            file_urls=plan.urls,
+            source_text=plan.text,
+            additional_context=plan.context,
+            enhancement_context=plan.enhance,
+            webhook_url=plan.webhook,
         )
         self._table_id = table.id
         return table
@@ -763,45 +705,16 @@ class TableJob:
         self._status = table.status
         self._phase = table.phase
         if table.phase is Phase.RUNNING:
-            if not self._samples or self._samples[-1][1] != table.progress:
-                self._samples.append((now, table.progress))
-                del self._samples[:-8]  # a short window follows changes of pace
-            self._eta_at = self._predict_end()
+            self._schedule.observe(table.progress, now)
         if table.is_terminal and self.terminal_seen_at is None:
             self.terminal_seen_at = time.time()
         self._render(final=table.is_terminal)
 
-    def _predict_end(self) -> float | None:
-        """When the server will reach 100 %, from the progress rate over the recent window."""
-        if len(self._samples) < 2:
-            return None
-        (t0, p0), (t1, p1) = self._samples[0], self._samples[-1]
-        if p1 <= p0 or t1 <= t0:
-            return None
-        rate = (p1 - p0) / (t1 - t0)
-        return t1 + (100 - p1) / rate
-
-    def _next_delay(self, delay: float, overdue: int) -> float:
-        """Sleep before the next poll: the backoff ``delay``, or less when the progress rate
-        says the table is about to finish (then quick polls, backing off if it does not)."""
-        if self._eta_at is None:
-            return delay
-        left = self._eta_at - time.monotonic()
-        if left > delay:
-            return delay
-        if left > MIN_POLL:
-            return left + 0.05
-        return min(delay, MIN_POLL * (2**overdue))
-
     async def _poll(self, table: Table) -> Table:
-        delay = FIRST_POLL
+        schedule = self._schedule
         failures = 0
-        overdue = 0
         while not table.is_terminal:
-            pause = self._next_delay(delay, overdue)
-            if self._eta_at is not None and self._eta_at - time.monotonic() <= MIN_POLL:
-                overdue += 1
-            await asyncio.sleep(pause)
+            await asyncio.sleep(schedule.next_pause(time.monotonic()))
             try:
                 self.requests += 1
                 new = await self._aclient.tables.get(table.id)
@@ -814,7 +727,7 @@ class TableJob:
                 if failures >= MAX_POLL_FAILURES:
                     raise
                 log.debug("poll of %s failed (%s); trying again", table.id, exc)
-                delay = min(self._poll_cap, delay * 2)
+                schedule.failed()
                 continue
             failures = 0
             changed = (new.status, new.progress, new.total_rows) != (
@@ -824,7 +737,7 @@ class TableJob:
             )
             table = new
             self._observe(table)
-            delay = min(self._poll_cap, delay * (GROWTH_CHANGED if changed else GROWTH_IDLE))
+            schedule.answered(changed)
         return table
 
 
@@ -837,22 +750,6 @@ def _name_table(exc: LassoError, table_id: str) -> None:
         exc.message = message + hint  # type: ignore[attr-defined]
     if exc.args and isinstance(exc.args[0], str):
         exc.args = (exc.args[0] + hint, *exc.args[1:])
-
-
-def _progress_mode(progress: Progress) -> Literal["widget", "text", "none"]:
-    if progress == "widget":
-        return "widget"
-    if progress == "text":
-        return "text"
-    if not progress:
-        return "none"
-    where = frontend()
-    if where == "kernel":
-        return "widget"
-    if where == "terminal":
-        return "text"
-    stream = sys.stdout
-    return "text" if stream is not None and stream.isatty() else "none"
 
 
 class _JobsModule(types.ModuleType):

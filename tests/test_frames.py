@@ -4,7 +4,11 @@ exactly-once concurrent paging (injected failures via a mock transport; real eng
 from __future__ import annotations
 
 import asyncio
+import gc
+import itertools
+import logging
 import math
+import time
 from typing import Any
 
 import httpx
@@ -13,7 +17,14 @@ import pytest
 
 from lasso_notebook import Lasso, _runtime
 from lasso_notebook.client import RetryPolicy
-from lasso_notebook.frames import IncompleteRowsError, build_frame, fetch_frame, fetch_rows
+from lasso_notebook.errors import BadRequestError
+from lasso_notebook.frames import (
+    IncompleteRowsError,
+    TableFrames,
+    build_frame,
+    fetch_frame,
+    fetch_rows,
+)
 from lasso_notebook.models import Column
 
 ALL_COLUMNS = [
@@ -34,28 +45,55 @@ ALL_COLUMNS = [
 
 ROWS = [
     {
-        "id": "row_a", "row_index": 0, "validation_status": "valid", "validation_errors": [],
+        "id": "row_a",
+        "row_index": 0,
+        "validation_status": "valid",
+        "validation_errors": [],
         # Keys deliberately out of schema order: the frame must follow the schema.
         "data": {
-            "specs": {"w": 1}, "title": "Anvil", "price": 49.9, "qty": 2,
-            "link": "https://x.test/a", "mail": "a@x.test", "released": "2025-03-10",
-            "active": True, "blurb": "<b>heavy</b>", "size": "M", "tags": ["tools", "iron"],
-            "photo": "https://x.test/a.png", "photos": ["https://x.test/a1.png"],
+            "specs": {"w": 1},
+            "title": "Anvil",
+            "price": 49.9,
+            "qty": 2,
+            "link": "https://x.test/a",
+            "mail": "a@x.test",
+            "released": "2025-03-10",
+            "active": True,
+            "blurb": "<b>heavy</b>",
+            "size": "M",
+            "tags": ["tools", "iron"],
+            "photo": "https://x.test/a.png",
+            "photos": ["https://x.test/a1.png"],
         },
     },
     {
-        "id": "row_b", "row_index": 1, "validation_status": "warning",
+        "id": "row_b",
+        "row_index": 1,
+        "validation_status": "warning",
         "validation_errors": [{"column_key": "released", "message": "bad date"}],
         "data": {
-            "title": 12345, "price": "12", "qty": 3.0, "released": "not a date",
-            "active": "no", "size": "XXL", "tags": "solo", "specs": [1, 2],
+            "title": 12345,
+            "price": "12",
+            "qty": 3.0,
+            "released": "not a date",
+            "active": "no",
+            "size": "XXL",
+            "tags": "solo",
+            "specs": [1, 2],
             "released_extra": "kept",
         },
     },
     {
-        "id": "row_c", "row_index": 2, "validation_status": None, "validation_errors": None,
-        "data": {"price": "cheap", "qty": None, "released": "2025-03-10T14:30:00.000Z",
-                 "active": "maybe"},
+        "id": "row_c",
+        "row_index": 2,
+        "validation_status": None,
+        "validation_errors": None,
+        "data": {
+            "price": "cheap",
+            "qty": None,
+            "released": "2025-03-10T14:30:00.000Z",
+            "active": "maybe",
+        },
     },
 ]
 
@@ -65,7 +103,7 @@ def test_every_column_type_gets_its_dtype() -> None:
 
     schema_keys = [c["key"] for c in ALL_COLUMNS]
     assert list(df.columns[: len(schema_keys)]) == schema_keys
-    assert list(df.columns[len(schema_keys):]) == ["released_extra"]  # unknown key appended
+    assert list(df.columns[len(schema_keys) :]) == ["released_extra"]  # unknown key appended
     assert list(df.index) == [0, 1, 2] and df.index.name == "row_index"
     dtypes = {k: str(v) for k, v in df.dtypes.items()}
     assert dtypes["price"] == "Float64"  # 49.9 is not integral
@@ -127,14 +165,36 @@ def test_labels_and_meta_columns() -> None:
 
 def test_integral_numbers_and_big_values() -> None:
     columns = [Column(key="n", type="number")]
-    ints = build_frame([{"row_index": i, "data": {"n": v}} for i, v in enumerate([1, 2.0, "3"])],
-                       columns)
+    ints = build_frame(
+        [{"row_index": i, "data": {"n": v}} for i, v in enumerate([1, 2.0, "3"])], columns
+    )
     assert str(ints["n"].dtype) == "Int64" and list(ints["n"]) == [1, 2, 3]
     big = build_frame([{"row_index": 0, "data": {"n": 2**60}}], columns)
     assert str(big["n"].dtype) == "Float64"  # not exactly representable through float
     flags = build_frame([{"row_index": 0, "data": {"n": True}}], columns)
     assert pd.isna(flags.loc[0, "n"])  # a boolean is not a number
     assert flags.attrs["lasso"]["unparsed"]["n"]["count"] == 1
+
+
+SHAPES = list(itertools.product([False, True], repeat=2))  # (labels, meta)
+
+
+@pytest.mark.parametrize(("labels", "meta"), SHAPES)
+def test_every_frame_shape_comes_from_the_frame_without_the_rows(labels: bool, meta: bool) -> None:
+    columns = [*ALL_COLUMNS, {"key": "title2", "label": "Title", "type": "text"}]
+    frames = TableFrames.build(ROWS, columns, labels=labels, meta=meta)
+    assert frames.get(labels, meta) is frames.df
+    # What is kept besides the frame: names, and the meta columns alone when the frame lacks them.
+    kept = [v for k, v in vars(frames).items() if k != "df"]
+    assert not any(isinstance(v, list) and v and isinstance(v[0], dict) for v in kept)
+    for other_labels, other_meta in SHAPES:
+        got = frames.get(other_labels, other_meta)
+        want = build_frame(ROWS, columns, labels=other_labels, meta=other_meta)
+        pd.testing.assert_frame_equal(got, want)
+        for key in ("columns", "unparsed", "rows", "table_id"):
+            assert got.attrs["lasso"][key] == want.attrs["lasso"][key]
+    frames.get(not labels, not meta).attrs["lasso"]["columns"].clear()
+    assert frames.df.attrs["lasso"]["columns"]  # another shape shares nothing mutable
 
 
 # --------------------------------------------------------------------------------------------
@@ -144,8 +204,14 @@ def test_integral_numbers_and_big_values() -> None:
 class FakeRows:
     """``GET /tables/t/rows`` over ``n`` rows with scripted misbehaviour per page."""
 
-    def __init__(self, n: int, *, fail: dict[int, int] | None = None,
-                 shift_once: set[int] | None = None, drop: set[int] | None = None) -> None:
+    def __init__(
+        self,
+        n: int,
+        *,
+        fail: dict[int, int] | None = None,
+        shift_once: set[int] | None = None,
+        drop: set[int] | None = None,
+    ) -> None:
         self.n = n
         self.fail = dict(fail or {})  # page -> number of 500s still to send
         self.shift_once = set(shift_once or ())  # pages answered once with a shifted window
@@ -166,9 +232,15 @@ class FakeRows:
             await asyncio.sleep(0.005)
             if self.fail.get(page, 0) > 0:
                 self.fail[page] -= 1
-                return httpx.Response(500, json={
-                    "status_code": 500, "error_type": "internal_error",
-                    "message": "injected", "request_id": "x"})
+                return httpx.Response(
+                    500,
+                    json={
+                        "status_code": 500,
+                        "error_type": "internal_error",
+                        "message": "injected",
+                        "request_id": "x",
+                    },
+                )
             start = (page - 1) * limit
             if page in self.shift_once:
                 self.shift_once.discard(page)
@@ -176,17 +248,22 @@ class FakeRows:
             indexes = [i for i in range(start, min(self.n, start + limit)) if i not in self.drop]
             rows = [{"id": f"row_{i}", "row_index": i, "data": {"v": i}} for i in indexes]
             total = self.n - len(self.drop)
-            return httpx.Response(200, json={
-                "data": rows, "pagination": {"page": page, "limit": limit, "total": total}})
+            return httpx.Response(
+                200,
+                json={"data": rows, "pagination": {"page": page, "limit": limit, "total": total}},
+            )
         finally:
             self.in_flight -= 1
 
 
 def _client(handler: Any) -> Lasso:
     # No client-level retries: the page-level retry in frames.py is what is under test.
-    return Lasso(api_key="lasso_test", base_url="http://fake.test/api/v1",
-                 transport=httpx.MockTransport(handler),
-                 retry_policy=RetryPolicy(max_retries=0, base_delay=0.01, max_delay=0.02))
+    return Lasso(
+        api_key="lasso_test",
+        base_url="http://fake.test/api/v1",
+        transport=httpx.MockTransport(handler),
+        retry_policy=RetryPolicy(max_retries=0, base_delay=0.01, max_delay=0.02),
+    )
 
 
 def test_rows_arrive_exactly_once_despite_failures_and_shifts() -> None:
@@ -229,8 +306,10 @@ def test_engine_table_to_frame(engine: Any) -> None:
     client = Lasso(api_key=engine.api_key, base_url=engine.base_url)
     schema = client.schemas.list().data[0]
     lines = ["name,sku,price,in_stock,release_date,tags"]
-    lines += [f"Item {i},S{i},{i}.25,{'yes' if i % 2 else 'no'},2024-02-{i % 28 + 1:02d},a;b"
-              for i in range(230)]
+    lines += [
+        f"Item {i},S{i},{i}.25,{'yes' if i % 2 else 'no'},2024-02-{i % 28 + 1:02d},a;b"
+        for i in range(230)
+    ]
     table = client.tables.create(schema_id=schema.id, name="frames", source_text="\n".join(lines))
     table = client.tables.wait_for_completion(table.id, interval_s=0.1, timeout_s=30)
     assert table.status == "completed"
@@ -248,3 +327,44 @@ def test_engine_table_to_frame(engine: Any) -> None:
     assert meta["table_id"] == table.id and meta["schema_id"] == schema.id
     assert meta["name"] == "frames" and meta["created_at"].endswith("Z")
     assert math.isclose(len(rows), 230)
+
+
+def test_a_failed_page_stops_the_reads_in_flight(caplog: Any) -> None:
+    """One page fails for good while others are in flight or queued: they are cancelled, nothing
+    more is sent once ``fetch_rows`` raised, and no task is left with an unretrieved error."""
+    sent: list[int] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        sent.append(page)
+        if page == 1:
+            rows = [{"id": f"r{i}", "row_index": i, "data": {"v": i}} for i in range(100)]
+            return httpx.Response(
+                200, json={"data": rows, "pagination": {"page": 1, "limit": 100, "total": 3000}}
+            )
+        if page == 2:
+            await asyncio.sleep(0.05)
+            status, kind = 400, "invalid_request"
+        else:
+            await asyncio.sleep(0.3)  # slow pages, failing too: in the old code, never retrieved
+            status, kind = 404, "not_found"
+        return httpx.Response(
+            status,
+            json={
+                "status_code": status,
+                "error_type": kind,
+                "message": f"page {page}",
+                "request_id": "x",
+            },
+        )
+
+    with caplog.at_level(logging.DEBUG):
+        with pytest.raises(BadRequestError, match="page 2"):
+            _runtime.run_sync(fetch_rows(_client(handler).async_client, "t", concurrency=4))
+        ended = len(sent)
+        assert ended <= 1 + 4 + 1  # the first page, a batch of 4, maybe one let in by the failure
+        time.sleep(0.6)  # the slow reads would have answered and the queued ones started
+        gc.collect()
+        time.sleep(0.05)
+    assert len(sent) == ended
+    assert "never retrieved" not in caplog.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import _thread
 import asyncio
+import gc
 import logging
 import threading
 import time
@@ -18,6 +19,7 @@ import pytest
 
 import lasso_notebook
 from lasso_notebook import Lasso
+from lasso_notebook._polling import FIRST_POLL, PollSchedule
 from lasso_notebook.client import RetryPolicy
 from lasso_notebook.errors import (
     InvalidRequestError,
@@ -90,16 +92,28 @@ def test_files_are_uploaded_first(engine: Any, tmp_path: Any) -> None:
     path.write_text(catalog(5))
     client = client_for(engine)
     from_path = submit("Products", "from file", files=[path], client=client, progress=False)
-    from_bytes = submit("Products", "from bytes", files=[("c.csv", catalog(7).encode())],
-                        client=client, progress=False)
+    from_bytes = submit(
+        "Products",
+        "from bytes",
+        files=[("c.csv", catalog(7).encode())],
+        client=client,
+        progress=False,
+    )
     assert len(from_path.result(timeout=30)) == 5
     assert len(from_bytes.result(timeout=30)) == 7
     assert from_path.table is not None and from_path.table.source_type == "files"
 
 
 def test_frame_options_per_job_and_per_call(engine: Any) -> None:
-    job = submit("Products", "opts", text=catalog(3), client=client_for(engine),
-                 progress=False, labels=True, meta=True)
+    job = submit(
+        "Products",
+        "opts",
+        text=catalog(3),
+        client=client_for(engine),
+        progress=False,
+        labels=True,
+        meta=True,
+    )
     df = job.result(timeout=30)
     assert "_row_id" in df.columns and "sku" not in df.columns  # labels, not keys
     plain = job.result(labels=False, meta=False)
@@ -114,8 +128,11 @@ def test_input_mistakes_are_refused_before_any_request(tmp_path: Any) -> None:
         sent.append(request)
         return httpx.Response(500)
 
-    client = Lasso(api_key="lasso_x", base_url="http://fake.test/api/v1",
-                   transport=httpx.MockTransport(handler))
+    client = Lasso(
+        api_key="lasso_x",
+        base_url="http://fake.test/api/v1",
+        transport=httpx.MockTransport(handler),
+    )
     cases: list[tuple[dict[str, Any], str]] = [
         ({}, "exactly one source"),
         ({"text": "a", "urls": ["https://x.test"]}, "got text and urls"),
@@ -152,8 +169,13 @@ def test_resolve_schema_by_id_name_and_with_candidates(engine: Any) -> None:
 
 
 def test_failed_table_raises_with_server_message(engine: Any) -> None:
-    job = submit("Products", "nothing", text="??? no table here ???", client=client_for(engine),
-                 progress=False)
+    job = submit(
+        "Products",
+        "nothing",
+        text="??? no table here ???",
+        client=client_for(engine),
+        progress=False,
+    )
     with pytest.raises(TableFailedError) as info:
         job.result(timeout=30)
     assert info.value.table_id == job.id
@@ -164,8 +186,7 @@ def test_failed_table_raises_with_server_message(engine: Any) -> None:
 
 
 def test_unknown_schema_lands_in_the_job(engine: Any) -> None:
-    job = submit("No Such Schema", "x", text="a,b\n1,2", client=client_for(engine),
-                 progress=False)
+    job = submit("No Such Schema", "x", text="a,b\n1,2", client=client_for(engine), progress=False)
     with pytest.raises(InvalidRequestError, match="unknown schema"):
         job.result(timeout=30)
     assert isinstance(job.error, InvalidRequestError) and job.id is None
@@ -183,8 +204,9 @@ def test_wait_timeout_leaves_the_job_running(paced: Any) -> None:
 
 
 def test_ctrl_c_ends_the_wait_and_the_job_goes_on(paced: Any, capsys: Any) -> None:
-    job = submit("Products", "interrupted", text=catalog(64), client=client_for(paced),
-                 progress=False)
+    job = submit(
+        "Products", "interrupted", text=catalog(64), client=client_for(paced), progress=False
+    )
     threading.Timer(0.5, _thread.interrupt_main).start()
     started = time.monotonic()
     with pytest.raises(JobInterrupted) as info:
@@ -219,7 +241,8 @@ def test_detach_then_attach(paced: Any) -> None:
 def test_attach_to_a_finished_table(engine: Any) -> None:
     client = client_for(engine)
     table = client.tables.create(
-        schema_id=resolve_schema(client, "Products").id, name="made elsewhere",
+        schema_id=resolve_schema(client, "Products").id,
+        name="made elsewhere",
         source_text=catalog(12),
     )
     client.tables.wait_for_completion(table.id, interval_s=0.1, timeout_s=30)
@@ -308,8 +331,14 @@ class Script:
         {"key": "price", "label": "Price", "type": "number"},
     ]
 
-    def __init__(self, statuses: list[tuple[str, int]], *, rows: int = 3,
-                 error_message: str | None = None, throttle_poll: int | None = None) -> None:
+    def __init__(
+        self,
+        statuses: list[tuple[str, int]],
+        *,
+        rows: int = 3,
+        error_message: str | None = None,
+        throttle_poll: int | None = None,
+    ) -> None:
         self.statuses = statuses
         self.rows = rows
         self.error_message = error_message
@@ -319,10 +348,15 @@ class Script:
 
     def table(self, status: str, progress: int) -> dict[str, Any]:
         done = status == "completed"
-        return {"id": "t-1", "name": "scripted", "schema_id": "s-1", "status": status,
-                "progress": progress, "total_rows": self.rows if done else 0,
-                "error_message": self.error_message if status in ("error", "cancelled")
-                else None}
+        return {
+            "id": "t-1",
+            "name": "scripted",
+            "schema_id": "s-1",
+            "status": status,
+            "progress": progress,
+            "total_rows": self.rows if done else 0,
+            "error_message": self.error_message if status in ("error", "cancelled") else None,
+        }
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.removeprefix("/api/v1")
@@ -334,39 +368,62 @@ class Script:
         if path == "/tables/t-1":
             self.polls.append(time.monotonic())
             if self.throttle_poll is not None and len(self.polls) == self.throttle_poll:
-                return httpx.Response(429, headers={"Retry-After": "1"}, json={
-                    "status_code": 429, "error_type": "rate_limited", "message": "slow down",
-                    "request_id": "r"})
+                return httpx.Response(
+                    429,
+                    headers={"Retry-After": "1"},
+                    json={
+                        "status_code": 429,
+                        "error_type": "rate_limited",
+                        "message": "slow down",
+                        "request_id": "r",
+                    },
+                )
             step = min(len(self.polls) - 1, len(self.statuses) - 1)
             return httpx.Response(200, json=self.table(*self.statuses[step]))
         if path == "/tables/t-1/columns":
             return httpx.Response(200, json={"data": self.COLUMNS})
         if path == "/tables/t-1/rows":
-            data = [{"id": f"r{i}", "row_index": i, "data": {"name": f"n{i}", "price": i}}
-                    for i in range(self.rows)]
-            return httpx.Response(200, json={
-                "data": data, "pagination": {"page": 1, "limit": 100, "total": self.rows}})
-        return httpx.Response(404, json={"status_code": 404, "error_type": "not_found",
-                                         "message": f"no route {path}", "request_id": "r"})
+            data = [
+                {"id": f"r{i}", "row_index": i, "data": {"name": f"n{i}", "price": i}}
+                for i in range(self.rows)
+            ]
+            return httpx.Response(
+                200,
+                json={"data": data, "pagination": {"page": 1, "limit": 100, "total": self.rows}},
+            )
+        return httpx.Response(
+            404,
+            json={
+                "status_code": 404,
+                "error_type": "not_found",
+                "message": f"no route {path}",
+                "request_id": "r",
+            },
+        )
 
 
 def scripted_client(script: Script) -> Lasso:
-    return Lasso(api_key="lasso_x", base_url="http://fake.test/api/v1",
-                 transport=httpx.MockTransport(script),
-                 retry_policy=RetryPolicy(max_retries=2, base_delay=0.05, max_delay=0.1))
+    return Lasso(
+        api_key="lasso_x",
+        base_url="http://fake.test/api/v1",
+        transport=httpx.MockTransport(script),
+        retry_policy=RetryPolicy(max_retries=2, base_delay=0.05, max_delay=0.1),
+    )
 
 
 def test_newer_status_vocabulary_completes() -> None:
-    script = Script([("queued_for_processing", 0), ("processing_by_worker", 50),
-                     ("completed", 100)])
+    script = Script(
+        [("queued_for_processing", 0), ("processing_by_worker", 50), ("completed", 100)]
+    )
     job = submit("s-1", "scripted", text="x", client=scripted_client(script), progress=False)
     df = job.result(timeout=10)
     assert list(df["name"]) == ["n0", "n1", "n2"]
     assert job.phase is Phase.COMPLETED and job.status == "completed"
 
 
-@pytest.mark.parametrize(("final", "phase"), [("error", Phase.FAILED),
-                                              ("cancelled", Phase.CANCELLED)])
+@pytest.mark.parametrize(
+    ("final", "phase"), [("error", Phase.FAILED), ("cancelled", Phase.CANCELLED)]
+)
 def test_newer_terminal_statuses_fail(final: str, phase: Phase) -> None:
     script = Script([("processing_by_worker", 10), (final, 10)], error_message="worker died")
     job = submit("s-1", "scripted", text="x", client=scripted_client(script), progress=False)
@@ -377,8 +434,9 @@ def test_newer_terminal_statuses_fail(final: str, phase: Phase) -> None:
 
 def test_polling_starts_fast_and_backs_off_to_the_cap() -> None:
     script = Script([("processing", 10)])  # never changes
-    job = submit("s-1", "idle", text="x", client=scripted_client(script), progress=False,
-                 poll_cap=0.8)
+    job = submit(
+        "s-1", "idle", text="x", client=scripted_client(script), progress=False, poll_cap=0.8
+    )
     time.sleep(3.5)
     job.detach()
     assert script.created_at is not None
@@ -391,26 +449,126 @@ def test_polling_starts_fast_and_backs_off_to_the_cap() -> None:
 
 
 def test_rate_limited_poll_waits_for_retry_after() -> None:
-    script = Script([("processing", 10), ("processing", 60), ("completed", 100)],
-                    throttle_poll=2)
+    script = Script([("processing", 10), ("processing", 60), ("completed", 100)], throttle_poll=2)
     # No client retries, so the job's own Retry-After handling is what is exercised.
-    client = Lasso(api_key="lasso_x", base_url="http://fake.test/api/v1",
-                   transport=httpx.MockTransport(script),
-                   retry_policy=RetryPolicy(max_retries=0))
+    client = Lasso(
+        api_key="lasso_x",
+        base_url="http://fake.test/api/v1",
+        transport=httpx.MockTransport(script),
+        retry_policy=RetryPolicy(max_retries=0),
+    )
     job = submit("s-1", "throttled", text="x", client=client, progress=False)
     assert len(job.result(timeout=10)) == 3  # a 429 does not fail the job
     assert script.polls[2] - script.polls[1] >= 0.95  # Retry-After: 1 honoured
 
 
 def test_completion_is_noticed_soon_when_progress_predicts_it() -> None:
-    job = TableJob.__new__(TableJob)  # only the scheduling arithmetic, no network
-    job._samples = []
-    job._eta_at = None
-    now = time.monotonic()
-    job._samples = [(now - 2.0, 20), (now - 1.0, 60)]  # 40 %/s: 100 % in ~1 s
-    job._eta_at = job._predict_end()
-    assert job._eta_at is not None and abs(job._eta_at - now) < 0.01
-    assert job._next_delay(5.0, 0) <= 0.25  # due now: a quick poll, not the 5 s backoff
-    job._samples = [(now - 10.0, 20), (now - 1.0, 29)]  # 1 %/s: far from done
-    job._eta_at = job._predict_end()
-    assert job._next_delay(2.0, 0) == 2.0
+    now = 1000.0  # only the scheduling arithmetic: no network, no sleeping
+    schedule = PollSchedule()
+    schedule.observe(20, now - 2.0)
+    schedule.observe(60, now - 1.0)  # 40 %/s: 100 % in ~1 s
+    assert schedule.eta_at is not None and abs(schedule.eta_at - now) < 0.01
+    schedule.delay = 5.0
+    assert schedule.next_pause(now) <= 0.25  # due now: a quick poll, not the 5 s backoff
+    schedule = PollSchedule()
+    schedule.observe(20, now - 10.0)
+    schedule.observe(29, now - 1.0)  # 1 %/s: far from done
+    schedule.delay = 2.0
+    assert schedule.next_pause(now) == 2.0
+
+
+def test_poll_schedule_backs_off_to_the_cap_and_past_a_missed_prediction() -> None:
+    schedule = PollSchedule(cap=1.0)
+    assert schedule.next_pause(0.0) == FIRST_POLL and schedule.eta_at is None
+    schedule.answered(changed=False)
+    idle = schedule.delay
+    schedule.answered(changed=True)
+    assert idle == FIRST_POLL * 1.6 and schedule.delay == idle * 1.25  # slower growth on change
+    schedule.failed()
+    schedule.failed()
+    assert schedule.delay == 1.0  # capped
+    schedule.observe(0, 0.0)
+    assert schedule.predict_end() is None  # one sample is no rate
+    schedule.observe(50, 1.0)  # 50 %/s: 100 % at t = 2
+    assert schedule.next_pause(1.5) == pytest.approx(0.55)  # just after the predicted end
+    # Overdue: quick polls at first, doubling each time, never beyond the backoff delay.
+    assert [schedule.next_pause(2.5) for _ in range(4)] == [0.2, 0.4, 0.8, 1.0]
+    schedule.stop()
+    assert schedule.eta_at is None and schedule.next_pause(3.0) == 1.0
+
+
+class SlowRowsScript(Script):
+    """A completed table of ``rows`` rows whose pages each take ``page_delay`` seconds."""
+
+    def __init__(self, rows: int, page_delay: float) -> None:
+        super().__init__([("completed", 100)], rows=rows)
+        self.page_delay = page_delay
+        self.row_requests: list[float] = []
+
+    async def __call__(self, request: httpx.Request) -> httpx.Response:  # type: ignore[override]
+        if not request.url.path.endswith("/rows"):
+            return super().__call__(request)
+        self.row_requests.append(time.monotonic())
+        await asyncio.sleep(self.page_delay)
+        page, limit = int(request.url.params["page"]), int(request.url.params["limit"])
+        indexes = range((page - 1) * limit, min(self.rows, page * limit))
+        data = [
+            {"id": f"r{i}", "row_index": i, "data": {"name": f"n{i}", "price": i}} for i in indexes
+        ]
+        return httpx.Response(
+            200,
+            json={"data": data, "pagination": {"page": page, "limit": limit, "total": self.rows}},
+        )
+
+
+def test_detach_while_reading_rows_stops_every_read(caplog: Any) -> None:
+    script = SlowRowsScript(rows=3000, page_delay=0.2)
+    job = submit("s-1", "many rows", text="x", client=scripted_client(script), progress=False)
+    deadline = time.monotonic() + 10
+    while len(script.row_requests) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)  # the first page answered, concurrent reads in flight
+    assert job.status == "fetching rows"
+    with caplog.at_level(logging.DEBUG):
+        job.detach()
+        with pytest.raises(JobDetachedError):
+            job.result(timeout=5)
+        sent = len(script.row_requests)
+        time.sleep(0.6)  # in-flight pages would have answered and queued ones started
+        gc.collect()
+        time.sleep(0.05)
+    assert len(script.row_requests) == sent < 30
+    assert "never retrieved" not in caplog.text
+
+
+def test_the_frame_is_built_off_the_runtime_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lasso_notebook import frames
+
+    threads: list[str] = []
+    real = frames.build_frame
+
+    def recording(*args: Any, **kwargs: Any) -> pd.DataFrame:
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(frames, "build_frame", recording)
+    job = submit(
+        "s-1",
+        "threaded",
+        text="x",
+        client=scripted_client(Script([("completed", 100)])),
+        progress=False,
+        meta=False,
+    )
+    df = job.result(timeout=10)
+    assert len(df) == 3 and threads and "lasso-runtime" not in threads
+    # The raw rows are not kept; the other shapes still work from the frame.
+    assert not hasattr(job, "_rows")
+    full = job.result(labels=True, meta=True)
+    assert list(full.columns) == [
+        "Name",
+        "Price",
+        "_row_id",
+        "_validation_status",
+        "_validation_errors",
+    ]
+    assert list(full["_row_id"]) == ["r0", "r1", "r2"] and job.result() is df
