@@ -60,8 +60,11 @@ def main() -> None:
                 time.sleep(0.05)
             created = time.perf_counter() - started
             runtime_ident = _runtime._thread.ident if _runtime._thread else None
-            cpu0, polls0, wall0 = thread_cpu(runtime_ident), sum(j.requests for j in jobs), \
-                time.perf_counter()
+            cpu0, polls0, wall0 = (
+                thread_cpu(runtime_ident),
+                sum(j.requests for j in jobs),
+                time.perf_counter(),
+            )
             busy = main_thread_lateness(WINDOW)
             cpu = thread_cpu(runtime_ident) - cpu0
             wall = time.perf_counter() - wall0
@@ -75,17 +78,26 @@ def main() -> None:
             engine.wait(timeout=10)
 
     def ms(values: list[float], q: float) -> float:
-        return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if q < 100 else \
-            max(values) * 1000
+        return (
+            statistics.quantiles(values, n=100)[int(q) - 1] * 1000
+            if q < 100
+            else max(values) * 1000
+        )
 
-    print(f"{JOBS} jobs submitted (schema resolved, tables created) in {created:.1f} s; "
-          f"measured {wall:.1f} s with {running} processing, {finished} finished, the rest queued")
-    print(f"runtime thread CPU: {cpu:.2f} s in {wall:.1f} s = {100 * cpu / wall:.1f}% of one core;"
-          f" {polls / wall:.0f} status polls/s ({1000 * cpu / max(polls, 1):.2f} ms CPU per poll,"
-          " widget updates included)")
-    print(f"main-thread trivial call, lateness p50/p99/max: "
-          f"idle {ms(baseline, 50):.2f}/{ms(baseline, 99):.2f}/{ms(baseline, 100):.2f} ms · "
-          f"with {JOBS} jobs {ms(busy, 50):.2f}/{ms(busy, 99):.2f}/{ms(busy, 100):.2f} ms")
+    print(
+        f"{JOBS} jobs submitted (schema resolved, tables created) in {created:.1f} s; "
+        f"measured {wall:.1f} s with {running} processing, {finished} finished, the rest queued"
+    )
+    print(
+        f"runtime thread CPU: {cpu:.2f} s in {wall:.1f} s = {100 * cpu / wall:.1f}% of one core;"
+        f" {polls / wall:.0f} status polls/s ({1000 * cpu / max(polls, 1):.2f} ms CPU per poll,"
+        " widget updates included)"
+    )
+    print(
+        f"main-thread trivial call, lateness p50/p99/max: "
+        f"idle {ms(baseline, 50):.2f}/{ms(baseline, 99):.2f}/{ms(baseline, 100):.2f} ms · "
+        f"with {JOBS} jobs {ms(busy, 50):.2f}/{ms(busy, 99):.2f}/{ms(busy, 100):.2f} ms"
+    )
 
 
 if __name__ == "__main__":

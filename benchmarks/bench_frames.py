@@ -37,9 +37,19 @@ COLUMNS = [
 def start_engine(data_dir: str, *extra: str) -> tuple[subprocess.Popen[str], str, str]:
     """The engine in its own process, so its CPU does not compete with the client's GIL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "lasso_notebook.server", "--port", "0", "--data-dir", data_dir,
-         *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-m",
+            "lasso_notebook.server",
+            "--port",
+            "0",
+            "--data-dir",
+            data_dir,
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     base_url = key = ""
     assert process.stdout is not None
@@ -81,8 +91,9 @@ async def _latency_proxy(upstream_port: int, rtt: float) -> None:
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", upstream_port)
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer),
-                             return_exceptions=True)
+        await asyncio.gather(
+            pipe(reader, up_writer), pipe(up_reader, writer), return_exceptions=True
+        )
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     print(server.sockets[0].getsockname()[1], flush=True)
@@ -96,7 +107,8 @@ def start_proxy(base_url: str, rtt: float) -> tuple[subprocess.Popen[str], str]:
     parts = urlsplit(base_url)
     process = subprocess.Popen(
         [sys.executable, __file__, "--proxy", str(parts.port), str(rtt)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     port = int(process.stdout.readline())
@@ -111,7 +123,9 @@ def make_table(client: Any) -> str:
         f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d},{'SML'[i % 3]},https://shop.test/p/{i}"
         for i in range(ROWS)
     ]
-    table = client.tables.create(schema_id=schema.id, name="bench 20k", source_text="\n".join(lines))
+    table = client.tables.create(
+        schema_id=schema.id, name="bench 20k", source_text="\n".join(lines)
+    )
     table = client.tables.wait_for_completion(table.id, interval_s=0.5, timeout_s=600)
     assert table.status == "completed" and table.total_rows == ROWS, table
     return table.id
@@ -151,8 +165,10 @@ def main() -> None:
         try:
             started = time.perf_counter()
             table_id = make_table(Lasso(api_key=key, base_url=base_url))
-            print(f"made a {ROWS:,}-row × {len(COLUMNS)}-column table in "
-                  f"{time.perf_counter() - started:.1f} s; {ROUNDS} alternating rounds each")
+            print(
+                f"made a {ROWS:,}-row × {len(COLUMNS)}-column table in "
+                f"{time.perf_counter() - started:.1f} s; {ROUNDS} alternating rounds each"
+            )
             proxy, far_url = start_proxy(base_url, RTT)
             results = [
                 ("loopback", *compare(table_id, base_url, key)),
@@ -165,8 +181,10 @@ def main() -> None:
                     process.wait(timeout=10)
 
     for label, ours, theirs, _df, _sdk_df in results:
-        print(f"[{label:>11}] lasso_notebook {ours:6.3f} s · SDK results_as_dataframe "
-              f"{theirs:6.3f} s · ratio {theirs / ours:4.1f}× (medians)")
+        print(
+            f"[{label:>11}] lasso_notebook {ours:6.3f} s · SDK results_as_dataframe "
+            f"{theirs:6.3f} s · ratio {theirs / ours:4.1f}× (medians)"
+        )
     df, sdk_df = results[0][3], results[0][4]
     print("lasso_notebook dtypes:", ", ".join(f"{k}={v}" for k, v in df.dtypes.items()))
     print("SDK dtypes:           ", ", ".join(f"{k}={v}" for k, v in sdk_df.dtypes.items()))

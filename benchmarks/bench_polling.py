@@ -49,17 +49,20 @@ def main() -> None:
             def sdk_watch(table_id: str) -> None:
                 sdk = SdkLasso(api_key=key, base_url=base_url)
                 count = [0]
-                sdk._http.event_hooks["request"].append(lambda _r: count.__setitem__(0, count[0] + 1))
+                sdk._http.event_hooks["request"].append(
+                    lambda _r: count.__setitem__(0, count[0] + 1)
+                )
                 sdk.tables.wait_for_completion(table_id, interval_s=3)
                 sdk_results[table_id] = (time.time(), count[0])
                 sdk.close()
 
             for i in range(TABLES):
                 table = client.tables.create(
-                    schema_id=schema.id, name=f"poll {i}", source_text=catalog(3 + 2 * i)  # 3..21 rows: 3..16 steps, varied durations
+                    schema_id=schema.id,
+                    name=f"poll {i}",
+                    source_text=catalog(3 + 2 * i),  # 3..21 rows: 3..16 steps, varied durations
                 )
-                ours.append((TableJob(client=client, table_id=table.id, progress=False),
-                             table.id))
+                ours.append((TableJob(client=client, table_id=table.id, progress=False), table.id))
                 thread = threading.Thread(target=sdk_watch, args=(table.id,))
                 thread.start()
                 threads.append(thread)
@@ -86,14 +89,20 @@ def main() -> None:
             engine.wait(timeout=10)
 
     print(f"{TABLES} tables taking {min(took):.1f}–{max(took):.1f} s, watched by both at once")
-    print(f"lasso_notebook job:          median delay {statistics.median(ours_delay) * 1000:6.0f} ms"
-          f" (max {max(ours_delay) * 1000:.0f}) · {statistics.mean(ours_req):.1f} status "
-          "requests per table")
-    print(f"SDK wait_for_completion(3):  median delay {statistics.median(sdk_delay) * 1000:6.0f} ms"
-          f" (max {max(sdk_delay) * 1000:.0f}) · {statistics.mean(sdk_req):.1f} status "
-          "requests per table")
-    print(f"ratio: noticed {statistics.median(sdk_delay) / statistics.median(ours_delay):.1f}× "
-          f"sooner with {statistics.mean(ours_req) / statistics.mean(sdk_req):.1f}× the requests")
+    print(
+        f"lasso_notebook job:          median delay {statistics.median(ours_delay) * 1000:6.0f} ms"
+        f" (max {max(ours_delay) * 1000:.0f}) · {statistics.mean(ours_req):.1f} status "
+        "requests per table"
+    )
+    print(
+        f"SDK wait_for_completion(3):  median delay {statistics.median(sdk_delay) * 1000:6.0f} ms"
+        f" (max {max(sdk_delay) * 1000:.0f}) · {statistics.mean(sdk_req):.1f} status "
+        "requests per table"
+    )
+    print(
+        f"ratio: noticed {statistics.median(sdk_delay) / statistics.median(ours_delay):.1f}× "
+        f"sooner with {statistics.mean(ours_req) / statistics.mean(sdk_req):.1f}× the requests"
+    )
 
 
 def _epoch(value: Any) -> float:

@@ -67,14 +67,17 @@ class Cell:
 
     def stdout(self) -> str:
         return "".join(
-            m["content"]["text"] for _, m in self.iopub
+            m["content"]["text"]
+            for _, m in self.iopub
             if m["msg_type"] == "stream" and m["parent_header"].get("msg_id") == self.msg_id
         )
 
     def widget_updates(self, comm_id: str) -> list[tuple[float, dict[str, Any]]]:
         return [
-            (t, m["content"]["data"]["state"]) for t, m in self.iopub
-            if m["msg_type"] == "comm_msg" and m["content"]["comm_id"] == comm_id
+            (t, m["content"]["data"]["state"])
+            for t, m in self.iopub
+            if m["msg_type"] == "comm_msg"
+            and m["content"]["comm_id"] == comm_id
             and m["content"]["data"].get("method") == "update"
         ]
 
@@ -83,14 +86,17 @@ def test_widget_live_while_busy_and_interrupt(kernel: Any, engine_factory: Any) 
     km, kc = kernel
     engine = engine_factory(pace=0.3)  # 16 steps: ~5 s per table
 
-    setup = Cell(kc, f"""
+    setup = Cell(
+        kc,
+        f"""
 import lasso_notebook as ln
 from IPython.display import display
 client = ln.Lasso(api_key={engine.api_key!r}, base_url={engine.base_url!r})
 job = ln.submit("Products", "background", text="{CATALOG}", client=client)
 display(job)
 print("MODEL", job.widget.model_id)
-""")
+""",
+    )
     reply = setup.finish()
     assert reply["status"] == "ok", reply
     model_id = setup.stdout().split("MODEL", 1)[1].strip()
@@ -101,7 +107,8 @@ print("MODEL", job.widget.model_id)
     assert sleeper.finish()["status"] == "ok"
     assert sleeper.busy_at is not None and sleeper.idle_at is not None
     during = [
-        (t, state) for t, state in sleeper.widget_updates(model_id)
+        (t, state)
+        for t, state in sleeper.widget_updates(model_id)
         if sleeper.busy_at < t < sleeper.idle_at
     ]
     assert len(during) >= 2, "no live widget updates while the cell slept"
@@ -110,10 +117,13 @@ print("MODEL", job.widget.model_id)
     assert during[-1][0] - during[0][0] > 1.0  # spread over the sleep, not one burst
 
     # 2. Ctrl-C during job.result() returns at once; the job goes on and completes.
-    waiter = Cell(kc, f"""
+    waiter = Cell(
+        kc,
+        f"""
 job2 = ln.submit("Products", "interrupted", text="{CATALOG}", client=client)
 df2 = job2.result()
-""")
+""",
+    )
     waiter.collect(time.monotonic() + 1.5)  # let it block
     assert waiter.idle_at is None, "result() returned before the interrupt"
     interrupted_at = time.monotonic()
@@ -124,9 +134,12 @@ df2 = job2.result()
     assert reply["ename"] in ("JobInterrupted", "KeyboardInterrupt")
     assert "goes on" in reply["evalue"]
 
-    after = Cell(kc, """
+    after = Cell(
+        kc,
+        """
 df2 = job2.result(timeout=30)
 print("ROWS", len(df2), job2.status, job.status, len(job.df))
-""")
+""",
+    )
     assert after.finish()["status"] == "ok"
     assert "ROWS 64 completed completed 64" in after.stdout()

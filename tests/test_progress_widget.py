@@ -97,12 +97,13 @@ def test_stop_message_reaches_the_callback() -> None:
     widget = ProgressWidget()
     stopped: list[bool] = []
     widget.on_stop(lambda: stopped.append(True))
-    frontend = {"content": {"data": {"method": "custom", "content": {"type": "stop"}}},
-                "buffers": []}
+    frontend = {
+        "content": {"data": {"method": "custom", "content": {"type": "stop"}}},
+        "buffers": [],
+    }
     widget._handle_msg(frontend)
     assert stopped == [True]
-    other = {"content": {"data": {"method": "custom", "content": {"type": "other"}}},
-             "buffers": []}
+    other = {"content": {"data": {"method": "custom", "content": {"type": "other"}}}, "buffers": []}
     widget._handle_msg(other)
     assert stopped == [True]
 
@@ -133,9 +134,9 @@ def test_job_widget_goes_through_its_states(engine_factory: Any) -> None:
 
     slow = submit("Products", "left", text=_catalog(48), client=client, progress="widget")
     wait_until(lambda: slow.phase.value == "running")
-    slow.widget._handle_msg({"content": {"data": {"method": "custom",
-                                                  "content": {"type": "stop"}}},
-                             "buffers": []})  # the "Stop watching" click
+    slow.widget._handle_msg(
+        {"content": {"data": {"method": "custom", "content": {"type": "stop"}}}, "buffers": []}
+    )  # the "Stop watching" click
     assert slow.detached
     wait_until(slow.done)
     assert merged(slow.widget.comm.updates())["detached"] is True
@@ -147,11 +148,24 @@ def test_job_widget_goes_through_its_states(engine_factory: Any) -> None:
 
 
 def test_text_forms() -> None:
-    line = status_line(table_id="tbl_8f2c9a", name="Q1 catalog", status="processing",
-                       phase="running", progress=45, total_rows=12, elapsed=8.2)
+    line = status_line(
+        table_id="tbl_8f2c9a",
+        name="Q1 catalog",
+        status="processing",
+        phase="running",
+        progress=45,
+        total_rows=12,
+        elapsed=8.2,
+    )
     assert line == 'tbl_8f… "Q1 catalog" · processing 45% · 12 rows · 8 s'
-    widget = ProgressWidget(table_id="tbl_8f2c9a", name="Q1 catalog", status="failed",
-                            phase="failed", error_message="x" * 150, elapsed=75)
+    widget = ProgressWidget(
+        table_id="tbl_8f2c9a",
+        name="Q1 catalog",
+        status="failed",
+        phase="failed",
+        error_message="x" * 150,
+        elapsed=75,
+    )
     data, _ = widget._repr_mimebundle_()
     assert data["text/plain"] == repr(widget)  # full line, not anywidget's 110-char cut
     assert "1 min 15 s" in repr(widget) and "x" * 150 in repr(widget)
@@ -201,6 +215,7 @@ def test_static_files_and_safe_rendering() -> None:
 
 
 def _catalog(n: int) -> str:
-    rows = [f"Widget {i},SKU{i},Acme,{i}.5,USD,yes,2024-01-02,a;b,https://x.test/{i}"
-            for i in range(n)]
+    rows = [
+        f"Widget {i},SKU{i},Acme,{i}.5,USD,yes,2024-01-02,a;b,https://x.test/{i}" for i in range(n)
+    ]
     return "\n".join(["name,sku,brand,price,currency,in_stock,release_date,tags,url", *rows])
