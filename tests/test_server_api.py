@@ -94,14 +94,20 @@ def test_unknown_route_and_wrong_method(api: httpx.Client) -> None:
     first = assert_envelope(api.get("/no/such/route"), 404, "not_found")
     second = assert_envelope(api.get("/no/such/route"), 404, "not_found")
     assert first["request_id"] != second["request_id"]  # fresh on every error
+    # A method the path does not take is 400 invalid_request (lasso-api.md §2.5), not 405.
     wrong = api.delete("/schemas")
-    assert_envelope(wrong, 405, "invalid_request")
+    body = assert_envelope(wrong, 400, "invalid_request")
     assert wrong.headers["allow"] == "GET, POST"  # every method of the path, not just one route's
+    assert (
+        body["message"] == "Method DELETE is not supported on /api/v1/schemas; allowed: GET, POST"
+    )
     assert api.get("/tables/t/rows/bulk-delete").status_code == 404  # matches rows/{row_id}
     literal = api.options("/tables/t/rows/bulk-update")  # literal path beats rows/{row_id}
-    assert_envelope(literal, 405, "invalid_request")
-    assert literal.headers["allow"] == "POST"
-    assert_envelope(api.put("/tables"), 405, "invalid_request")
+    body = assert_envelope(literal, 400, "invalid_request")
+    assert literal.headers["allow"] == "POST" and body["message"].endswith("allowed: POST")
+    put = api.put("/tables")
+    assert_envelope(put, 400, "invalid_request")
+    assert put.headers["allow"] == "GET, POST"
 
 
 def test_validation_errors_are_human_422(api: httpx.Client) -> None:

@@ -80,5 +80,5 @@ def create_app(engine: Engine) -> FastAPI:
         }
 
     app.include_router(api_router())
-    app.state.route_methods = route_methods()  # for the Allow header of 405 answers
+    app.state.route_methods = route_methods()  # for the Allow header of wrong-method answers
     return app

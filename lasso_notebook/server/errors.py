@@ -17,15 +17,15 @@ log = logging.getLogger("lasso_notebook.server")
 
 AUTH_MESSAGE = "Missing or invalid Authorization header. Use: Bearer lasso_..."
 
-# HTTP status -> documented error_type (lasso-api.md §2.5). 405 and 413 are not in the
-# documented table; both are "malformed request" in spirit, hence invalid_request.
+# HTTP status -> documented error_type (lasso-api.md §2.5). 413 is not in the documented
+# table; it is a "malformed request" in spirit, hence invalid_request. There is no 405: §2.5
+# maps "HTTP method not supported" to 400 invalid_request, so the engine answers that.
 _TYPES = {
     400: "invalid_request",
     401: "unauthenticated",
     402: "insufficient_credits",
     403: "forbidden",
     404: "not_found",
-    405: "invalid_request",
     409: "conflict",
     413: "invalid_request",
     422: "validation_error",
@@ -126,32 +126,42 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 404:
-            message = f"No such endpoint: {request.method} {request.url.path}"
-        elif exc.status_code == 405:
-            message = f"Method {request.method} is not supported on {request.url.path}"
-        else:
-            message = str(exc.detail)
         headers = dict(getattr(exc, "headers", None) or {})
-        if exc.status_code == 405:
-            # Starlette names only the first matching route's methods; list them all.
-            matches = [
-                (path, route_methods)
-                for path, path_regex, route_methods in getattr(
-                    request.app.state, "route_methods", ()
-                )
-                if path_regex.match(request.url.path)
-            ]
-            # The most literal path wins: /schemas/generate over /schemas/{schema_id}.
-            fewest = min((path.count("{") for path, _ in matches), default=0)
-            matches = [m for m in matches if m[0].count("{") == fewest]
-            methods = {method for _, route_methods in matches for method in route_methods}
-            if methods:
-                headers["Allow"] = ", ".join(sorted(methods))
-        return error_response(exc.status_code, message, headers=headers)
+        if exc.status_code == 404:
+            return error_response(404, f"No such endpoint: {request.method} {request.url.path}")
+        if exc.status_code != 405:
+            return error_response(exc.status_code, str(exc.detail), headers=headers)
+        # A wrong method is 400 invalid_request (lasso-api.md §2.5), not 405; the Allow header
+        # and the message still say which methods the path takes.
+        allowed = _allowed_methods(request) or headers.get("Allow", "")
+        if allowed:
+            headers["Allow"] = allowed
+        message = f"Method {request.method} is not supported on {request.url.path}"
+        if allowed:
+            message += f"; allowed: {allowed}"
+        return error_response(400, message, "invalid_request", headers=headers)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         # Never leak internals (paths, SQL) to the caller; the log has the traceback.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "Internal server error; see the engine log for details")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method of the API routes matching the request's path, e.g. ``GET, POST``; Starlette
+    names only the first matching route's methods."""
+    matches = [
+        (path, route_methods)
+        for path, path_regex, route_methods in getattr(request.app.state, "route_methods", ())
+        if path_regex.match(request.url.path)
+    ]
+    # The most literal path wins: /schemas/generate over /schemas/{schema_id}.
+    fewest = min((path.count("{") for path, _ in matches), default=0)
+    methods = {
+        method
+        for path, route_methods in matches
+        if path.count("{") == fewest
+        for method in route_methods
+    }
+    return ", ".join(sorted(methods))

@@ -20,14 +20,14 @@ _ROUTERS = (schemas.router, files.router, tables.router, export.router, rows.rou
 def api_router() -> APIRouter:
     # Every route may answer with the envelope on these codes; declared so the OpenAPI document
     # (fuzzed with schemathesis) matches what the server really sends.
-    api = APIRouter(prefix=PREFIX, responses=error_responses(400, 401, 404, 405, 409, 413, 422))
+    api = APIRouter(prefix=PREFIX, responses=error_responses(400, 401, 404, 409, 413, 422))
     for router in _ROUTERS:
         api.include_router(router)
     return api
 
 
 def route_methods() -> list[tuple[str, re.Pattern[str], set[str]]]:
-    """(path, path regex, methods) of every API route, for the Allow header of 405 answers.
+    """(path, path regex, methods) of every API route, for the Allow header of wrong-method answers.
     Read from the resource routers: FastAPI includes routers lazily, so the router
     ``api_router()`` returns does not list the routes themselves."""
     out = []
