@@ -7,7 +7,7 @@ import os
 import threading
 from dataclasses import dataclass
 
-from .errors import InvalidRequestError
+from .errors import EngineStartError, InvalidRequestError
 
 __all__ = ["DEFAULT_BASE_URL", "Settings", "mask_key", "resolve"]
 
@@ -61,7 +61,15 @@ def resolve(api_key: str | None = None, base_url: str | None = None) -> Settings
 
     from .server import embedded  # lazy: the engine's dependencies load only when used
 
-    engine = embedded()
+    try:
+        engine = embedded()
+    except ImportError as exc:
+        # Installed without the ``server`` extra (FastAPI, uvicorn, the parsers).
+        raise EngineStartError(
+            f"the embedded Lasso engine needs the 'server' extra ({exc.name or exc} is not "
+            "installed): pip install 'lasso-notebook[server]', or set LASSO_API_KEY to use "
+            "the hosted API"
+        ) from None
     with _announce_lock:
         if engine.base_url not in _announced:
             _announced.add(engine.base_url)

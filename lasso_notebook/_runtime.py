@@ -78,9 +78,59 @@ def _forget_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_after_fork)
 
 
+class _SpawnedFuture(concurrent.futures.Future[T]):
+    """A spawned coroutine's future. If it ends in an exception that nobody ever asks for
+    (``result()`` / ``exception()``), the exception is logged when the future is dropped, as
+    asyncio does for tasks: a fire-and-forget failure is never silent."""
+
+    _asked = False
+
+    def result(self, timeout: float | None = None) -> T:
+        self._asked = True
+        return super().result(timeout)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        self._asked = True
+        return super().exception(timeout)
+
+    def __del__(self) -> None:
+        if self._asked or not self.done() or self.cancelled():
+            return
+        exc = super().exception(0)
+        if exc is not None:
+            log.error("lasso_notebook background task failed: %r", exc, exc_info=exc)
+
+
 def spawn(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
-    """Schedule ``coro`` on the runtime loop; the future carries its result or exception."""
-    return asyncio.run_coroutine_threadsafe(coro, get_loop())
+    """Schedule ``coro`` on the runtime loop; the future carries its result or exception, and
+    cancelling it cancels the coroutine."""
+    loop = get_loop()
+    future: _SpawnedFuture[T] = _SpawnedFuture()
+
+    def start() -> None:
+        if future.cancelled():  # cancelled before the loop got to it
+            coro.close()
+            return
+        task = loop.create_task(coro)
+        # Same state transfer as asyncio.run_coroutine_threadsafe, on our own future type.
+        future.add_done_callback(
+            lambda f: loop.call_soon_threadsafe(task.cancel) if f.cancelled() else None
+        )
+        task.add_done_callback(lambda t: _copy_outcome(t, future))
+
+    loop.call_soon_threadsafe(start)
+    return future
+
+
+def _copy_outcome(task: asyncio.Task[T], future: concurrent.futures.Future[T]) -> None:
+    if task.cancelled():
+        future.cancel()
+    elif future.set_running_or_notify_cancel():
+        exc = task.exception()
+        if exc is None:
+            future.set_result(task.result())
+        else:
+            future.set_exception(exc)
 
 
 def _refuse_on_runtime_thread() -> None:

@@ -13,6 +13,7 @@ import os
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
@@ -31,6 +32,7 @@ from .errors import (
     APIStatusError,
     APITimeoutError,
     InvalidRequestError,
+    LassoError,
     WaitTimeoutError,
     from_response,
 )
@@ -114,11 +116,15 @@ class SyncPage(Page[T], Generic[T]):
     this page and every following one; ``.data`` is this page only."""
 
     _fetch: Callable[[int], Awaitable[SyncPage[T]]] | None = PrivateAttr(default=None)
+    #: The page number asked for: the next one counts from it, not from what the server
+    #: echoes (a server that ignored ``page`` would otherwise be read for ever).
+    _number: int = PrivateAttr(default=1)
 
     def _next_page_number(self) -> int | None:
-        if self.pagination.is_last or not self.data or self._fetch is None:
+        if self._fetch is None or not self.data:
             return None
-        return self.pagination.page + 1
+        last = self._number * self.pagination.limit >= self.pagination.total
+        return None if last or self.pagination.is_last else self._number + 1
 
     def __iter__(self) -> Iterator[T]:  # type: ignore[override]
         page: SyncPage[T] = self
@@ -181,6 +187,7 @@ class _Resource:
             return await self._page(path, model, {**params, "page": number})
 
         page._fetch = fetch
+        page._number = int(params.get("page", 1))
         return page
 
 
@@ -399,6 +406,9 @@ class AsyncLasso:
         self.embedded = settings.embedded
         self._api_key = settings.api_key
         self.retry = retry_policy or RetryPolicy(max_retries=max_retries)
+        #: Tables this client created, so a look-up after a lost response never takes one of
+        #: them for the lost one (bounded: only recent namesakes matter).
+        self._created_ids: deque[str] = deque(maxlen=1000)
         headers = {"User-Agent": f"lasso-notebook/{__version__}", "Accept": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
@@ -486,37 +496,80 @@ class AsyncLasso:
 
     async def create_table(self, request: CreateTableRequest) -> Table:
         """``POST /tables`` with DESIGN.md §4: an ambiguous failure (the request may have been
-        processed) is followed by a look-up by name before any new attempt."""
+        processed) is followed by a look-up before any new attempt, also after the last one,
+        so one call never leaves two tables (nor one the caller does not know about)."""
         body = request.to_body()
         attempt = 0
         while True:
             started = datetime.now(timezone.utc)
             try:
-                return Table.model_validate(await self.request("POST", "/tables", json=body))
+                table = Table.model_validate(await self.request("POST", "/tables", json=body))
             except (APIConnectionError, APIStatusError) as exc:
                 if isinstance(exc, APIConnectionError):
                     # A connection never made was retried by request() already.
                     ambiguous = exc.request_sent
                 else:
                     ambiguous = exc.status_code in (500, 502, 504)
-                if not ambiguous or attempt >= self.retry.max_retries:
+                if not ambiguous:
                     raise
                 await asyncio.sleep(self.retry.backoff(attempt))
-                found = await self._find_created_table(request.name, started)
+                try:
+                    found = await self._find_created_table(request, started)
+                except LassoError:
+                    raise exc from None  # the look-up failed too: report the original failure
                 if found is not None:
                     log.info("POST /tables failed ambiguously; found table %s", found.id)
-                    return found
+                    return self._remember(found)
+                if attempt >= self.retry.max_retries:
+                    raise
                 attempt += 1
+            else:
+                return self._remember(table)
 
-    async def _find_created_table(self, name: str, since: datetime) -> Table | None:
+    def _remember(self, table: Table) -> Table:
+        self._created_ids.append(table.id)
+        return table
+
+    async def _find_created_table(
+        self, request: CreateTableRequest, since: datetime
+    ) -> Table | None:
+        """The table a lost ``POST /tables`` made, if any: same name and schema, a matching
+        kind of source, created since the attempt began, and not one this client already
+        returned (a cell re-run under the same name makes namesakes within seconds)."""
         # Server and client clocks differ; a minute of slack still excludes older namesakes.
         since -= timedelta(seconds=60)
-        page = await self.tables.list(search=name, limit=100)
-        for summary in page.data:
+        candidates: list[TableSummary] = []
+        async for summary in await self.tables.list(search=request.name, limit=100):
             created = summary.created_at
-            if summary.name == name and created is not None and created >= since:
-                return await self.tables.get(summary.id)
+            if (
+                summary.name == request.name
+                and summary.schema_id in (None, request.schema_id)
+                and created is not None
+                and created >= since
+                and summary.id not in self._created_ids
+            ):
+                candidates.append(summary)
+        # Newest first: earlier namesakes were made before this attempt began.
+        candidates.sort(key=lambda s: s.created_at or since, reverse=True)
+        for summary in candidates:
+            table = await self.tables.get(summary.id)
+            if _same_source(table, request):
+                return table
         return None
+
+
+def _same_source(table: Table, request: CreateTableRequest) -> bool:
+    """Whether ``table`` could have been made from ``request``'s source (a server that omits
+    ``source_type`` or ``files`` is given the benefit of the doubt)."""
+    if request.source_text is not None:
+        kinds, count = {"text"}, None
+    elif request.file_ids is not None:
+        kinds, count = {"files", "file"}, len(request.file_ids)
+    else:
+        kinds, count = {"urls", "url", "files", "file"}, len(request.file_urls or [])
+    if table.source_type is not None and table.source_type not in kinds:
+        return False
+    return count is None or not table.files or len(table.files) == count
 
 
 def _connection_error(

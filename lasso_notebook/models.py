@@ -91,6 +91,23 @@ class LassoModel(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls_take_defaults(cls, data: Any) -> Any:
+        # Nullable fields come back as explicit null (lasso-api.md §2.1), also ones the examples
+        # only ever show filled in (``label``, ``required``, ``is_edited``...): a null where the
+        # model has a non-null default means that default, not an unreadable response.
+        if not isinstance(data, dict):
+            return data
+        dropped = [
+            name
+            for name, field in cls.model_fields.items()
+            if data.get(name, 0) is None
+            and not field.is_required()
+            and (field.default is not None or field.default_factory is not None)
+        ]
+        return {k: v for k, v in data.items() if k not in dropped} if dropped else data
+
     def __getitem__(self, key: str) -> Any:
         if key in type(self).model_fields:
             return getattr(self, key)
@@ -200,6 +217,14 @@ class Table(_StatusMixin, LassoModel):
     files: list[dict[str, Any]] = Field(default_factory=list)
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _file_names_as_objects(cls, value: Any) -> Any:
+        # Some revisions list a table's sources as bare names or URLs instead of objects.
+        if isinstance(value, list):
+            return [{"name": v, "path": v} if isinstance(v, str) else v for v in value]
+        return value
 
     @field_validator("progress", mode="before")
     @classmethod

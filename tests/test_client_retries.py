@@ -44,14 +44,16 @@ def make_client(handler, **kwargs) -> Lasso:
     return Lasso(api_key=KEY, base_url=BASE, transport=httpx.MockTransport(handler), **kwargs)
 
 
-def table_json(table_id: str = "tbl_1", name: str = "Q1", status: str = "queued") -> dict:
+def table_json(
+    table_id: str = "tbl_1", name: str = "Q1", status: str = "queued", schema_id: str = "s"
+) -> dict:
     return {
         "id": table_id,
         "name": name,
         "status": status,
         "progress": 0,
         "total_rows": 0,
-        "schema_id": "s",
+        "schema_id": schema_id,
         "created_at": datetime.now(timezone.utc).isoformat(),
     }
 
@@ -189,7 +191,12 @@ class FakeTablesServer:
                 return httpx.Response(429, json=envelope(429, "rate_limited"))
             if self.posts == 1 and self.fail == "connect":
                 raise httpx.ConnectError("refused", request=request)
-            table = table_json(f"tbl_{len(self.created) + 1}", body["name"])
+            table = {
+                **table_json(
+                    f"tbl_{len(self.created) + 1}", body["name"], schema_id=body["schema_id"]
+                ),
+                "source_type": "text" if "source_text" in body else "files",
+            }
             if not (self.posts == 1 and self.fail == "lost-before-processing"):
                 self.created.append(table)
             if self.posts == 1 and self.fail in ("lost-after-processing", "lost-before-processing"):
@@ -228,6 +235,53 @@ def test_create_table_never_creates_two(fail: str, sleeps: list[float]) -> None:
     new_tables = [t for t in server.created if t["id"] != "tbl_old"]
     assert len(new_tables) == 1
     assert table.id == new_tables[0]["id"]
+
+
+def test_lost_create_is_not_confused_with_a_fresh_namesake(sleeps: list[float]) -> None:
+    # Seconds-old namesakes: another schema's, one from file sources, and one this client made
+    # itself (a cell re-run under the same name). None of them is the lost table.
+    server = FakeTablesServer("lost-before-processing")
+    server.created.append({**table_json("tbl_other_schema", "Q1", schema_id="s2")})
+    server.created.append({**table_json("tbl_from_files", "Q1"), "source_type": "files"})
+    client = make_client(server)
+    server.fail, server.posts = "none", 0
+    earlier = client.tables.create(schema_id="s", name="Q1", source_text="a,b")
+    server.fail, server.posts = "lost-after-processing", 0
+    table = client.tables.create(schema_id="s", name="Q1", source_text="a,b")
+    mine = [t["id"] for t in server.created if t["id"].startswith("tbl_") and t["id"][4:].isdigit()]
+    assert len(mine) == 2, server.created  # the re-run's table and the lost one, no third
+    assert table.id == mine[1] != earlier.id
+
+
+def test_lost_response_on_the_last_attempt_still_finds_the_table(sleeps: list[float]) -> None:
+    server = FakeTablesServer("lost-after-processing")
+    table = make_client(server, max_retries=0).tables.create(
+        schema_id="s", name="Q1", source_text="a,b"
+    )
+    assert server.posts == 1 and [t["id"] for t in server.created] == [table.id]
+
+
+def test_lost_response_with_no_table_found_raises_the_original_error(sleeps: list[float]) -> None:
+    server = FakeTablesServer("lost-before-processing")
+    with pytest.raises(APITimeoutError):
+        make_client(server, max_retries=0).tables.create(schema_id="s", name="Q1", source_text="x")
+    assert server.posts == 1 and server.created == []
+
+
+def test_pages_are_counted_from_the_request_not_the_server_echo(sleeps: list[float]) -> None:
+    # A server that ignores ?page= and always answers "page 1": iteration still ends.
+    requested: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        requested.append(request.url.params.get("page"))
+        data = [table_json(f"tbl_{len(requested)}_{i}") for i in range(2)]
+        return httpx.Response(
+            200, json={"data": data, "pagination": {"page": 1, "limit": 2, "total": 5}}
+        )
+
+    ids = [t.id for t in make_client(handler).tables.list(limit=2)]
+    assert requested == ["1", "2", "3"]
+    assert len(ids) == 6
 
 
 def test_non_idempotent_post_is_not_resent_after_a_lost_response(sleeps: list[float]) -> None:

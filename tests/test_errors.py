@@ -88,3 +88,24 @@ def test_table_failed_and_wait_timeout_carry_the_table() -> None:
     assert "tbl_9" in str(failed) and "PDF is encrypted" in str(failed)
     timeout = errors.WaitTimeoutError("still processing", table)
     assert isinstance(timeout, TimeoutError) and timeout.table is table
+
+
+def test_embedded_default_without_the_server_extra_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    import sys
+
+    import lasso_notebook.server as server
+    from lasso_notebook import Lasso
+
+    monkeypatch.setattr(server, "_embedded", None)
+    for name in ("LASSO_API_KEY", "LASSO_BASE_URL", "LASSO_ENGINE_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LASSO_NOTEBOOK_DATA_DIR", str(tmp_path / "data"))
+    # As if installed without the extra: the engine module and uvicorn cannot be imported.
+    monkeypatch.delitem(sys.modules, "lasso_notebook.server.engine", raising=False)
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    with pytest.raises(errors.EngineStartError) as info:
+        Lasso()
+    text = str(info.value)
+    assert "lasso-notebook[server]" in text and "LASSO_API_KEY" in text and "\n" not in text

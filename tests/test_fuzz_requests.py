@@ -1,7 +1,10 @@
 """Property tests: whatever a user passes to ``tables.create``, either the request is valid and
-sent once, or ``InvalidRequestError`` explains why before any network call. Nothing else."""
+sent once, or ``InvalidRequestError`` explains why before any network call. Nothing else.
+``LASSO_FUZZ_EXAMPLES`` sets the number of examples (``make fuzz``: 500)."""
 
 from __future__ import annotations
+
+import os
 
 import httpx
 from hypothesis import HealthCheck, given, settings
@@ -17,6 +20,7 @@ urls = st.lists(
     max_size=3,
 )
 ids = st.lists(text, max_size=3)
+EXAMPLES = int(os.environ.get("LASSO_FUZZ_EXAMPLES") or 150)
 anything = st.none() | text | st.integers() | st.lists(text, max_size=2) | st.booleans()
 
 sent: list[httpx.Request] = []
@@ -32,7 +36,7 @@ client = Lasso(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     schema_id=text | anything,
     name=text | anything,

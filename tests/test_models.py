@@ -142,3 +142,19 @@ def test_is_http_url(url: str, ok: bool) -> None:
     from lasso_notebook.models import is_http_url
 
     assert is_http_url(url) is ok
+
+
+def test_explicit_nulls_read_as_the_documented_defaults() -> None:
+    column = Column.model_validate({"key": "sku", "label": None, "required": None, "type": None})
+    assert (column.label, column.required, column.type) == ("sku", False, "text")
+    table = Table.model_validate(
+        {"id": "tbl_1", "name": None, "files": None, "progress": None, "total_rows": None}
+    )
+    assert (table.name, table.files, table.progress, table.total_rows) == ("", [], 0, 0)
+    row = Row.model_validate({"id": "row_1", "row_index": 0, "data": None, "is_edited": None})
+    assert row.data == {} and row.is_edited is False
+
+
+def test_table_files_given_as_bare_names_or_urls() -> None:
+    table = Table.model_validate({"id": "tbl_1", "files": ["catalog.pdf", {"name": "b.csv"}]})
+    assert table.files == [{"name": "catalog.pdf", "path": "catalog.pdf"}, {"name": "b.csv"}]

@@ -4,6 +4,8 @@ interruptible waits; no deadlock when called from itself."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import gc
 import signal
 import threading
 import time
@@ -34,6 +36,44 @@ def test_exceptions_reach_the_caller() -> None:
     future = _runtime.spawn(boom())
     with pytest.raises(ValueError, match="kaput"):
         _runtime.wait_future(future, timeout=5)
+
+
+def test_a_dropped_spawned_failure_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    async def boom() -> None:
+        raise ValueError("nobody asked")
+
+    future = _runtime.spawn(boom())
+    concurrent.futures.wait([future], timeout=5)
+    del future
+    gc.collect()
+    assert any("nobody asked" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+
+
+def test_a_retrieved_spawned_failure_is_not_logged_again(caplog: pytest.LogCaptureFixture) -> None:
+    async def boom() -> None:
+        raise ValueError("handled")
+
+    future = _runtime.spawn(boom())
+    assert isinstance(future.exception(timeout=5), ValueError)
+    del future
+    gc.collect()
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_cancelling_a_spawned_future_cancels_the_coroutine() -> None:
+    cancelled = threading.Event()
+
+    async def slow() -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    future = _runtime.spawn(slow())
+    time.sleep(0.05)
+    assert future.cancel()
+    assert cancelled.wait(2)
 
 
 def test_timeout_cancels_the_coroutine() -> None:
@@ -73,7 +113,7 @@ def test_ctrl_c_interrupts_run_sync_promptly_and_cancels() -> None:
     with pytest.raises(KeyboardInterrupt):
         _runtime.run_sync(forever())
     latency = time.monotonic() - sent_at[0]
-    assert latency < 1.0, f"Ctrl-C took {latency:.2f} s to interrupt the wait"
+    assert latency < 0.2, f"Ctrl-C took {latency:.2f} s to interrupt the wait"
     assert cancelled.wait(2)
 
 
