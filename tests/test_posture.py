@@ -4,9 +4,12 @@ failures to start: one line saying what happened and what to do."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 import os
 import socket
+import sqlite3
 import stat
 import threading
 import time
@@ -15,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psutil
 import pytest
 
@@ -23,10 +27,14 @@ from lasso_notebook.errors import EngineStartError
 
 # -- a hostile HTTP peer ------------------------------------------------------------------------
 class Peer:
-    """Answers GET and POST by path: redirects, trickled bodies, endless bodies, big lengths."""
+    """Answers GET and POST by path: redirects, trickled bodies, endless bodies, big lengths,
+    and two that never answer (silence; a status line, then headers a byte at a time). Those
+    two give up after 5 s or when ``release`` is set, so the peer always stops by itself."""
 
     def __init__(self) -> None:
         self.hits: list[str] = []
+        self.hit_times: list[float] = []
+        self.release = threading.Event()
         peer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -42,6 +50,7 @@ class Peer:
 
             def answer(self) -> None:
                 peer.hits.append(self.path)
+                peer.hit_times.append(time.monotonic())
                 try:
                     if self.path.startswith("/to/"):
                         self.send_response(302)
@@ -56,6 +65,17 @@ class Peer:
                             self.wfile.write(b"x")
                             self.wfile.flush()
                             time.sleep(0.1)
+                    elif self.path == "/silent":
+                        peer.release.wait(5)  # connection accepted, request read, no answer
+                    elif self.path == "/stalling":
+                        # Every read gets a byte well within any per-read timeout; the
+                        # headers never end.
+                        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Wait: ")
+                        for _ in range(50):
+                            if peer.release.wait(0.1):
+                                break
+                            self.wfile.write(b"x")
+                            self.wfile.flush()
                     elif self.path == "/endless":
                         self.send_response(200)
                         self.end_headers()  # no length: the body ends when we stop
@@ -85,6 +105,7 @@ class Peer:
 def peer() -> Iterator[Peer]:
     handle = Peer()
     yield handle
+    handle.release.set()
     handle.server.shutdown()
     handle.server.server_close()
 
@@ -197,11 +218,11 @@ def _delivery(url: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def dispatcher(monkeypatch: pytest.MonkeyPatch) -> Any:
+def dispatcher() -> Any:
     from lasso_notebook.server import webhooks
 
-    monkeypatch.setattr(webhooks, "TIMEOUT", 0.5)  # the real one is the documented 10 s
-    return webhooks.WebhookDispatcher(store=None, secret=None, retry_delays=())  # type: ignore[arg-type]
+    # timeout=0.5: the real one is the documented 10 s.
+    return webhooks.WebhookDispatcher(store=None, secret=None, retry_delays=(), timeout=0.5)  # type: ignore[arg-type]
 
 
 def test_webhook_redirects_are_failures_not_hops(dispatcher: Any, peer: Peer) -> None:
@@ -220,6 +241,41 @@ def test_webhook_delivery_is_bounded_in_time_and_size(dispatcher: Any, peer: Pee
     start = time.monotonic()
     assert dispatcher._send(_delivery(f"{peer.url}/endless")) is None  # 400 MB on offer
     assert time.monotonic() - start < 2
+
+
+@pytest.mark.parametrize("path", ["/silent", "/stalling"])
+def test_webhook_receiver_that_never_answers_fails_at_the_deadline(
+    engine_factory: Any, peer: Peer, path: str
+) -> None:
+    timeout, delay = 0.5, 0.3
+    engine = engine_factory(webhook_timeout=timeout, webhook_retry_delays=(delay, delay))
+    with httpx.Client(
+        base_url=engine.base_url, headers={"Authorization": f"Bearer {engine.api_key}"}
+    ) as api:
+        schemas = api.get("/schemas").json()["data"]
+        schema_id = next(s["id"] for s in schemas if s["name"] == "Products")
+        table = {"name": "t", "schema_id": schema_id, "source_text": "name\nA\n"}
+        created = api.post("/tables", json={**table, "webhook_url": peer.url + path})
+        assert created.status_code == 201, created.text
+    delivery = _wait_for_dropped_delivery(engine.data_dir / "engine.sqlite3")
+    assert delivery["attempts"] == 3 and f"no answer within {timeout:g} s" in delivery["last_error"]
+    assert peer.hits == [path] * 3  # first try + 2 retries
+    # Each attempt failed at the deadline (not at a per-read timeout the stalling peer never
+    # trips) and the next one came after the scheduled delay.
+    gaps = [b - a for a, b in itertools.pairwise(peer.hit_times)]
+    assert all(timeout + delay - 0.05 < gap < timeout + delay + 0.7 for gap in gaps), gaps
+
+
+def _wait_for_dropped_delivery(database: Path) -> dict[str, Any]:
+    deadline, row = time.monotonic() + 15, None
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        db.row_factory = sqlite3.Row
+        while time.monotonic() < deadline:
+            row = db.execute("SELECT status, attempts, last_error FROM deliveries").fetchone()
+            if row is not None and row["status"] == "dropped":
+                return dict(row)
+            time.sleep(0.05)
+    raise AssertionError(f"the delivery was not dropped in time: {row and dict(row)}")
 
 
 # -- the embedded default cannot start ----------------------------------------------------------

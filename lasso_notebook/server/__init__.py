@@ -31,6 +31,7 @@ def serve(
     host: str = "127.0.0.1",
     webhook_secret: str | None = None,
     webhook_retry_delays: Sequence[float] = (30, 300, 1800),
+    webhook_timeout: float = 10.0,
     workers: int = 2,
     max_upload_bytes: int = 1 << 30,
     pace: float = 0.0,
@@ -38,7 +39,9 @@ def serve(
     """Start an engine now and return its handle (a context manager that stops it on exit).
 
     ``port=0`` picks a free port; ``data_dir`` defaults to ``~/.lasso_notebook``; ``pace`` is the
-    minimum time per progress step (0 = as fast as the real work).
+    minimum time per progress step (0 = as fast as the real work). A webhook attempt fails when
+    the receiver has not answered within ``webhook_timeout`` seconds (the documented 10 s) and
+    is retried after each of ``webhook_retry_delays`` in turn; tests shorten both.
     """
     from .engine import Engine
 
@@ -48,6 +51,7 @@ def serve(
         host=host,
         webhook_secret=webhook_secret,
         webhook_retry_delays=webhook_retry_delays,
+        webhook_timeout=webhook_timeout,
         workers=workers,
         max_upload_bytes=max_upload_bytes,
         pace=pace,

@@ -39,6 +39,7 @@ class Engine:
         host: str = "127.0.0.1",
         webhook_secret: str | None = None,
         webhook_retry_delays: Sequence[float] = (30, 300, 1800),
+        webhook_timeout: float = 10.0,
         workers: int = 2,
         max_upload_bytes: int = 1 << 30,
         pace: float = 0.0,
@@ -50,6 +51,7 @@ class Engine:
         )
         self.webhook_secret = webhook_secret
         self.webhook_retry_delays = tuple(webhook_retry_delays)
+        self.webhook_timeout = webhook_timeout
         self.worker_count = workers
         self.max_upload_bytes = max_upload_bytes
         self.pace = pace
@@ -137,7 +139,7 @@ class Engine:
             self.api_key = self.store.ensure_key_file(self.data_dir / "api_key")
             self.engine_id = new_id("eng")
             self.webhooks = WebhookDispatcher(
-                self.store, self.webhook_secret, self.webhook_retry_delays
+                self.store, self.webhook_secret, self.webhook_retry_delays, self.webhook_timeout
             )
             self.workers = WorkerPool(
                 self.store,

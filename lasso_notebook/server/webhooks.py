@@ -1,8 +1,10 @@
 """Webhook delivery: ``table.completed`` / ``table.failed`` POSTs, signed with HMAC-SHA256
-when a secret is set, retried on a schedule, persisted so a restart does not lose them."""
+when a secret is set, each attempt bounded by one overall deadline, retried on a schedule,
+persisted so a restart does not lose them."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -23,7 +25,7 @@ __all__ = ["WebhookDispatcher", "sign"]
 
 log = logging.getLogger("lasso_notebook.server")
 
-TIMEOUT = 10.0  # the documented time a receiver has to answer
+TIMEOUT = 10.0  # the documented time a receiver has to answer (lasso-api.md §9.1)
 MAX_RESPONSE_BYTES = 64 * 1024
 MAX_IN_FLIGHT = 8
 LEASE = 60.0  # an attempt in flight is not picked up again (e.g. by another engine) for this long
@@ -34,10 +36,17 @@ def sign(secret: str, body: bytes) -> str:
 
 
 class WebhookDispatcher:
-    def __init__(self, store: Store, secret: str | None, retry_delays: Sequence[float]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        secret: str | None,
+        retry_delays: Sequence[float],
+        timeout: float = TIMEOUT,
+    ) -> None:
         self.store = store
         self.secret = secret
         self.retry_delays = [max(0.0, float(d)) for d in retry_delays]
+        self.timeout = float(timeout)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._slots = threading.BoundedSemaphore(MAX_IN_FLIGHT)
@@ -129,25 +138,42 @@ class WebhookDispatcher:
             headers["X-Lasso-Signature"] = sign(self.secret, body)
         headers.update(delivery["headers"])
         try:
-            # No redirects: a 3xx is a failed delivery, never a hop to another scheme or host.
-            with (
-                httpx.Client(timeout=TIMEOUT, follow_redirects=False) as client,
-                client.stream("POST", url, content=body, headers=headers) as response,
-            ):
-                # The status is all we need; the body is read (so the receiver is not cut off
-                # mid-reply) only up to a size and a total time: a receiver trickling bytes
-                # must not hold a delivery slot past TIMEOUT.
-                read = 0
-                deadline = time.monotonic() + TIMEOUT
-                for chunk in response.iter_bytes():
-                    read += len(chunk)
-                    if read >= MAX_RESPONSE_BYTES or time.monotonic() > deadline:
-                        break
-                if 200 <= response.status_code < 300:
-                    return None
-                return f"HTTP {response.status_code}"
+            return asyncio.run(self._post(url, body, headers))
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             # InvalidURL is no HTTPError: httpx raises it building the next request of a
             # redirect to a malformed Location, even with redirects off. Uncaught, the
             # delivery stayed leased and was retried every LEASE seconds for ever.
             return f"{type(exc).__name__}: {exc}"
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> str | None:
+        """POST within one deadline for the whole attempt. httpx's own timeouts are per phase
+        and per read: a receiver that accepts and then stalls, or trickles its headers a byte
+        at a time, would otherwise hold the attempt (and a delivery slot) far past it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
+        # No redirects: a 3xx is a failed delivery, never a hop to another scheme or host.
+        async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=False) as client:
+            request = client.build_request("POST", url, content=body, headers=headers)
+            try:
+                response = await asyncio.wait_for(client.send(request, stream=True), self.timeout)
+            except asyncio.TimeoutError:
+                return f"no answer within {self.timeout:g} s"
+            try:
+                # The status is all we need; the body is read (so the receiver is not cut off
+                # mid-reply) only up to a size and the same deadline.
+                await asyncio.wait_for(_drain(response), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                pass  # the status came in time; a body still trickling is cut off
+            finally:
+                await response.aclose()
+        if 200 <= response.status_code < 300:
+            return None
+        return f"HTTP {response.status_code}"
+
+
+async def _drain(response: httpx.Response) -> None:
+    read = 0
+    async for chunk in response.aiter_bytes():
+        read += len(chunk)
+        if read >= MAX_RESPONSE_BYTES:
+            return
