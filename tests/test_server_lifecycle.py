@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -366,12 +367,37 @@ def test_embedded_is_started_once_and_reused(
         results[0].stop()
 
 
-def test_command_line_prints_url_and_key(tmp_path: Any) -> None:
+def test_data_dir_is_the_argument_else_the_env_var_else_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from lasso_notebook.server import serve
+    from lasso_notebook.server.engine import resolve_data_dir
+
+    from_env, given = tmp_path / "from-env", tmp_path / "given"
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # a broken lookup must not touch ~
+    monkeypatch.setenv("LASSO_NOTEBOOK_DATA_DIR", str(from_env))
+    with serve() as engine:  # no data_dir: the env var
+        assert engine.data_dir == from_env.resolve()
+    assert (from_env / "api_key").is_file() and (from_env / "engine.sqlite3").is_file()
+    with serve(data_dir=given) as engine:  # the argument beats the env var
+        assert engine.data_dir == given.resolve()
+    assert (given / "api_key").read_text() != (from_env / "api_key").read_text()
+    monkeypatch.setenv("LASSO_NOTEBOOK_DATA_DIR", "")  # empty counts as unset
+    assert resolve_data_dir() == (tmp_path / "home" / ".lasso_notebook").resolve()
+
+
+@pytest.mark.parametrize("how", ["flag", "env"])
+def test_command_line_prints_url_and_key(tmp_path: Any, how: str) -> None:
+    # The data dir comes from --data-dir, or from LASSO_NOTEBOOK_DATA_DIR without the flag.
+    argv = [sys.executable, "-m", "lasso_notebook.server", "--port", "0"]
+    unused = tmp_path / "unused"
+    env = dict(os.environ, LASSO_NOTEBOOK_DATA_DIR=str(unused), HOME=str(unused))  # not ~
+    if how == "flag":
+        argv += ["--data-dir", str(tmp_path)]
+    else:
+        env["LASSO_NOTEBOOK_DATA_DIR"] = str(tmp_path)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lasso_notebook.server", "--port", "0", "--data-dir", str(tmp_path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
     try:
         lines = [proc.stdout.readline() for _ in range(3)]  # type: ignore[union-attr]
@@ -384,6 +410,7 @@ def test_command_line_prints_url_and_key(tmp_path: Any) -> None:
         proc.send_signal(2)  # Ctrl-C
         proc.wait(timeout=15)
     assert proc.returncode == 0
+    assert not unused.exists()
 
 
 def test_command_line_warns_on_non_loopback(

@@ -38,8 +38,9 @@ def serve(
 ) -> Engine:
     """Start an engine now and return its handle (a context manager that stops it on exit).
 
-    ``port=0`` picks a free port; ``data_dir`` defaults to ``~/.lasso_notebook``; ``pace`` is the
-    minimum time per progress step (0 = as fast as the real work). A webhook attempt fails when
+    ``port=0`` picks a free port; ``data_dir`` defaults to ``$LASSO_NOTEBOOK_DATA_DIR``, else
+    ``~/.lasso_notebook``; ``pace`` is the minimum time per progress step (0 = as fast as the
+    real work). A webhook attempt fails when
     the receiver has not answered within ``webhook_timeout`` seconds (the documented 10 s) and
     is retried after each of ``webhook_retry_delays`` in turn; tests shorten both.
     """
@@ -65,8 +66,8 @@ def embedded() -> Engine:
     global _embedded
     with _embedded_lock:
         if _embedded is None or not _embedded.running:
-            # LASSO_NOTEBOOK_DATA_DIR: the data dir (default ~/.lasso_notebook/).
-            data_dir = os.environ.get("LASSO_NOTEBOOK_DATA_DIR") or None
+            # LASSO_NOTEBOOK_DATA_DIR: the data dir (default ~/.lasso_notebook/), read by
+            # resolve_data_dir() for every engine, not only this one.
             # LASSO_ENGINE_PACE: seconds per progress step, default 0 (as fast as the work
             # allows); a small value such as 0.2 makes progress visible on tiny demo inputs,
             # total time ~ pace x 17 steps per source.
@@ -81,16 +82,16 @@ def embedded() -> Engine:
                     f"LASSO_ENGINE_PORT={port_text!r} is not a port number (0-65535); fix or "
                     "unset it (unset: any free port)"
                 )
-            _embedded = _start_embedded(int(port_text), data_dir, pace)
+            _embedded = _start_embedded(int(port_text), pace)
         return _embedded
 
 
-def _start_embedded(port: int, data_dir: str | None, pace: float) -> Engine:
-    from .engine import DEFAULT_DATA_DIR
+def _start_embedded(port: int, pace: float) -> Engine:
+    from .engine import resolve_data_dir
 
-    where = Path(data_dir or DEFAULT_DATA_DIR).expanduser()
+    where = resolve_data_dir()  # resolved once, so the message names the folder really used
     try:
-        return serve(port, data_dir, pace=pace)
+        return serve(port, where, pace=pace)
     except OSError as exc:
         # A taken port fails bind(); everything else that is an OSError is the data dir.
         if exc.errno == errno.EADDRINUSE:

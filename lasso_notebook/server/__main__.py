@@ -8,7 +8,7 @@ import sys
 import threading
 
 from . import serve
-from .engine import _LOOPBACK, DEFAULT_DATA_DIR
+from .engine import _LOOPBACK, DATA_DIR_ENV, DEFAULT_DATA_DIR
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,7 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (0 = any free port)")
     parser.add_argument(
-        "--data-dir", default=None, help=f"data directory (default {DEFAULT_DATA_DIR})"
+        "--data-dir",
+        default=None,
+        help=f"data directory (default ${DATA_DIR_ENV}, else {DEFAULT_DATA_DIR})",
     )
     parser.add_argument("--pace", type=float, default=0.0, help="minimum seconds per progress step")
     parser.add_argument("--workers", type=int, default=2, help="tables extracted at once")
