@@ -401,6 +401,47 @@ def test_create_table_shape_and_validation(api: httpx.Client) -> None:
     assert "file_nope" in body["message"]
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Content-Length",
+        "host",  # case does not matter
+        "Content-Type",
+        "Transfer-Encoding",
+        "X-Lasso-Signature",
+        "x-lasso-event",
+        "X-Lasso-Delivery-Id",
+    ],
+)
+def test_webhook_auth_header_name_may_not_be_a_reserved_one(api: httpx.Client, name: str) -> None:
+    body = {
+        "name": "x",
+        "schema_id": products(api)["id"],
+        "source_text": "a",
+        "webhook_url": "http://127.0.0.1:9/hook",
+        "webhook_auth_header_name": name,
+        "webhook_auth_header_value": "v",
+    }
+    refused = assert_envelope(api.post("/tables", json=body), 422, "validation_error")
+    assert "is reserved" in refused["message"]
+    for reserved in ("Host", "Content-Length", "Transfer-Encoding", "X-Lasso-*"):
+        assert reserved in refused["message"]  # says which names are reserved
+    assert api.get("/tables").json()["data"] == []  # nothing was created
+
+
+@pytest.mark.parametrize("name", ["X Token", "X-Token:", "X-Token\n", "X-Token\r\nHost", ""])
+def test_webhook_auth_header_name_must_be_a_header_token(api: httpx.Client, name: str) -> None:
+    body = {
+        "name": "x",
+        "schema_id": products(api)["id"],
+        "source_text": "a",
+        "webhook_auth_header_name": name,
+    }
+    assert_envelope(api.post("/tables", json=body), 422, "validation_error")
+    fine = api.post("/tables", json={**body, "webhook_auth_header_name": "Authorization"})
+    assert fine.status_code == 201, fine.text  # an ordinary auth header is still accepted
+
+
 def test_table_keeps_its_own_copy_of_columns(api: httpx.Client) -> None:
     schema = api.post(
         "/schemas",

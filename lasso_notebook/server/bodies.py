@@ -24,6 +24,21 @@ __all__ = [
 ]
 
 KEY_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,99}$"
+# Headers a webhook delivery sets itself, or that frame the HTTP message: a custom auth header
+# by one of these names would forge the engine's own headers or break the request.
+RESERVED_WEBHOOK_HEADERS = (
+    "Host",
+    "Content-Length",
+    "Content-Type",
+    "Transfer-Encoding",
+    "Connection",
+    "Keep-Alive",
+    "TE",
+    "Trailer",
+    "Upgrade",
+    "Expect",
+)
+RESERVED_WEBHOOK_PREFIX = "X-Lasso-"  # X-Lasso-Event, X-Lasso-Signature, X-Lasso-Delivery-Id
 NOT_BLANK = r"\S"  # unanchored, as in JSON Schema: "contains a non-space character"
 _ColumnType = Literal[COLUMN_TYPES]  # type: ignore[valid-type]
 
@@ -111,8 +126,27 @@ class TableCreate(CreateTableRequest):
 
     schema_id: str = Field(pattern=NOT_BLANK)
     name: str = Field(max_length=500, pattern=NOT_BLANK)
-    webhook_auth_header_name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9-]{1,100}$")
+    webhook_auth_header_name: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9-]{1,100}$",
+        description="Header sent with every delivery; not a reserved one ("
+        + ", ".join(RESERVED_WEBHOOK_HEADERS)
+        + f", {RESERVED_WEBHOOK_PREFIX}*)",
+    )
     webhook_auth_header_value: str | None = Field(default=None, max_length=4000)
+
+    @field_validator("webhook_auth_header_name")
+    @classmethod
+    def _not_reserved(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        reserved = {name.lower() for name in RESERVED_WEBHOOK_HEADERS}
+        if value.lower() in reserved or value.lower().startswith(RESERVED_WEBHOOK_PREFIX.lower()):
+            raise ValueError(
+                f"{value!r} is reserved; the delivery's own and HTTP framing headers are "
+                f"reserved: {', '.join(RESERVED_WEBHOOK_HEADERS)} and {RESERVED_WEBHOOK_PREFIX}*"
+            )
+        return value
 
 
 class TableUpdate(BaseModel):
