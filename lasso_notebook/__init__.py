@@ -27,6 +27,7 @@ from .errors import (
     PermissionDeniedError,
     RateLimitError,
     TableFailedError,
+    UnparsedValuesWarning,
     UnprocessableEntityError,
     WaitTimeoutError,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "Table",
     "TableFailedError",
     "TableJob",
+    "UnparsedValuesWarning",
     "UnprocessableEntityError",
     "WaitTimeoutError",
     "__version__",

@@ -111,23 +111,28 @@ def status_line(
 
 
 class TerminalLine:
-    """One self-rewriting status line on a terminal (``\\r`` + clear to end of line)."""
+    """One self-rewriting status line on a terminal (``\\r`` + clear to end of line). Piped or
+    logged output (not a tty, unless ``live=True``) gets the final line only, without the
+    control codes."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, live: bool | None = None) -> None:
         self.stream = stream or sys.stdout
+        isatty = getattr(self.stream, "isatty", None)
+        self.live = live if live is not None else bool(isatty and isatty())
         self._last = ""
 
     def update(self, text: str) -> None:
         if text == self._last:
             return
         self._last = text
-        self.stream.write("\r\x1b[2K" + text)
-        self.stream.flush()
+        if self.live:
+            self.stream.write("\r\x1b[2K" + text)
+            self.stream.flush()
 
     def close(self, text: str | None = None) -> None:
         if text is not None:
             self.update(text)
         if self._last:
-            self.stream.write("\n")
+            self.stream.write("\n" if self.live else self._last + "\n")
             self.stream.flush()
         self._last = ""

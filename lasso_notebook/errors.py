@@ -20,7 +20,8 @@
     └── RuntimeThreadError            a blocking call was made from the runtime thread itself
 
 Input mistakes caught before any request (a bad create-table request) raise ``ValueError``
-subclasses: ``InvalidRequestError``.
+subclasses: ``InvalidRequestError``. Values that did not fit their column type (set to NA in
+the DataFrame) are reported with a warning, ``UnparsedValuesWarning`` (a ``UserWarning``).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ __all__ = [
     "RateLimitError",
     "RuntimeThreadError",
     "TableFailedError",
+    "UnparsedValuesWarning",
     "UnprocessableEntityError",
     "WaitTimeoutError",
     "from_response",
@@ -59,6 +61,10 @@ __all__ = [
 
 class LassoError(Exception):
     """Base of every error lasso_notebook raises on purpose."""
+
+
+class UnparsedValuesWarning(UserWarning):
+    """Some values of a table did not fit their column's type and are NA in the DataFrame."""
 
 
 class InvalidRequestError(LassoError, ValueError):

@@ -32,6 +32,7 @@ __all__ = [
     "fetch_frame",
     "fetch_parts",
     "fetch_rows",
+    "unparsed_summary",
 ]
 
 log = logging.getLogger("lasso_notebook")
@@ -453,6 +454,18 @@ def build_frame(
         "unparsed": problems.by_key,
     }
     return frame
+
+
+def unparsed_summary(df: pd.DataFrame) -> str:
+    """``"3 values did not fit their column type and are NA: released (2), price (1)"``, or
+    "" when every value fitted (read from ``df.attrs["lasso"]["unparsed"]``)."""
+    unparsed = (df.attrs.get("lasso") or {}).get("unparsed") or {}
+    if not unparsed:
+        return ""
+    count = sum(problem["count"] for problem in unparsed.values())
+    columns = ", ".join(f"{key} ({problem['count']})" for key, problem in unparsed.items())
+    values = "value" if count == 1 else "values"
+    return f"{count} {values} did not fit their column type and are NA: {columns}"
 
 
 class TableFrames:

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import types
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,6 +36,7 @@ from .errors import (
     RateLimitError,
     RuntimeThreadError,
     TableFailedError,
+    UnparsedValuesWarning,
     WaitTimeoutError,
 )
 from .models import CreateTableRequest, Phase, Schema, Table
@@ -284,6 +286,7 @@ class TableJob:
         self._error: BaseException | None = None
         # The DataFrame and its other shapes; no raw rows: jobs live as long as the kernel.
         self._frames: TableFrames | None = None
+        self._warned_unparsed = False
         self._stage = "create" if plan is not None else "poll"
         self._detached = False
         self._note = ""
@@ -460,13 +463,33 @@ class TableJob:
         self.wait(timeout, quiet=quiet)
         return self._frame(labels, meta)
 
+    def frame(self, *, labels: bool | None = None, meta: bool | None = None) -> pd.DataFrame | None:
+        """The DataFrame in the given shape without waiting (safe in a done-callback): None
+        until the job completed, or when it failed or was detached."""
+        if self._error is not None or self._frames is None:
+            return None
+        return self._frame(labels, meta)
+
     def _frame(self, labels: bool | None, meta: bool | None) -> pd.DataFrame:
         if self._error is not None:
             raise self._error
         assert self._frames is not None
-        return self._frames.get(
+        df = self._frames.get(
             self._labels if labels is None else labels, self._meta if meta is None else meta
         )
+        if not self._warned_unparsed:
+            self._warned_unparsed = True
+            from .frames import unparsed_summary
+
+            summary = unparsed_summary(df)
+            if summary:
+                # Shown once per job, where the user asked for the frame (the main thread).
+                warnings.warn(
+                    f"table {self.id}: {summary} (details in df.attrs['lasso']['unparsed'])",
+                    UnparsedValuesWarning,
+                    stacklevel=3,
+                )
+        return df
 
     def __await__(self) -> Any:
         return self._await().__await__()

@@ -5,15 +5,17 @@ DataFrame) and ``%lasso`` (quick listings and the effective configuration). A th
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import weakref
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Any as AnyTrait
-from traitlets import Bool, Float, Unicode
+from traitlets import Bool, Float, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
 from . import client as client_mod
@@ -30,6 +32,7 @@ from ._magic_errors import (
 )
 from ._polling import DEFAULT_POLL_CAP
 from .errors import LassoError, WaitTimeoutError
+from .frames import unparsed_summary
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,6 +45,18 @@ __all__ = ["LassoMagics", "MagicError", "expand_files", "load_ipython_extension"
 
 
 # --------------------------------------------------------------------------- the magics
+
+
+@dataclass(frozen=True)
+class _View:
+    """The DataFrame shape a cell asked for, and whether it gets its own copy."""
+
+    labels: bool
+    meta: bool
+    copy: bool
+
+    def of(self, df: pd.DataFrame) -> pd.DataFrame:
+        return df.copy() if self.copy else df
 
 
 @magics_class
@@ -69,6 +84,20 @@ class LassoMagics(Magics, Configurable):
     )
     #: A client to use instead of the one built from the environment (tests, custom setups).
     client = AnyTrait(None, allow_none=True)
+
+    @validate("timeout", "poll_cap")
+    def _positive_seconds(self, proposal: Any) -> Any:
+        # Refused where it is set: a 0 or negative value would only fail every later cell.
+        value = proposal["value"]
+        if value is None and proposal["trait"].name == "timeout":
+            return value
+        if not (value is not None and 0 < value < float("inf")):
+            raise TraitError(
+                f"LassoMagics.{proposal['trait'].name} must be a positive number of seconds"
+                + (" (or None: no limit)" if proposal["trait"].name == "timeout" else "")
+                + f", got {value!r}"
+            )
+        return value
 
     def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
@@ -222,14 +251,20 @@ class LassoMagics(Magics, Configurable):
                 )
 
         progress = self.widget and not args.no_widget
-        client = self._client()
         shape = {"poll_cap": self.poll_cap, "labels": args.labels, "meta": args.meta}
+        try:
+            client = self._client()
+            # Resolved here, synchronously, so an unknown name fails the cell at once (with the
+            # close candidates) instead of later inside a background job.
+            schema = None if args.attach else jobs.resolve_schema(client, schema_ref)
+        except KeyboardInterrupt:
+            raise MagicError(
+                "%lasso_table: interrupted before anything was sent; no table was created. "
+                "Run the cell again."
+            ) from None
         if args.attach:
             job = jobs.attach(args.attach, client=client, progress=progress, **shape)
         else:
-            # Resolved here, synchronously, so an unknown name fails the cell at once (with the
-            # close candidates) instead of later inside a background job.
-            schema = jobs.resolve_schema(client, schema_ref)
             job = jobs.submit(
                 schema,
                 args.name or var,  # None: submit names it "notebook extraction <time>"
@@ -244,17 +279,20 @@ class LassoMagics(Magics, Configurable):
                 **shape,
             )
 
+        # An attached job may be one this kernel already follows, with its own DataFrame shape
+        # and a DataFrame another variable holds: this cell gets its shape, in its own copy.
+        view = _View(args.labels, args.meta, copy=bool(args.attach))
         if var is not None:
             self._claim(var, job)
         if args.background:
-            return self._background(job, var, progress)
-        return self._block(job, var, progress, args.timeout or self.timeout)
+            return self._background(job, var, progress, view)
+        return self._block(job, var, progress, args.timeout or self.timeout, view)
 
-    def _background(self, job: TableJob, var: str | None, progress: bool) -> Any:
+    def _background(self, job: TableJob, var: str | None, progress: bool, view: _View) -> Any:
         if var is None:
             return job  # the cell's result: IPython displays it, i.e. shows its widget
         job.note = f"→ {var} when complete"
-        job.add_done_callback(lambda done: self._assign(done, var))
+        job.add_done_callback(lambda done: self._assign(done, var, view))
         if progress:
             from IPython.display import display
 
@@ -263,15 +301,19 @@ class LassoMagics(Magics, Configurable):
             print(f"{var} will be set when the table completes")
         return None
 
-    def _block(self, job: TableJob, var: str | None, progress: bool, timeout: float | None) -> Any:
+    def _block(
+        self, job: TableJob, var: str | None, progress: bool, timeout: float | None, view: _View
+    ) -> Any:
         try:
             # quiet: the message is ours (it knows about VAR), not the job's generic hint.
-            df = job.result(timeout=timeout, quiet=True)
+            df = view.of(
+                job.result(timeout=timeout, quiet=True, labels=view.labels, meta=view.meta)
+            )
         except KeyboardInterrupt:  # jobs.JobInterrupted, or a Ctrl-C between two slices
-            raise MagicError(*self._went_on(job, var, "Interrupted")) from None
+            raise MagicError(*self._went_on(job, var, "Interrupted", view)) from None
         except WaitTimeoutError:
             raise MagicError(
-                *self._went_on(job, var, f"Still {job.status} after {timeout:g} s")
+                *self._went_on(job, var, f"Still {job.status} after {timeout:g} s", view)
             ) from None
         except BaseException:
             if var is not None:
@@ -285,12 +327,12 @@ class LassoMagics(Magics, Configurable):
             print(f"→ {var} ({_rows(len(df))}, table {job.id})")
         return None
 
-    def _went_on(self, job: TableJob, var: str | None, what: str) -> list[str]:
+    def _went_on(self, job: TableJob, var: str | None, what: str, view: _View) -> list[str]:
         """The table keeps running after an interrupt or a timeout; say how to get it."""
         table = f"table {job.id}" if job.id else f"table {job.name!r} (being created)"
         if var is not None:
             job.note = f"→ {var} when complete"
-            job.add_done_callback(lambda done: self._assign(done, var))
+            job.add_done_callback(lambda done: self._assign(done, var, view))
             return [
                 f"{what}: {table} goes on in the background; {var} will be set when it completes."
             ]
@@ -301,19 +343,25 @@ class LassoMagics(Magics, Configurable):
         )
         return [f"{what}: {table} goes on in the background.", f"Get it later with: {later}"]
 
-    def _assign(self, job: TableJob, var: str) -> None:
+    def _assign(self, job: TableJob, var: str, view: _View) -> None:
         """Done-callback (on the runtime thread): store the frame in VAR, unless a newer cell
-        has taken the variable over meanwhile or the job did not complete."""
-        df = job.df
-        if job.error is not None or df is None:
-            if self._release(var, job):
-                reason = "detached" if job.detached else "the table did not complete"
-                job.note = f"{var} not set: {reason}"
-            else:
+        has taken the variable over meanwhile or the job did not complete. Without a widget
+        the outcome is printed, so a background failure is never silent (DESIGN.md §4)."""
+        df = job.frame(labels=view.labels, meta=view.meta)
+        if df is None:
+            if not self._release(var, job):
                 job.note = f"{var} not set: a newer cell assigned it"
-            return
-        if not self._store(var, df, job):
+            elif job.detached:
+                job.note = f"{var} not set: detached"
+            else:
+                job.note = f"{var} not set: the table did not complete"
+                if job.widget is None and job.error is not None:
+                    for line in user_message(job.error):
+                        print(line, file=sys.stderr)
+        elif not self._store(var, view.of(df), job):
             job.note = f"{var} not set: a newer cell assigned it"
+        if job.widget is None:
+            print(job.note, file=sys.stderr if df is None else sys.stdout)
 
     def _claim(self, var: str, job: TableJob) -> None:
         """``job``, of the cell being run, now owns VAR: older jobs no longer store into it."""
@@ -332,7 +380,8 @@ class LassoMagics(Magics, Configurable):
             if not (owner or newest):
                 return False
             self.shell.user_ns[var] = df
-        job.note = f"→ {var} ({_rows(len(df))})"
+        unparsed = unparsed_summary(df)
+        job.note = f"→ {var} ({_rows(len(df))}" + (f"; {unparsed})" if unparsed else ")")
         return True
 
     def _release(self, var: str, job: TableJob) -> bool:

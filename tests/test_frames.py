@@ -24,6 +24,7 @@ from lasso_notebook.frames import (
     build_frame,
     fetch_frame,
     fetch_rows,
+    unparsed_summary,
 )
 from lasso_notebook.models import Column
 
@@ -137,6 +138,11 @@ def test_every_column_type_gets_its_dtype() -> None:
     assert unparsed["active"]["rows"] == [2]
     assert unparsed["size"]["examples"] == ["XXL"]
     assert "title" not in unparsed
+    assert unparsed_summary(df) == (
+        "4 values did not fit their column type and are NA: "
+        "price (1), released (1), active (1), size (1)"
+    )
+    assert unparsed_summary(build_frame([], ALL_COLUMNS)) == ""
 
 
 def test_empty_table_has_columns_and_dtypes() -> None:

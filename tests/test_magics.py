@@ -20,7 +20,7 @@ from traitlets.config import Config
 
 from lasso_notebook import Lasso
 from lasso_notebook._config import mask_key
-from lasso_notebook.magics import LassoMagics, MagicError
+from lasso_notebook.magics import LassoMagics, MagicError, _View
 
 CSV = "name;sku;price\n" + "".join(f"Widget {i};W{i:03d};{i}.50\n" for i in range(5))
 
@@ -184,6 +184,19 @@ def test_config_traits_are_settable_with_percent_config(
     listing = capsys.readouterr().out
     for trait in ("default_schema", "timeout", "poll_cap", "widget"):
         assert f"LassoMagics.{trait}" in listing
+
+
+@pytest.mark.parametrize(
+    "setting", ["timeout = 0", "timeout = -3", "poll_cap = 0", "poll_cap = -1", "timeout = 1e999"]
+)
+def test_config_refuses_values_that_would_break_every_later_cell(
+    ip: InteractiveShell, caplog: pytest.LogCaptureFixture, setting: str
+) -> None:
+    magics = magics_of(ip)
+    before = (magics.timeout, magics.poll_cap)
+    ip.run_cell(f"%config LassoMagics.{setting}")  # %config reports a TraitError as a log line
+    assert "must be a positive number of seconds" in caplog.text, caplog.text
+    assert (magics.timeout, magics.poll_cap) == before
 
 
 def test_lasso_config_masks_the_key_and_names_the_hosted_api(
@@ -508,10 +521,10 @@ class _FakeJob:
 
     def __init__(self, df: pd.DataFrame) -> None:
         self._df, self.error, self.detached, self.note = df, None, False, ""
+        self.widget = object()  # a widget shows the note: nothing printed
         self.on_df_read: Any = None
 
-    @property
-    def df(self) -> pd.DataFrame:
+    def frame(self, *, labels: bool | None = None, meta: bool | None = None) -> pd.DataFrame:
         if self.on_df_read is not None:
             self.on_df_read()
         return self._df
@@ -535,7 +548,8 @@ def test_a_cell_claiming_var_while_an_older_job_stores_it_wins(ip: InteractiveSh
         cell.join(timeout=0.5)  # with the lock held here, the cell waits until we are done
 
     older.on_df_read = in_the_gap
-    runtime = threading.Thread(target=magics._assign, args=(older, "df"))
+    view = _View(labels=False, meta=False, copy=False)
+    runtime = threading.Thread(target=magics._assign, args=(older, "df", view))
     runtime.start()
     runtime.join(timeout=5)
     wait_for(lambda: newer.note == "→ df (1 row)")
@@ -557,6 +571,87 @@ def test_attach_follows_an_existing_table(
     result, output = run(ip, f"%lasso_table again --attach {table.id} --background", capsys)
     assert result.success, output
     wait_for(lambda: "again" in ip.user_ns)
+
+
+def test_attach_to_a_followed_table_gets_its_own_shape_and_copy(
+    ip: InteractiveShell, eng: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result, output = run(ip, f"%%lasso_table a --schema Products\n{PRODUCTS_CSV}", capsys)
+    assert result.success, output
+    table_id = ip.user_ns["a"].attrs["lasso"]["table_id"]
+    result, output = run(ip, f"%lasso_table b --attach {table_id} --labels --meta", capsys)
+    assert result.success, output
+    a, b = ip.user_ns["a"], ip.user_ns["b"]
+    assert "SKU" in b.columns and "_validation_status" in b.columns  # labels and meta
+    assert "sku" in a.columns and "_validation_status" not in a.columns  # a is unchanged
+    result, output = run(ip, f"%lasso_table c --attach {table_id}", capsys)
+    c = ip.user_ns["c"]
+    assert list(c.columns) == list(a.columns) and c is not a
+    c.loc[0, "name"] = "edited"
+    assert a.loc[0, "name"] != "edited"  # editing one variable does not edit the other
+
+
+def test_background_without_widget_prints_a_failure(
+    ip: InteractiveShell, eng: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lasso_notebook import jobs
+
+    result, output = run(
+        ip,
+        "%lasso_table df --schema Products --url http://127.0.0.1:1/x.pdf --background --no-widget",
+        capsys,
+    )
+    assert result.success, output
+    assert "df will be set when the table completes" in output
+    job = jobs.jobs()[-1]
+    job.wait(timeout=20)
+    wait_for(lambda: "not set" in job.note)
+    printed = "".join(capsys.readouterr())
+    assert "Could not download http://127.0.0.1:1/x.pdf" in printed and "df not set" in printed
+
+
+def test_interrupt_before_the_table_is_submitted_is_short(
+    ip: InteractiveShell,
+    eng: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lasso_notebook import jobs
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt  # Ctrl-C while the schema name is being looked up
+
+    monkeypatch.setattr(jobs, "resolve_schema", interrupted)
+    before = len(jobs.jobs())
+    result, output = run(ip, f"%%lasso_table df --schema Products\n{PRODUCTS_CSV}", capsys)
+    assert_short_error(result, output, "interrupted before anything was sent", "no table")
+    assert len(jobs.jobs()) == before
+
+
+def test_values_that_do_not_fit_are_reported(
+    ip: InteractiveShell, eng: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lasso_notebook import UnparsedValuesWarning
+    from lasso_notebook.jobs import TableJob
+
+    result, output = run(ip, f"%%lasso_table df --schema Products\n{PRODUCTS_CSV}", capsys)
+    assert result.success, output
+    table_id = ip.user_ns["df"].attrs["lasso"]["table_id"]
+    # The engine stores a value that fails its type as null, so only an edit made through the
+    # API (as a user or another tool may do) leaves one the DataFrame must refuse.
+    headers = {"Authorization": f"Bearer {eng.api_key}"}
+    rows = httpx.get(f"{eng.base_url}/tables/{table_id}/rows", headers=headers).json()["data"]
+    edit = httpx.put(
+        f"{eng.base_url}/tables/{table_id}/rows/{rows[0]['id']}",
+        headers=headers,
+        json={"data": {"release_date": "not a date"}},
+    )
+    assert edit.status_code == 200, edit.text
+    job = TableJob(client=Lasso(), table_id=table_id, progress=False)
+    with pytest.warns(UnparsedValuesWarning, match=r"1 value did not fit .*release_date \(1\)"):
+        df = job.result(timeout=20)
+    assert pd.isna(df["release_date"].iloc[0])
+    assert df.attrs["lasso"]["unparsed"]["release_date"]["examples"] == ["not a date"]
 
 
 def test_timeout_says_the_table_goes_on_and_var_is_set_later(

@@ -183,12 +183,19 @@ def test_job_without_widget_is_text_only(engine: Any) -> None:
 
 def test_terminal_line_rewrites_itself(engine: Any, capsys: Any) -> None:
     stream = io.StringIO()
-    line = TerminalLine(stream)
+    line = TerminalLine(stream, live=True)
     line.update("a")
     line.update("a")  # unchanged: nothing written
     line.update("b")
     line.close()
     assert stream.getvalue() == "\r\x1b[2Ka\r\x1b[2Kb\n"
+    # Piped or logged (not a tty): only the final line, without control codes.
+    piped = io.StringIO()
+    line = TerminalLine(piped)
+    line.update("a")
+    line.update("b")
+    line.close("done")
+    assert piped.getvalue() == "done\n"
 
     client = Lasso(api_key=engine.api_key, base_url=engine.base_url)
     job = submit("Products", "terminal", text=_catalog(3), client=client, progress="text")
