@@ -7,10 +7,15 @@
 //   {type: "refresh"} · {type: "select_schema", schema_id} · {type: "submit", values}
 //   {type: "file_start", fid, name, size, mime} · {type: "file_chunk", fid, offset} + [bytes]
 //   {type: "file_end", fid} · {type: "file_remove", fid} · {type: "reset"}
-// The kernel answers chunks with {type: "file_ack", fid, received} (flow control).
+// The kernel answers every file_start and file_chunk, with {type: "file_ack", fid, received}
+// (received 0 accepts a start: no chunk goes before it) or {type: "file_refused", fid, message}
+// (that file's transfer ends, the message shows on it).
 
 const CHUNK = 1024 * 1024; // the protocol's ceiling: at most 1 MiB per message
 const WINDOW = 4; // chunks in flight before waiting for an ack (bounded browser memory)
+// A transfer the kernel has not answered for this long ends with an error instead of waiting
+// forever (a kernel busy with a long cell answers only after it; a dead one never does).
+const STALL_MS = 120_000;
 const SOURCES = [
   ["text", "Text"],
   ["files", "Files"],
@@ -563,14 +568,22 @@ function drawSource({ model, dom }) {
   }
 }
 
+// The kernel's records, then the browser's own entries for files it has none of: waiting for
+// the kernel's answer to file_start, or ended before it kept a record (refused, unreadable).
+function allFiles(view) {
+  const files = view.model.get("files") || [];
+  const known = new Set(files.map((f) => f.fid));
+  return [...files, ...view.uploader.local().filter((f) => !known.has(f.fid))];
+}
+
 function drawFiles(view) {
   const { model, dom } = view;
-  const files = model.get("files") || [];
+  const files = allFiles(view);
   dom.fileList.replaceChildren();
   for (const file of files) {
     const pct = file.size ? Math.floor((100 * file.received) / file.size) : 100;
     const label = {
-      sending: `sending ${pct}%`,
+      sending: file.waiting ? "waiting for the kernel…" : `sending ${pct}%`,
       received: "ready",
       uploading: "uploading to Lasso…",
       uploaded: "uploaded",
@@ -707,83 +720,177 @@ function drawAll(view) {
 
 // ---------- files: browser → kernel in ≤ 1 MiB chunks, at most WINDOW unacknowledged ----------
 
-// `send(msg, buffers)` talks to the kernel; `onError(file, error)` reports a file that could
-// not be read. Returns {start(file), remove(fid), onMessage(msg), cancelAll()}.
-function createUploader(send, onError) {
-  const transfers = new Map(); // fid → {file, fid, acked, waiters, cancelled}
+// `send(msg, buffers)` talks to the kernel; `onChange()` is called when what `local()` returns
+// changed; `stallMs` is how long an unanswered transfer waits. Returns {start(file),
+// remove(fid), onMessage(msg), local(), clearFailed(), cancelAll()}.
+export function createUploader(send, onChange, { stallMs = STALL_MS } = {}) {
+  // fid → {file, fid, acked, waiters, over}; acked is -1 until the kernel accepted the start.
+  const transfers = new Map();
+  // fid → a files-trait-shaped entry with status "error": transfers that ended badly, shown
+  // on the file (when the kernel keeps no record of it) until the user removes it.
+  const failed = new Map();
 
+  // Resolves once the kernel acknowledged `atLeast` bytes (0: accepted the start) or the
+  // transfer is over; rejects when the kernel has not answered for `stallMs`.
   function waitForAck(transfer, atLeast) {
-    if (transfer.acked >= atLeast || transfer.cancelled) return Promise.resolve();
-    return new Promise((resolve) => transfer.waiters.push({ atLeast, resolve }));
-  }
-
-  async function pump(transfer) {
-    const { file, fid } = transfer;
-    let offset = 0;
-    while (offset < file.size && !transfer.cancelled) {
-      // Keep at most WINDOW chunks between the browser and the kernel.
-      await waitForAck(transfer, offset - (WINDOW - 1) * CHUNK);
-      if (transfer.cancelled) return;
-      const end = Math.min(file.size, offset + CHUNK);
-      const bytes = await file.slice(offset, end).arrayBuffer();
-      send({ type: "file_chunk", fid, offset }, [new DataView(bytes)]);
-      offset = end;
-    }
-    if (transfer.cancelled) return;
-    await waitForAck(transfer, file.size);
-    if (!transfer.cancelled) send({ type: "file_end", fid });
-    transfers.delete(fid);
-  }
-
-  function start(file) {
-    const fid = newFid();
-    const transfer = { file, fid, acked: 0, waiters: [], cancelled: false };
-    transfers.set(fid, transfer);
-    send({ type: "file_start", fid, name: file.name, size: file.size, mime: file.type || "" });
-    pump(transfer).catch((error) => {
-      transfers.delete(fid);
-      send({ type: "file_remove", fid });
-      onError(file, error);
+    if (transfer.over || transfer.acked >= atLeast) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("stalled")), stallMs);
+      transfer.waiters.push({
+        atLeast,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
     });
   }
 
-  function remove(fid) {
-    const transfer = transfers.get(fid);
-    if (transfer) {
-      transfer.cancelled = true;
-      for (const waiter of transfer.waiters) waiter.resolve();
-      transfers.delete(fid);
-    }
-    send({ type: "file_remove", fid });
-  }
-
-  // The kernel's flow control: {type: "file_ack", fid, received} or {type: "file_refused", fid}.
-  function onMessage(msg) {
-    if (!msg || typeof msg !== "object") return;
-    if (msg.type !== "file_ack" && msg.type !== "file_refused") return;
-    const transfer = transfers.get(msg.fid);
-    if (!transfer) return; // another view's transfer, or already removed
-    if (msg.type === "file_refused") transfer.cancelled = true;
-    else transfer.acked = Math.max(transfer.acked, Number(msg.received) || 0);
+  function wake(transfer) {
     const still = [];
     for (const waiter of transfer.waiters) {
-      if (transfer.cancelled || transfer.acked >= waiter.atLeast) waiter.resolve();
+      if (transfer.over || transfer.acked >= waiter.atLeast) waiter.resolve();
       else still.push(waiter);
     }
     transfer.waiters = still;
   }
 
-  function cancelAll() {
-    for (const transfer of transfers.values()) transfer.cancelled = true;
+  function finish(transfer) {
+    transfer.over = true;
+    wake(transfer);
+    transfers.delete(transfer.fid);
   }
 
-  return { start, remove, onMessage, cancelAll };
+  function fail(transfer, message) {
+    const { file, fid } = transfer;
+    finish(transfer);
+    failed.set(fid, {
+      fid,
+      name: file.name,
+      size: file.size,
+      received: Math.max(0, transfer.acked),
+      status: "error",
+      error: message,
+    });
+    onChange();
+  }
+
+  async function pump(transfer) {
+    const { file, fid } = transfer;
+    await waitForAck(transfer, 0); // no byte leaves before the kernel accepted the file
+    let offset = 0;
+    while (offset < file.size && !transfer.over) {
+      // Keep at most WINDOW chunks between the browser and the kernel.
+      await waitForAck(transfer, offset - (WINDOW - 1) * CHUNK);
+      if (transfer.over) return;
+      const end = Math.min(file.size, offset + CHUNK);
+      const bytes = await file.slice(offset, end).arrayBuffer();
+      if (transfer.over) return; // refused or removed while the slice was read
+      send({ type: "file_chunk", fid, offset }, [new DataView(bytes)]);
+      offset = end;
+    }
+    if (transfer.over) return;
+    await waitForAck(transfer, file.size);
+    if (transfer.over) return;
+    send({ type: "file_end", fid });
+    finish(transfer);
+  }
+
+  function start(file) {
+    const fid = newFid();
+    const transfer = { file, fid, acked: -1, waiters: [], over: false };
+    transfers.set(fid, transfer);
+    onChange();
+    try {
+      send({ type: "file_start", fid, name: file.name, size: file.size, mime: file.type || "" });
+    } catch (error) {
+      fail(transfer, `Could not reach the kernel: ${error}`);
+      return;
+    }
+    pump(transfer).catch((error) => {
+      if (transfer.over) return; // removed or refused meanwhile: nothing more to say
+      const message =
+        error?.message === "stalled"
+          ? `The kernel has not answered for ${Math.ceil(stallMs / 1000)} s (busy with a ` +
+            "long cell, or stopped?); remove the file and add it again."
+          : `Could not read "${file.name}": ${error}`;
+      // The kernel may hold a half file for it: it is not coming, so let it go.
+      trySend({ type: "file_remove", fid });
+      fail(transfer, message);
+    });
+  }
+
+  function trySend(msg) {
+    try {
+      send(msg);
+    } catch {
+      // The comm is gone (the view or the kernel closed): nothing is left to tell.
+    }
+  }
+
+  function remove(fid) {
+    const transfer = transfers.get(fid);
+    if (transfer) finish(transfer);
+    failed.delete(fid);
+    send({ type: "file_remove", fid });
+    onChange();
+  }
+
+  function onMessage(msg) {
+    if (!msg || typeof msg !== "object") return;
+    if (msg.type !== "file_ack" && msg.type !== "file_refused") return;
+    const transfer = transfers.get(msg.fid);
+    if (!transfer) return; // another view's transfer, or already over
+    if (msg.type === "file_refused") {
+      fail(transfer, String(msg.message || "The kernel refused this file."));
+      return;
+    }
+    const accepted = transfer.acked < 0;
+    transfer.acked = Math.max(transfer.acked, Number(msg.received) || 0);
+    wake(transfer);
+    if (accepted) onChange(); // "waiting for the kernel…" becomes "sending"
+  }
+
+  function local() {
+    const sending = [...transfers.values()].map((t) => ({
+      fid: t.fid,
+      name: t.file.name,
+      size: t.file.size,
+      received: Math.max(0, t.acked),
+      status: "sending",
+      waiting: t.acked < 0,
+      error: "",
+    }));
+    return [...sending, ...failed.values()];
+  }
+
+  function clearFailed() {
+    failed.clear();
+    onChange();
+  }
+
+  // The view goes away: its transfers cannot finish, so the kernel need not keep them.
+  function cancelAll() {
+    for (const transfer of [...transfers.values()]) {
+      finish(transfer);
+      trySend({ type: "file_remove", fid: transfer.fid });
+    }
+  }
+
+  return { start, remove, onMessage, local, clearFailed, cancelAll };
+}
+
+// Files changed (the kernel's records or the browser's own): redraw, and a submit that waits
+// for the files goes once none is on its way any more.
+function filesChanged(view) {
+  drawFiles(view);
+  if (view.submitWhenSent && !allFiles(view).some((f) => f.status === "sending")) view.submit();
 }
 
 // Picked or dropped files: refuse what the kernel would refuse, send the rest.
 function addFiles(view, list) {
   const limit = view.model.get("max_file_bytes") || 0;
-  const existing = new Set((view.model.get("files") || []).map((f) => f.name));
+  const existing = new Set(allFiles(view).map((f) => f.name));
   const refused = [];
   for (const file of list) {
     if (limit && file.size > limit) {
@@ -828,7 +935,9 @@ function submitForm(view, send) {
   view.submitWhenSent = false;
   if (busy(model) || dom.submitButton.disabled) return;
   const current = formValues(view);
-  const files = model.get("files") || [];
+  // The browser's own entries count too: one waiting for the kernel is still "sending", a
+  // refused one an "error", so neither is silently left out of the request.
+  const files = allFiles(view);
   const errors = validate(current, files);
   const onlyWaiting =
     Object.keys(errors).length === 1 &&
@@ -880,12 +989,9 @@ function render({ model, el }) {
 
   const view = { model, dom, localErrors: null, submitWhenSent: false, jobReceivedAt: 0 };
   view.jobReceivedAt = performance.now();
-  view.uploader = createUploader(send, (file, error) => {
-    const message = `Could not read "${file.name}": ${error}`;
-    view.localErrors = { ...(view.localErrors || {}), files: message };
-    drawErrors(view);
-  });
+  view.uploader = createUploader(send, () => filesChanged(view));
   const submit = () => submitForm(view, send);
+  view.submit = submit;
 
   function clearLocalError(name) {
     if (!view.localErrors || !view.localErrors[name]) return;
@@ -962,6 +1068,7 @@ function render({ model, el }) {
   });
   listen(dom.resetButton, "click", () => {
     view.localErrors = null;
+    view.uploader.clearFailed();
     send({ type: "reset" });
     dom.nameInput.focus();
   });
@@ -999,11 +1106,7 @@ function render({ model, el }) {
     onModel(`change:${key}`, () => drawValue(model, input, key));
   }
   onModel("change:source", draw(drawSource));
-  onModel("change:files", () => {
-    drawFiles(view);
-    const files = model.get("files") || [];
-    if (view.submitWhenSent && !files.some((f) => f.status === "sending")) submit();
-  });
+  onModel("change:files", () => filesChanged(view));
   onModel("change:max_file_bytes", draw(drawFiles));
   onModel("change:errors", () => {
     view.localErrors = null;

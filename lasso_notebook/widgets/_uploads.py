@@ -75,7 +75,7 @@ class IncomingFile:
         }
 
 
-ChunkOutcome = Literal["ignored", "refused", "ack"]
+ChunkOutcome = Literal["ack", "refused", "gone"]
 
 
 class UploadInbox:
@@ -104,12 +104,13 @@ class UploadInbox:
 
     # -- the browser's messages ----------------------------------------------------------------
 
-    def start(self, fid: str, name: str, size: Any, mime: str, *, limit: int, busy: bool) -> Any:
-        """``file_start``: None when ignored (bad or repeated id), "" when accepted, else the
-        sentence saying why the file is refused (no record is kept then)."""
+    def start(self, fid: str, name: str, size: Any, mime: str, *, limit: int, busy: bool) -> str:
+        """``file_start``: "" when accepted, else the sentence saying why the file is refused.
+        Every start gets an answer, so the browser never waits for one that will not come;
+        a refused start keeps no record (a repeated id leaves the first one's record alone)."""
         if not fid or not _FID.fullmatch(fid):
-            log.warning("SubmitForm: file_start with a bad id %r", fid)
-            return None
+            log.warning("SubmitForm: file_start with a bad id %r", fid[:80])
+            return "The browser sent a file without a valid id; add it again."
         safe = safe_filename(name)
         refused = ""
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
@@ -123,25 +124,32 @@ class UploadInbox:
             refused = "A job is running; add files after it finished."
         with self._lock:
             if fid in self._files:
-                return None
+                log.warning("SubmitForm: file_start repeated for id %r", fid)
+                return f'"{safe}": this file id is already in use; add the file again.'
             if not refused and any(i.name == safe for i in self._files.values()):
                 refused = f'"{safe}" is already in the list.'
             if refused:
                 return refused
             folder = self.directory / fid
-            folder.mkdir()
-            incoming = IncomingFile(fid, safe, size, mime, folder / safe)
-            incoming.handle = incoming.path.open("wb")
+            try:
+                folder.mkdir()
+                handle = (folder / safe).open("wb")
+            except OSError as exc:  # a full or vanished temp dir: say so, keep nothing
+                shutil.rmtree(folder, ignore_errors=True)
+                return f'"{safe}" cannot be stored in the kernel ({exc.strerror or exc}).'
+            incoming = IncomingFile(fid, safe, size, mime, folder / safe, handle=handle)
             self._files[fid] = incoming
         return ""
 
-    def chunk(self, fid: str, offset: Any, data: bytes) -> tuple[ChunkOutcome, int]:
-        """``file_chunk``: append ``data`` at ``offset``. "ack" with the bytes received so far,
-        "refused" when the transfer broke (the file is marked), "ignored" when not sending."""
+    def chunk(self, fid: str, offset: Any, data: bytes) -> tuple[ChunkOutcome, int, str]:
+        """``file_chunk``: append ``data`` at ``offset``. Returns the outcome, the bytes
+        received so far and, when refused, why: "ack"; "refused" when the transfer broke (the
+        file is marked); "gone" when the kernel no longer expects bytes for ``fid`` (removed
+        or already ended), so the browser stops sending instead of waiting for an ack."""
         with self._lock:
             incoming = self._files.get(fid)
             if incoming is None or incoming.status != "sending":
-                return "ignored", 0  # removed meanwhile: drop the rest quietly
+                return "gone", 0, "The kernel no longer expects this file; add it again."
             problem = ""
             if offset != incoming.received:
                 problem = f"chunk at byte {offset} arrived, expected byte {incoming.received}"
@@ -149,13 +157,17 @@ class UploadInbox:
                 problem = f"a chunk of {len(data)} bytes exceeds the 1 MiB chunk limit"
             elif incoming.received + len(data) > incoming.size:
                 problem = f"more bytes than the announced {incoming.size}"
+            else:
+                try:
+                    incoming.handle.write(data)
+                except OSError as exc:  # disk full: a broken transfer, not a silent stall
+                    problem = f"the kernel could not write it: {exc.strerror or exc}"
             if problem:
                 self._fail(incoming, f"Transfer broken ({problem}); remove and add it again.")
-                return "refused", incoming.received
-            incoming.handle.write(data)
+                return "refused", incoming.received, incoming.error
             incoming.sha256.update(data)
             incoming.received += len(data)
-            return "ack", incoming.received
+            return "ack", incoming.received, ""
 
     def end(self, fid: str, digest: Any) -> bool:
         """``file_end``: check the size and the checksum; True when the record changed."""
@@ -182,6 +194,16 @@ class UploadInbox:
             if incoming is None:
                 return False
             self._delete(incoming)
+            return True
+
+    def fail(self, fid: str, message: str) -> bool:
+        """Mark a file still being sent as broken (the kernel failed handling one of its
+        messages); True when it was."""
+        with self._lock:
+            incoming = self._files.get(fid)
+            if incoming is None or incoming.status != "sending":
+                return False
+            self._fail(incoming, message)
             return True
 
     # -- the job's side ------------------------------------------------------------------------

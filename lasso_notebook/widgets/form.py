@@ -5,6 +5,7 @@ job it starts and follows. File transfer lives in ``_uploads``, the validation r
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import json
 import logging
 import math
@@ -261,7 +262,17 @@ class SubmitForm(ResyncWidget):
                 log.debug("SubmitForm: unknown message %r", kind)
         except Exception as exc:  # a bug here must show in the form, not vanish in a log
             log.exception("SubmitForm: %s failed", kind)
-            self._set_errors({"form": f"Internal error ({type(exc).__name__}): {exc}"})
+            message = f"Internal error ({type(exc).__name__}): {exc}"
+            if kind in ("file_start", "file_chunk"):
+                self._file_failed(str(content.get("fid") or ""), message)
+            self._set_errors({"form": message})
+
+    def _file_failed(self, fid: str, message: str) -> None:
+        # The browser waits for an answer to every start and chunk: a failure is one too.
+        with contextlib.suppress(Exception):  # the comm may be what failed
+            self._refuse_file(fid, message)
+        if self._inbox.fail(fid, message):
+            self._publish_files()
 
     # -- schemas -----------------------------------------------------------------------------
 
@@ -405,6 +416,9 @@ class SubmitForm(ResyncWidget):
             self.files = self._inbox.public()
 
     def _file_start(self, content: dict[str, Any]) -> None:
+        # Every start is answered: an ack at 0 bytes lets the browser send the first chunk, a
+        # refusal ends its transfer and shows its message on that file (so it is not repeated
+        # in ``errors``). Until then the browser sends nothing: a refused file costs no bytes.
         fid = str(content.get("fid") or "")
         refused = self._inbox.start(
             fid,
@@ -414,25 +428,26 @@ class SubmitForm(ResyncWidget):
             limit=self.max_file_bytes,
             busy=self.phase in ("submitting", "running"),
         )
-        if refused is None:
-            return
         if refused:
-            self.send({"type": "file_refused", "fid": fid, "message": refused})
-            self._set_errors({"files": refused})
+            self._refuse_file(fid, refused)
             return
+        self.send({"type": "file_ack", "fid": fid, "received": 0})
         self._publish_files()
 
     def _file_chunk(self, content: dict[str, Any], buffers: list[Any]) -> None:
         fid = str(content.get("fid") or "")
         data = bytes(buffers[0]) if buffers else b""
-        outcome, received = self._inbox.chunk(fid, content.get("offset"), data)
-        if outcome == "ignored":
-            return
-        if outcome == "refused":
-            self.send({"type": "file_refused", "fid": fid})
-        else:
+        outcome, received, message = self._inbox.chunk(fid, content.get("offset"), data)
+        if outcome == "ack":
             self.send({"type": "file_ack", "fid": fid, "received": received})
-        self._publish_files()
+        else:
+            self._refuse_file(fid, message)
+        if outcome != "gone":
+            self._publish_files()
+
+    def _refuse_file(self, fid: str, message: str) -> None:
+        """Tell the browser to stop sending ``fid``, and why (shown on that file)."""
+        self.send({"type": "file_refused", "fid": fid, "message": message})
 
     def _file_end(self, content: dict[str, Any]) -> None:
         if self._inbox.end(str(content.get("fid") or ""), content.get("sha256")):

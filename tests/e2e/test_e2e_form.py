@@ -1,10 +1,13 @@
 """The submit form in JupyterLab, driven by clicks and typing in a real browser: pasted text and
-a file chosen through the file input each end with live progress and a preview of the rows."""
+a file chosen through the file input each end with live progress and a preview of the rows; the
+browser's own checks (file size, blank name), the upload handshake, Enter to submit and the
+file picker's focus ring."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from e2e_catalog import csv_catalog
@@ -116,3 +119,129 @@ def test_form_file_input_upload_extracts_rows(
     doc_screenshot(form, "form.png")
     nb.run_cell(1)
     expect(nb.outputs(1)).to_contain_text("(12, 9)", timeout=30_000)
+
+
+MiB = 1024 * 1024
+#: ~3.1 MiB of the seeded "Products" columns: four chunks of at most 1 MiB.
+BIG_ROWS = 29_000
+
+# The form counts what the kernel receives from the browser, by message type.
+COUNTING_FORM_CELL = """\
+from collections import Counter
+import lasso_notebook as ln
+
+form = ln.SubmitForm(result_var="df", max_file_bytes=4 * 1024 * 1024)
+seen = Counter()
+form.on_msg(lambda _widget, content, _buffers: seen.update([content.get("type")]))
+form"""
+# Numbered, so a re-run's output is never mistaken for the previous one's.
+SEEN_CELL = """\
+_check = globals().get("_check", 0) + 1
+print(f"check {_check}:", *(f"{k}={seen[k]}" for k in ("file_start", "file_chunk", "submit")))"""
+
+
+class KernelView:
+    """Reads, through a notebook cell, which messages the kernel got from the form."""
+
+    def __init__(self, nb: NotebookPage, cell: int) -> None:
+        self.nb = nb
+        self.cell = cell
+        self.runs = 0
+
+    def seen(self) -> dict[str, int]:
+        self.runs += 1
+        self.nb.run_cell(self.cell)
+        output = self.nb.outputs(self.cell)
+        expect(output).to_contain_text(f"check {self.runs}:", timeout=30_000)
+        pairs = re.findall(r"(\w+)=(\d+)", output.inner_text())
+        return {key: int(value) for key, value in pairs}
+
+
+def outline_style(locator: Locator) -> Any:
+    return locator.evaluate("(node) => getComputedStyle(node).outlineStyle")
+
+
+def test_form_browser_checks_handshake_big_file_and_enter(
+    page: Page, lab: JupyterServer, tmp_path: Path
+) -> None:
+    """One notebook session: keyboard focus on the file picker shows; a file over the limit
+    is refused in the browser (the kernel gets nothing); a ~3 MiB file goes in four chunks; a
+    file the kernel refuses at start shows its message and costs no chunk; a blank name is
+    refused in the browser; Enter in the name field submits, and all rows come back."""
+    huge = tmp_path / "huge.bin"
+    huge.write_bytes(b"\0" * (4 * MiB + 1))
+    catalog = tmp_path / "big catalog.csv"
+    catalog.write_text(csv_catalog(BIG_ROWS, prefix="BIG") + "\n", encoding="utf-8")
+    assert 3 * MiB < catalog.stat().st_size <= 4 * MiB
+    # The kernel names files safely (no leading dot): a name clash the browser cannot see.
+    (tmp_path / "hidden").mkdir()
+    clash = tmp_path / "hidden" / ".big catalog.csv"
+    clash.write_text(csv_catalog(3, prefix="DOT"), encoding="utf-8")
+
+    write_notebook(
+        lab.root / "form_checks.ipynb", [COUNTING_FORM_CELL, SEEN_CELL, "print(len(df))"]
+    )
+    nb = NotebookPage(page, lab, "form_checks.ipynb").open()
+    nb.run_cell(0)
+    nb.wait_executed(0)
+    nb.expect_no_error(0)
+    form = by_testid(nb.cell(0), "lasso-form")
+    expect(form).to_be_visible(timeout=60_000)
+    kernel = KernelView(nb, 1)
+    pick_schema(form, "Products")
+
+    # Keyboard focus on the (visually hidden) file input shows on the drop zone around it.
+    drop = by_testid(form, "file-drop")
+    assert outline_style(drop) == "none"
+    by_testid(form, "source-tab-files").click()
+    page.keyboard.press("Tab")
+    expect(by_testid(form, "file-input")).to_be_focused()
+    assert outline_style(drop) == "solid"
+
+    # (a) Over the limit: refused before anything is sent, with the limit in the message.
+    by_testid(form, "file-input").set_input_files(str(huge))
+    files_error = by_testid(form, "files-error")
+    expect(files_error).to_contain_text('"huge.bin" is 4.0 MiB; the limit is 4.0 MiB per file.')
+    expect(by_testid(form, "file-item")).to_have_count(0)
+    assert kernel.seen() == {"file_start": 0, "file_chunk": 0, "submit": 0}
+
+    # (b) A multi-chunk file through the file input reaches the kernel whole.
+    by_testid(form, "file-input").set_input_files(str(catalog))
+    item = by_testid(form, "file-item")
+    expect(item).to_have_count(1)
+    expect(item).to_have_attribute("data-status", "received", timeout=60_000)
+    expect(item).to_contain_text("big catalog.csv")
+    expect(files_error).to_be_hidden()
+    assert kernel.seen() == {"file_start": 1, "file_chunk": 4, "submit": 0}
+
+    # The kernel refuses this one at start: the message shows on that file, no chunk left.
+    by_testid(form, "file-input").set_input_files(str(clash))
+    refused = item.filter(has_text=".big catalog.csv")
+    expect(refused).to_have_attribute("data-status", "error", timeout=30_000)
+    expect(refused).to_contain_text('"big catalog.csv" is already in the list.')
+    assert kernel.seen() == {"file_start": 2, "file_chunk": 4, "submit": 0}
+    by_testid(refused, "file-remove").click()
+    expect(item).to_have_count(1)
+
+    # (c) A blank name: the name field says so, the kernel gets no submit.
+    name = by_testid(form, "name-input")
+    name.fill("   ")
+    by_testid(form, "submit-button").click()
+    expect(by_testid(form, "name-error")).to_have_text("Give the table a name.")
+    expect(name).to_be_focused()
+    expect(name).to_have_attribute("aria-invalid", "")
+    assert kernel.seen()["submit"] == 0
+
+    # (d) Enter in the single-line name field submits.
+    name.fill("E2E big file")
+    expect(by_testid(form, "name-error")).to_be_hidden()
+    name.press("Enter")
+    values = progress_values(form, timeout=180.0)
+    assert values[-1] == 100, values
+    expect(by_testid(form, "job-progress")).to_have_attribute("data-state", "completed")
+    expect(by_testid(form, "job-name")).to_contain_text("E2E big file")
+    expect(by_testid(form, "preview-count")).to_contain_text(f"{BIG_ROWS} rows")
+    expect(by_testid(form, "preview-table")).to_contain_text("BIG-001")
+    assert kernel.seen() == {"file_start": 2, "file_chunk": 4, "submit": 1}
+    nb.run_cell(2)
+    expect(nb.outputs(2)).to_have_text(f"{BIG_ROWS}", timeout=30_000)

@@ -1,6 +1,7 @@
 """Widgets never execute what the server or the user wrote (issue 9): a table name like
-``<img src=x onerror=…>``, an error message carrying ``<script>`` and hostile preview cells are
-shown literally in the progress widget and the form, and nothing runs."""
+``<img src=x onerror=…>``, an error message carrying ``<script>``, hostile preview cells and a
+hostile schema (name, description, column labels and keys) are shown literally in the progress
+widget and the form, and nothing runs."""
 
 from __future__ import annotations
 
@@ -18,6 +19,30 @@ SVG = "<svg onload=window.__lassoXss=3>"
 HOSTILE_HEADERS = f"{SCRIPT},{SVG}\n1,2\n"
 # A table that extracts, with markup in its cells: the form's preview must show it as text.
 HOSTILE_ROWS = f"name,sku,brand,price\n{IMG_NAME},X-1,{SCRIPT},1.5\n{SVG},X-2,Plain,2.5\n"
+# A schema as hostile as the engine lets it be: its name, description and column labels.
+IMG_SCHEMA = "<img src=x onerror=window.__lassoXss=4> Schema"
+IMG_LABEL = "<img src=x onerror=window.__lassoXss=5>"
+HOSTILE_COLUMNS = [
+    {"key": "name", "label": IMG_LABEL, "type": "text"},
+    {"key": "sku", "label": SVG, "type": "text"},
+    {"key": "brand", "type": "text"},
+    {"key": "price", "type": "number"},
+]
+SCHEMA_CELL = f"""\
+import lasso_notebook as ln
+hostile = ln.default_client().schemas.create(
+    {IMG_SCHEMA!r}, {HOSTILE_COLUMNS!r}, description={SCRIPT!r}
+)
+form = ln.SubmitForm(schema='Products')
+form"""
+# The engine refuses such a column key (its key pattern); another server might not, and the
+# client does not check, so the form's state gets one the way a server's answer would put it.
+IMG_KEY = "<img src=x onerror=window.__lassoXss=6>"
+HOSTILE_KEY_CELL = f"""\
+key = {{"key": {IMG_KEY!r}, "label": {IMG_KEY!r}, "type": "text", "description": {SVG!r}}}
+form.schema_preview = {{**form.schema_preview, "columns": [key, *form.schema_preview["columns"]]}}
+form.preview = {{**form.preview, "columns": [key, *form.preview["columns"][1:]]}}
+print("hostile key set")"""
 
 
 def assert_nothing_ran(page: Page, dialogs: list[str], root: Locator) -> None:
@@ -35,7 +60,8 @@ def test_hostile_name_and_error_message_render_as_text(page: Page, lab: JupyterS
         [
             "%load_ext lasso_notebook",
             f"%%lasso_table --schema Products --name '{IMG_NAME}'\n{HOSTILE_HEADERS}",
-            "import lasso_notebook as ln\nform = ln.SubmitForm(schema='Products')\nform",
+            SCHEMA_CELL,
+            HOSTILE_KEY_CELL,
         ],
     )
     nb = NotebookPage(page, lab, "xss.ipynb").open()
@@ -68,6 +94,19 @@ def test_hostile_name_and_error_message_render_as_text(page: Page, lab: JupyterS
     expect(form.locator('[data-testid="job-error"]')).to_contain_text(SCRIPT)
     assert_nothing_ran(page, dialogs, form)
 
+    # The hostile schema: its name in the picker, its description and labels with its columns.
+    select = form.locator('[data-testid="schema-select"]')
+    option = select.locator("option", has_text=IMG_SCHEMA)
+    expect(option).to_have_text(f"{IMG_SCHEMA} (4 columns)")
+    select.select_option(value=option.get_attribute("value"))
+    columns = form.locator('[data-testid="schema-columns"]')
+    expect(columns).to_contain_text(SCRIPT)  # the description
+    column = columns.locator(".lasso-form__column")
+    expect(column).to_have_count(4)
+    expect(column.first).to_have_attribute("title", IMG_LABEL)
+    expect(column.nth(1)).to_have_attribute("title", SVG)
+    assert_nothing_ran(page, dialogs, form)
+
     form.locator('[data-testid="text-input"]').fill(HOSTILE_ROWS)
     form.locator('[data-testid="submit-button"]').click()
     expect(job).to_have_attribute("data-state", "completed", timeout=90_000)
@@ -76,6 +115,16 @@ def test_hostile_name_and_error_message_render_as_text(page: Page, lab: JupyterS
     expect(preview).to_contain_text(SCRIPT)
     expect(preview).to_contain_text(SVG)
     expect(preview).to_contain_text("<img src=x onerror=")
+    header = preview.locator("thead th")
+    expect(header.nth(1)).to_have_attribute("title", f"{IMG_LABEL} · text")
+    assert_nothing_ran(page, dialogs, form)
+
+    # A hostile column key: text in the column list and in the preview's header.
+    nb.run_cell(3)
+    expect(nb.outputs(3)).to_contain_text("hostile key set", timeout=30_000)
+    expect(column.first.locator(".lasso-form__column-key")).to_have_text(IMG_KEY)
+    expect(column.first).to_have_attribute("title", SVG)  # its description
+    expect(header.nth(1)).to_have_text(IMG_KEY)
     assert_nothing_ran(page, dialogs, form)
     # And nowhere else in the page either (the notebook's own outputs included).
     assert page.locator(".jp-Notebook img[src='x'], .jp-Notebook svg[onload]").count() == 0
