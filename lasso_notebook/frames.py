@@ -98,7 +98,8 @@ async def fetch_rows(
     Pages are read concurrently (bounded by ``concurrency``). Rows are assembled by
     ``row_index`` so a row seen twice counts once; when the count falls short of the listing's
     ``total`` the pages are read again (a listing can shift between requests), and only then
-    ``IncompleteRowsError`` is raised. ``expected`` (the table's ``total_rows``) is only a hint.
+    ``IncompleteRowsError`` is raised. ``expected`` (the table's ``total_rows``) is checked too:
+    a listing short of it is read once more in full, then believed, with a warning.
     """
     by_index: dict[int, dict[str, Any]] = {}
     total = 0
@@ -106,6 +107,7 @@ async def fetch_rows(
     # reported): a table that grew or shrank, or one page that miscounted, is judged by what
     # the listing says now, not by the largest number it ever said.
     pass_total = 0
+    rechecked = False  # the one extra full pass for a listing short of ``expected``
     semaphore = asyncio.Semaphore(max(1, concurrency))
 
     def absorb(body: dict[str, Any]) -> int:
@@ -151,29 +153,42 @@ async def fetch_rows(
             # more, and their outcomes are collected (no "exception was never retrieved").
             await _settle(tasks)
         total, pass_total = pass_total, 0
-        if len(by_index) >= total:
+        short_of_listing = len(by_index) < total
+        short_of_table = expected is not None and len(by_index) < expected and not rechecked
+        if not (short_of_listing or short_of_table):
             break
         if round_ == REFETCH_ROUNDS:
-            raise IncompleteRowsError(
-                f"table {table_id}: read {len(by_index)} distinct rows of {total} after "
-                f"{REFETCH_ROUNDS} extra passes; the table may be changing, try again"
-            )
+            if short_of_listing:
+                raise IncompleteRowsError(
+                    f"table {table_id}: read {len(by_index)} distinct rows of {total} after "
+                    f"{REFETCH_ROUNDS} extra passes; the table may be changing, try again"
+                )
+            break
         log.info(
-            "table %s: %d of %d rows after pass %d; reading again",
+            "table %s: %d rows after pass %d (listing %d, total_rows %s); reading again",
             table_id,
             len(by_index),
-            total,
             round_ + 1,
+            total,
+            expected,
         )
-        last = math.ceil(total / limit)
+        last = math.ceil(max(total, expected or 0) / limit)
         # First retry the pages that looked wrong and their neighbours, then everything.
-        if round_ == 0 and suspicious:
+        if round_ == 0 and suspicious and short_of_listing:
             near = {q for p in suspicious for q in (p - 1, p, p + 1) if 1 <= q <= last}
             pages = sorted(near)
         else:
+            rechecked = rechecked or not short_of_listing
             pages = list(range(1, last + 1))
     if expected is not None and expected != len(by_index):
-        log.debug("table %s: total_rows %s but %d rows listed", table_id, expected, len(by_index))
+        log.warning(
+            "lasso_notebook: table %s reports total_rows=%d but its rows listing has %d; "
+            "the DataFrame holds the %d listed",
+            table_id,
+            expected,
+            len(by_index),
+            len(by_index),
+        )
     return [by_index[i] for i in sorted(by_index)]
 
 

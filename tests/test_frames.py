@@ -298,6 +298,34 @@ def test_missing_rows_are_an_error_not_a_short_frame() -> None:
         _runtime.run_sync(fetch_rows(_client(lying).async_client, "t"))
 
 
+def test_a_listing_short_of_total_rows_is_read_again_then_believed_with_a_warning(
+    caplog: Any,
+) -> None:
+    fake = FakeRows(150)
+    rows = _runtime.run_sync(fetch_rows(_client(fake).async_client, "t", expected=200))
+    assert [r["row_index"] for r in rows] == list(range(150))
+    assert fake.calls[1] == 2 and fake.calls[2] == 2  # one more full pass, no more
+    assert "total_rows=200 but its rows listing has 150" in caplog.text
+
+
+def test_a_listing_that_lags_total_rows_is_read_again_until_complete(caplog: Any) -> None:
+    fake = FakeRows(200)
+    first_pass = {1, 2}
+
+    async def lagging(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        if page in first_pass:  # the first time round, the listing has not caught up
+            first_pass.discard(page)
+            fake.n = 150
+        response = await fake(request)
+        fake.n = 200
+        return response
+
+    rows = _runtime.run_sync(fetch_rows(_client(lagging).async_client, "t", expected=200))
+    assert [r["row_index"] for r in rows] == list(range(200))
+    assert "but its rows listing" not in caplog.text
+
+
 def test_page_failure_beyond_retries_raises() -> None:
     fake = FakeRows(300, fail={2: 99})
     with pytest.raises(Exception, match="injected"):
