@@ -89,6 +89,18 @@ def test_html_table_keeps_links_and_images_and_skips_layout_tables() -> None:
     assert row["url"] == "https://x.test/d" and row["images"] == ["https://x.test/d.jpg"]
 
 
+@pytest.mark.parametrize("suffix", [".htm", ".xhtml"])
+def test_every_html_file_suffix_is_read_as_html(tmp_path: Path, suffix: str) -> None:
+    # The issue lists .htm beside .html; .xhtml is registered with them.
+    path = tmp_path / f"catalog{suffix}"
+    path.write_text(
+        "<table><tr><th>Product</th><th>SKU</th><th>Price</th></tr>"
+        "<tr><td>Acme Drill</td><td>AD1</td><td>$129.00</td></tr></table>"
+    )
+    [row] = file_rows(path)
+    assert (row["name"], row["sku"], row["price"]) == ("Acme Drill", "AD1", 129.0)
+
+
 def test_html_without_table_reads_the_visible_text() -> None:
     html = (
         "<!DOCTYPE html><html><head><script>var a = 'x — SKU y — $1';</script></head><body>"
