@@ -9,6 +9,8 @@ import gc
 import signal
 import threading
 import time
+from collections.abc import Coroutine
+from typing import Any
 
 import httpx
 import pytest
@@ -60,46 +62,37 @@ def test_a_retrieved_spawned_failure_is_not_logged_again(caplog: pytest.LogCaptu
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
-def test_cancelling_a_spawned_future_cancels_the_coroutine() -> None:
+def _sleeper() -> tuple[Coroutine[Any, Any, None], threading.Event]:
+    """A coroutine that sleeps a minute, and the event it sets when it is cancelled."""
     cancelled = threading.Event()
 
-    async def slow() -> None:
+    async def sleep() -> None:
         try:
-            await asyncio.sleep(30)
+            await asyncio.sleep(60)
         except asyncio.CancelledError:
             cancelled.set()
             raise
 
-    future = _runtime.spawn(slow())
+    return sleep(), cancelled
+
+
+def test_cancelling_a_spawned_future_cancels_the_coroutine() -> None:
+    coro, cancelled = _sleeper()
+    future = _runtime.spawn(coro)
     time.sleep(0.05)
     assert future.cancel()
     assert cancelled.wait(2)
 
 
 def test_timeout_cancels_the_coroutine() -> None:
-    cancelled = threading.Event()
-
-    async def slow() -> None:
-        try:
-            await asyncio.sleep(30)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
-
+    coro, cancelled = _sleeper()
     with pytest.raises(TimeoutError):
-        _runtime.run_sync(slow(), timeout=0.2)
+        _runtime.run_sync(coro, timeout=0.2)
     assert cancelled.wait(2)
 
 
 def test_ctrl_c_interrupts_run_sync_promptly_and_cancels() -> None:
-    cancelled = threading.Event()
-
-    async def forever() -> None:
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
+    forever, cancelled = _sleeper()
 
     main = threading.main_thread().ident
     assert main == threading.get_ident()
@@ -111,7 +104,7 @@ def test_ctrl_c_interrupts_run_sync_promptly_and_cancels() -> None:
 
     threading.Timer(0.3, press_ctrl_c).start()
     with pytest.raises(KeyboardInterrupt):
-        _runtime.run_sync(forever())
+        _runtime.run_sync(forever)
     latency = time.monotonic() - sent_at[0]
     assert latency < 0.2, f"Ctrl-C took {latency:.2f} s to interrupt the wait"
     assert cancelled.wait(2)
