@@ -73,15 +73,21 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# Encoders made once: json.dumps with any non-default option builds a new encoder per call,
+# and rows are encoded twice each (data, validation errors), 100,000s of times per big table.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_encode_finite = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _encode(value)
 
 
 def dumps_finite(value: Any) -> str:
     """``dumps(clean_json(value))`` without walking every value first: extracted rows almost
     never hold NaN/Infinity, and the walk cost ~1 s per 100,000 rows."""
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return _encode_finite(value)
     except ValueError:
         return dumps(clean_json(value))
 

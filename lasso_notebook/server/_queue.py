@@ -92,7 +92,7 @@ class Queue(Database):
                             start + i,
                             dumps_finite(r.get("data") or {}),
                             r.get("validation_status"),
-                            dumps(r.get("validation_errors") or []),
+                            dumps(r["validation_errors"]) if r.get("validation_errors") else "[]",
                             ts,
                         )
                         for i, r in enumerate(rows)

@@ -57,6 +57,10 @@ _CURRENCY = re.compile(
     re.I,
 )
 _SPLIT = re.compile(r"\s*[,;|\n]\s*")
+_DIGIT_GROUPING = re.compile(r"[ '\u00a0\u202f]")  # 1 299,00 / 1'299.00 / narrow spaces
+_BOOL_NOISE = re.compile(r"[\s_\-.!]+")
+_ALL_DIGITS = re.compile(r"\d+")
+_ORDINAL = re.compile(r"(\d)(st|nd|rd|th)\b")
 _HTTP = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.I)
 _SCHEMELESS = re.compile(r"^//[a-z0-9-]+(\.[a-z0-9-]+)+", re.I)
 _BARE_HOST = re.compile(r"^(?:www\.)?[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/\S*)?$", re.I)
@@ -70,6 +74,8 @@ _NUMERIC_DATE = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?:[ T,]+(.
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # by far the commonest case: every cell of a text source
+        return value.strip()
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))  # spreadsheets store codes like 1001 as 1001.0
     if isinstance(value, datetime):
@@ -116,10 +122,11 @@ def _number(value: Any, decimal_comma: bool | None = None) -> tuple[Any, Issue |
     match = _NUMBER.search(core)
     if not match:
         return None, ("error", f"{raw!r} is not a number")
-    digits = re.sub(r"[ '\u00a0\u202f]", "", match.group(0)).replace("−", "-")
+    digits = _DIGIT_GROUPING.sub("", match.group(0)).replace("−", "-")
     digits = _digits(digits, decimal_comma)
     try:
-        number: float | int = float(digits) if any(c in digits for c in ".eE") else int(digits)
+        is_float = "." in digits or "e" in digits or "E" in digits
+        number: float | int = float(digits) if is_float else int(digits)
     except ValueError:
         return None, ("error", f"{raw!r} is not a number")
     leftover = core.replace(match.group(0), "", 1).strip()
@@ -136,7 +143,7 @@ def number_style(value: Any) -> bool | None:
     match = _NUMBER.search(_CURRENCY.sub("", value.strip()))
     if not match:
         return None
-    digits = re.sub(r"[ '\u00a0\u202f]", "", match.group(0))
+    digits = _DIGIT_GROUPING.sub("", match.group(0))
     if "," in digits and "." in digits:
         return digits.rfind(",") > digits.rfind(".")
     for sep in (",", "."):
@@ -155,7 +162,7 @@ def _boolean(value: Any) -> tuple[Any, Issue | None]:
         if value > 0:
             return True, ("warning", f"read the quantity {_text(value)} as yes")
     raw = _text(value)
-    norm = re.sub(r"[\s_\-.!]+", "", raw.casefold())
+    norm = _BOOL_NOISE.sub("", raw.casefold())
     if norm in _TRUE:
         return True, None
     if norm in _FALSE:
@@ -164,7 +171,7 @@ def _boolean(value: Any) -> tuple[Any, Issue | None]:
         return False, None
     if _STOCK_TRUE.match(raw):
         return True, None
-    if re.fullmatch(r"\d+", norm):
+    if _ALL_DIGITS.fullmatch(norm):
         return int(norm) > 0, (
             "warning",
             f"read the quantity {raw} as {'yes' if int(norm) else 'no'}",
@@ -184,14 +191,17 @@ def _date(value: Any, day_first: bool | None = None) -> tuple[Any, Issue | None]
     if isinstance(value, (datetime, date)):
         return _text(value), None
     raw = _text(value)
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        if len(raw) <= 10 or parsed.time() == datetime.min.time():  # midnight: a plain date
-            return parsed.date().isoformat(), None
-        return parsed.isoformat().replace("+00:00", "Z"), None
-    except ValueError:
-        pass
+    # d/m/y-style dates first: no ISO 8601 form starts with a 1-2 digit field and a separator,
+    # and trying fromisoformat on them first would cost an exception per cell.
     numeric = _NUMERIC_DATE.fullmatch(raw)
+    if not numeric:
+        try:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            if len(raw) <= 10 or parsed.time() == datetime.min.time():  # midnight: a plain date
+                return parsed.date().isoformat(), None
+            return parsed.isoformat().replace("+00:00", "Z"), None
+        except ValueError:
+            pass
     if numeric:
         a, sep, b, year_text, _time = numeric.groups()
         first, second, year = int(a), int(b), _year(year_text)
@@ -210,7 +220,7 @@ def _date(value: Any, day_first: bool | None = None) -> tuple[Any, Issue | None]
             return date(year, month, day).isoformat(), issue
         except ValueError:
             return None, ("error", f"{raw!r} is not a valid date")
-    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", raw)
+    cleaned = _ORDINAL.sub(r"\1", raw)
     for fmt in _DATE_FORMATS:
         try:
             return datetime.strptime(cleaned, fmt).date().isoformat(), None
