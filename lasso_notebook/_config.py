@@ -51,6 +51,13 @@ def _clean_key(key: str | None) -> str | None:
     return key
 
 
+#: What the ``server`` extra installs and the engine imports (FastAPI, uvicorn, the parsers).
+_SERVER_EXTRA_MODULES = frozenset(
+    {"fastapi", "starlette", "uvicorn", "multipart", "python_multipart", "openpyxl", "xlrd",
+     "pdfplumber", "docx", "rapidfuzz"}
+)  # fmt: skip
+
+
 def resolve(api_key: str | None = None, base_url: str | None = None) -> Settings:
     """Arguments first, then ``LASSO_API_KEY`` / ``LASSO_BASE_URL``; with neither a key nor a
     base URL anywhere, the embedded engine is started (once per process) and used."""
@@ -64,7 +71,8 @@ def resolve(api_key: str | None = None, base_url: str | None = None) -> Settings
     try:
         engine = embedded()
     except ImportError as exc:
-        # Installed without the ``server`` extra (FastAPI, uvicorn, the parsers).
+        if (exc.name or "").partition(".")[0] not in _SERVER_EXTRA_MODULES:
+            raise  # a bug, not a missing extra: keep its traceback
         raise EngineStartError(
             f"the embedded Lasso engine needs the 'server' extra ({exc.name or exc} is not "
             "installed): pip install 'lasso-notebook[server]', or set LASSO_API_KEY to use "

@@ -85,13 +85,18 @@ class _SpawnedFuture(concurrent.futures.Future[T]):
 
     _asked = False
 
+    # A wait that times out has not seen the outcome: only a finished future counts as asked.
     def result(self, timeout: float | None = None) -> T:
-        self._asked = True
-        return super().result(timeout)
+        try:
+            return super().result(timeout)
+        finally:
+            self._asked = self._asked or self.done()
 
     def exception(self, timeout: float | None = None) -> BaseException | None:
-        self._asked = True
-        return super().exception(timeout)
+        try:
+            return super().exception(timeout)
+        finally:
+            self._asked = self._asked or self.done()
 
     def __del__(self) -> None:
         if self._asked or not self.done() or self.cancelled():
@@ -104,6 +109,8 @@ class _SpawnedFuture(concurrent.futures.Future[T]):
 def spawn(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
     """Schedule ``coro`` on the runtime loop; the future carries its result or exception, and
     cancelling it cancels the coroutine."""
+    if not asyncio.iscoroutine(coro):
+        raise TypeError(f"spawn() needs a coroutine, got {type(coro).__name__}")
     loop = get_loop()
     future: _SpawnedFuture[T] = _SpawnedFuture()
 
@@ -111,7 +118,13 @@ def spawn(coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         if future.cancelled():  # cancelled before the loop got to it
             coro.close()
             return
-        task = loop.create_task(coro)
+        try:
+            task = loop.create_task(coro)
+        except BaseException as exc:  # the loop is closing: the caller must not wait for ever
+            coro.close()
+            if future.set_running_or_notify_cancel():
+                future.set_exception(exc)
+            return
         # Same state transfer as asyncio.run_coroutine_threadsafe, on our own future type.
         future.add_done_callback(
             lambda f: loop.call_soon_threadsafe(task.cancel) if f.cancelled() else None

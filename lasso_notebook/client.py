@@ -13,6 +13,7 @@ import os
 import random
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -64,6 +65,9 @@ T = TypeVar("T")
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # A refused request provably did nothing, so even a non-idempotent POST may be sent again.
 REFUSED_STATUSES = frozenset({408, 429, 503})
+#: Tables listed at most when looking for the one a lost ``POST /tables`` made (a name that
+#: many tables contain must not cost an unbounded walk).
+_LOOKUP_SCAN = 1000
 
 FileInput = str | os.PathLike[str] | bytes | IO[bytes]
 
@@ -409,6 +413,9 @@ class AsyncLasso:
         #: Tables this client created, so a look-up after a lost response never takes one of
         #: them for the lost one (bounded: only recent namesakes matter).
         self._created_ids: deque[str] = deque(maxlen=1000)
+        self._create_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
         headers = {"User-Agent": f"lasso-notebook/{__version__}", "Accept": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
@@ -498,6 +505,15 @@ class AsyncLasso:
         """``POST /tables`` with DESIGN.md §4: an ambiguous failure (the request may have been
         processed) is followed by a look-up before any new attempt, also after the last one,
         so one call never leaves two tables (nor one the caller does not know about)."""
+        lock = self._create_locks.get(request.name)
+        if lock is None:
+            lock = self._create_locks[request.name] = asyncio.Lock()
+        # Namesakes are created one after the other: a look-up after a lost response must not
+        # take the table of a concurrent call whose own response has not arrived yet.
+        async with lock:
+            return await self._create_table(request)
+
+    async def _create_table(self, request: CreateTableRequest) -> Table:
         body = request.to_body()
         attempt = 0
         while True:
@@ -539,7 +555,11 @@ class AsyncLasso:
         # Server and client clocks differ; a minute of slack still excludes older namesakes.
         since -= timedelta(seconds=60)
         candidates: list[TableSummary] = []
+        scanned = 0
         async for summary in await self.tables.list(search=request.name, limit=100):
+            scanned += 1
+            if scanned > _LOOKUP_SCAN:
+                break
             created = summary.created_at
             if (
                 summary.name == request.name
@@ -550,7 +570,7 @@ class AsyncLasso:
             ):
                 candidates.append(summary)
         # Newest first: earlier namesakes were made before this attempt began.
-        candidates.sort(key=lambda s: s.created_at or since, reverse=True)
+        candidates.sort(key=lambda s: s.created_at, reverse=True)  # type: ignore[arg-type,return-value]
         for summary in candidates:
             table = await self.tables.get(summary.id)
             if _same_source(table, request):

@@ -172,7 +172,9 @@ async def fetch_rows(
             total,
             expected,
         )
-        last = math.ceil(max(total, expected or 0) / limit)
+        # The listing's own size bounds the pages (a row beyond it makes it report more next
+        # time round); an overstated total_rows must not cost thousands of empty reads.
+        last = max(1, math.ceil(total / limit))
         # First retry the pages that looked wrong and their neighbours, then everything.
         if round_ == 0 and suspicious and short_of_listing:
             near = {q for p in suspicious for q in (p - 1, p, p + 1) if 1 <= q <= last}

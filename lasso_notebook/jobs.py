@@ -39,6 +39,7 @@ from .errors import (
     UnparsedValuesWarning,
     WaitTimeoutError,
 )
+from .frames import unparsed_summary
 from .models import CreateTableRequest, Phase, Schema, Table
 
 if TYPE_CHECKING:
@@ -468,22 +469,22 @@ class TableJob:
         until the job completed, or when it failed or was detached."""
         if self._error is not None or self._frames is None:
             return None
-        return self._frame(labels, meta)
-
-    def _frame(self, labels: bool | None, meta: bool | None) -> pd.DataFrame:
-        if self._error is not None:
-            raise self._error
-        assert self._frames is not None
-        df = self._frames.get(
+        return self._frames.get(
             self._labels if labels is None else labels, self._meta if meta is None else meta
         )
+
+    def _frame(self, labels: bool | None, meta: bool | None) -> pd.DataFrame:
+        """``result()``'s frame: raises the job's error, and warns (once per job, on the
+        caller's thread, so the warning shows under the cell that asked) about values that did
+        not fit their column type."""
+        if self._error is not None:
+            raise self._error
+        df = self.frame(labels=labels, meta=meta)
+        assert df is not None
         if not self._warned_unparsed:
             self._warned_unparsed = True
-            from .frames import unparsed_summary
-
             summary = unparsed_summary(df)
             if summary:
-                # Shown once per job, where the user asked for the frame (the main thread).
                 warnings.warn(
                     f"table {self.id}: {summary} (details in df.attrs['lasso']['unparsed'])",
                     UnparsedValuesWarning,

@@ -3,11 +3,13 @@ server cannot produce on demand (lost responses, resets, precise Retry-After val
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -26,6 +28,7 @@ from lasso_notebook.errors import (
 KEY = "lasso_" + "5ec7e7" * 10 + "abcd"
 BASE = "http://lasso.test/api/v1"
 NOW = "2026-11-29T08:00:00.000Z"
+REAL_SLEEP = asyncio.sleep
 
 
 @pytest.fixture
@@ -251,6 +254,50 @@ def test_lost_create_is_not_confused_with_a_fresh_namesake(sleeps: list[float]) 
     mine = [t["id"] for t in server.created if t["id"].startswith("tbl_") and t["id"][4:].isdigit()]
     assert len(mine) == 2, server.created  # the re-run's table and the lost one, no third
     assert table.id == mine[1] != earlier.id
+
+
+def test_a_lost_create_that_made_nothing_is_sent_again_despite_fresh_namesakes(
+    sleeps: list[float],
+) -> None:
+    # Newer than the attempt, same name, but none of them is what this call sent: the look-up
+    # must find nothing, and the call must create its table.
+    server = FakeTablesServer("none")
+    client = make_client(server)
+    own = client.tables.create(schema_id="s", name="Q1", source_text="a,b")
+    server.created.append({**table_json("tbl_other_schema", "Q1", schema_id="s2")})
+    server.created.append({**table_json("tbl_from_files", "Q1"), "source_type": "files"})
+    server.fail, server.posts = "lost-before-processing", 0
+    table = client.tables.create(schema_id="s", name="Q1", source_text="a,b")
+    assert server.posts == 2
+    assert table.id not in (own.id, "tbl_other_schema", "tbl_from_files")
+    assert table.id == server.created[-1]["id"]
+
+
+def test_concurrent_creates_of_one_name_are_sent_one_after_the_other(
+    sleeps: list[float],
+) -> None:
+    from lasso_notebook import _runtime
+
+    in_flight = {"now": 0, "max": 0}
+    server = FakeTablesServer("none")
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            in_flight["now"] += 1
+            in_flight["max"] = max(in_flight["max"], in_flight["now"])
+            await REAL_SLEEP(0.05)  # a real pause: the fixture makes asyncio.sleep return at once
+            in_flight["now"] -= 1
+        return server(request)
+
+    aclient = make_client(handler).async_client
+
+    async def both() -> list[Any]:
+        return await asyncio.gather(
+            *(aclient.tables.create(schema_id="s", name="Q1", source_text="a") for _ in range(2))
+        )
+
+    tables = _runtime.run_sync(both(), timeout=10)
+    assert in_flight["max"] == 1 and len({t.id for t in tables}) == 2
 
 
 def test_lost_response_on_the_last_attempt_still_finds_the_table(sleeps: list[float]) -> None:

@@ -41,14 +41,27 @@ def test_exceptions_reach_the_caller() -> None:
 
 
 def test_a_dropped_spawned_failure_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    go = threading.Event()
+
     async def boom() -> None:
+        while not go.is_set():
+            await asyncio.sleep(0.01)
         raise ValueError("nobody asked")
 
     future = _runtime.spawn(boom())
+    with pytest.raises(concurrent.futures.TimeoutError):
+        future.result(timeout=0.05)  # a wait that gave up saw no outcome: still unasked
+    go.set()
     concurrent.futures.wait([future], timeout=5)
     del future
-    gc.collect()
-    assert any("nobody asked" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
+    deadline = time.monotonic() + 5
+    # The loop thread may still hold the future for a moment: collect until it is gone.
+    while not any(
+        "nobody asked" in r.getMessage() for r in caplog.records if r.levelname == "ERROR"
+    ):
+        assert time.monotonic() < deadline, "the dropped failure was never logged"
+        gc.collect()
+        time.sleep(0.01)
 
 
 def test_a_retrieved_spawned_failure_is_not_logged_again(caplog: pytest.LogCaptureFixture) -> None:
@@ -62,11 +75,16 @@ def test_a_retrieved_spawned_failure_is_not_logged_again(caplog: pytest.LogCaptu
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
-def _sleeper() -> tuple[Coroutine[Any, Any, None], threading.Event]:
-    """A coroutine that sleeps a minute, and the event it sets when it is cancelled."""
+def _sleeper(
+    started: threading.Event | None = None,
+) -> tuple[Coroutine[Any, Any, None], threading.Event]:
+    """A coroutine that sleeps a minute (setting ``started`` first), and the event it sets
+    when it is cancelled."""
     cancelled = threading.Event()
 
     async def sleep() -> None:
+        if started is not None:
+            started.set()
         try:
             await asyncio.sleep(60)
         except asyncio.CancelledError:
@@ -77,11 +95,17 @@ def _sleeper() -> tuple[Coroutine[Any, Any, None], threading.Event]:
 
 
 def test_cancelling_a_spawned_future_cancels_the_coroutine() -> None:
-    coro, cancelled = _sleeper()
+    started = threading.Event()
+    coro, cancelled = _sleeper(started)
     future = _runtime.spawn(coro)
-    time.sleep(0.05)
+    assert started.wait(5)
     assert future.cancel()
     assert cancelled.wait(2)
+
+
+def test_spawn_refuses_what_is_not_a_coroutine() -> None:
+    with pytest.raises(TypeError, match="needs a coroutine"):
+        _runtime.spawn(asyncio.sleep)  # type: ignore[arg-type]
 
 
 def test_timeout_cancels_the_coroutine() -> None:

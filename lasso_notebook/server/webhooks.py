@@ -46,6 +46,12 @@ class WebhookDispatcher:
         self.store = store
         self.secret = secret
         self.retry_delays = [max(0.0, float(d)) for d in retry_delays]
+        # Below LEASE, or an attempt still in flight would be claimed and sent a second time.
+        if not 0 < float(timeout) < LEASE:
+            raise ValueError(
+                f"webhook_timeout must be a number of seconds above 0 and below {LEASE:g}, "
+                f"got {timeout!r}"
+            )
         self.timeout = float(timeout)
         self._stop = threading.Event()
         self._wake = threading.Event()
