@@ -88,14 +88,13 @@ class LassoMagics(Magics, Configurable):
     @validate("timeout", "poll_cap")
     def _positive_seconds(self, proposal: Any) -> Any:
         # Refused where it is set: a 0 or negative value would only fail every later cell.
-        value = proposal["value"]
-        if value is None and proposal["trait"].name == "timeout":
-            return value
-        if not (value is not None and 0 < value < float("inf")):
+        name, value = proposal["trait"].name, proposal["value"]
+        if name == "timeout" and value is None:
+            return None  # no limit
+        if not 0 < value < float("inf"):  # also refuses nan
+            no_limit = " (or None: no limit)" if name == "timeout" else ""
             raise TraitError(
-                f"LassoMagics.{proposal['trait'].name} must be a positive number of seconds"
-                + (" (or None: no limit)" if proposal["trait"].name == "timeout" else "")
-                + f", got {value!r}"
+                f"LassoMagics.{name} must be a positive number of seconds{no_limit}, got {value!r}"
             )
         return value
 
