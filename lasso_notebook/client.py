@@ -128,7 +128,7 @@ class SyncPage(Page[T], Generic[T]):
         if self._fetch is None or not self.data:
             return None
         last = self._number * self.pagination.limit >= self.pagination.total
-        return None if last or self.pagination.is_last else self._number + 1
+        return None if last else self._number + 1
 
     def __iter__(self) -> Iterator[T]:  # type: ignore[override]
         page: SyncPage[T] = self
@@ -554,7 +554,7 @@ class AsyncLasso:
         returned (a cell re-run under the same name makes namesakes within seconds)."""
         # Server and client clocks differ; a minute of slack still excludes older namesakes.
         since -= timedelta(seconds=60)
-        candidates: list[TableSummary] = []
+        candidates: list[tuple[datetime, str]] = []
         scanned = 0
         async for summary in await self.tables.list(search=request.name, limit=100):
             scanned += 1
@@ -568,11 +568,10 @@ class AsyncLasso:
                 and created >= since
                 and summary.id not in self._created_ids
             ):
-                candidates.append(summary)
+                candidates.append((created, summary.id))
         # Newest first: earlier namesakes were made before this attempt began.
-        candidates.sort(key=lambda s: s.created_at, reverse=True)  # type: ignore[arg-type,return-value]
-        for summary in candidates:
-            table = await self.tables.get(summary.id)
+        for _created, table_id in sorted(candidates, reverse=True):
+            table = await self.tables.get(table_id)
             if _same_source(table, request):
                 return table
         return None

@@ -102,7 +102,8 @@ class LassoModel(BaseModel):
         dropped = [
             name
             for name, field in cls.model_fields.items()
-            if data.get(name, 0) is None
+            if name in data
+            and data[name] is None
             and not field.is_required()
             and (field.default is not None or field.default_factory is not None)
         ]
