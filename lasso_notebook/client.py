@@ -1,394 +1,43 @@
-"""The Lasso API client: ``AsyncLasso`` (httpx.AsyncClient) and ``Lasso``, its sync facade whose
-calls run on the background runtime thread. Resources, retries and auto-pagination live here."""
+"""The Lasso API client: ``AsyncLasso`` (httpx.AsyncClient: the request loop with its retry
+rules) and ``Lasso``, its sync facade whose calls run on the background runtime thread. The
+resources live in ``_resources``, retry timing in ``_retry``, duplicate-free creates in
+``_create_lookup``."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
 import inspect
-import io
 import logging
-import mimetypes
 import os
-import random
 import threading
-import time
-import weakref
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
-from pathlib import Path
-from typing import IO, Any, Generic, Literal, TypeVar
-from urllib.parse import quote
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import httpx
-from pydantic import PrivateAttr, ValidationError
 
 from . import _runtime
 from ._config import mask_key, resolve
+from ._create_lookup import TableCreator
+from ._pages import SyncPage
+from ._resources import AsyncFiles, AsyncSchemas, AsyncTables, FileInput, validation_message
+from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy
 from ._version import __version__
-from .errors import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    InvalidRequestError,
-    LassoError,
-    WaitTimeoutError,
-    from_response,
-)
-from .models import (
-    Column,
-    CreateTableRequest,
-    File,
-    Page,
-    Row,
-    Schema,
-    SchemaSummary,
-    Table,
-    TableSummary,
-)
+from .errors import APIConnectionError, APITimeoutError, from_response
+from .models import CreateTableRequest, Table
 
 __all__ = [
     "AsyncLasso",
+    "FileInput",
     "Lasso",
     "RetryPolicy",
     "SyncPage",
     "current_default_client",
     "default_client",
+    "validation_message",
 ]
 
 log = logging.getLogger("lasso_notebook")
-
-T = TypeVar("T")
-
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-# A refused request provably did nothing, so even a non-idempotent POST may be sent again.
-REFUSED_STATUSES = frozenset({408, 429, 503})
-#: Tables listed at most when looking for the one a lost ``POST /tables`` made (a name that
-#: many tables contain must not cost an unbounded walk).
-_LOOKUP_SCAN = 1000
-
-FileInput = str | os.PathLike[str] | bytes | IO[bytes]
-
-
-class RetryPolicy:
-    """Capped exponential backoff with jitter; ``Retry-After`` honoured up to a cap."""
-
-    def __init__(
-        self,
-        max_retries: int = 3,
-        base_delay: float = 0.5,
-        max_delay: float = 8.0,
-        max_retry_after: float = 60.0,
-    ) -> None:
-        self.max_retries = max_retries
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.max_retry_after = max_retry_after
-
-    def backoff(self, attempt: int) -> float:
-        """Delay before retry number ``attempt`` (0-based): in [d/2, d], d = base·2^attempt
-        capped at ``max_delay``. The jitter spreads clients that failed together."""
-        ceiling = min(self.max_delay, self.base_delay * 2**attempt)
-        return random.uniform(ceiling / 2, ceiling)
-
-    def retry_after(self, response: httpx.Response) -> float | None:
-        """Seconds the server asked us to wait (``Retry-After``: seconds or HTTP date)."""
-        value = response.headers.get("retry-after")
-        if not value:
-            return None
-        try:
-            seconds = float(value)
-        except ValueError:
-            try:
-                when = parsedate_to_datetime(value)
-            except (TypeError, ValueError, IndexError):
-                return None
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=timezone.utc)
-            seconds = (when - datetime.now(timezone.utc)).total_seconds()
-        return max(0.0, min(self.max_retry_after, seconds))
-
-    def delay(self, attempt: int, response: httpx.Response | None) -> float:
-        asked = self.retry_after(response) if response is not None else None
-        return asked if asked is not None else self.backoff(attempt)
-
-
-class SyncPage(Page[T], Generic[T]):
-    """A page of results. Iterating it (``for x in page`` or ``async for x in page``) walks
-    this page and every following one; ``.data`` is this page only."""
-
-    _fetch: Callable[[int], Awaitable[SyncPage[T]]] | None = PrivateAttr(default=None)
-    #: The page number asked for: the next one counts from it, not from what the server
-    #: echoes (a server that ignored ``page`` would otherwise be read for ever).
-    _number: int = PrivateAttr(default=1)
-
-    def _next_page_number(self) -> int | None:
-        if self._fetch is None or not self.data:
-            return None
-        last = self._number * self.pagination.limit >= self.pagination.total
-        return None if last else self._number + 1
-
-    def __iter__(self) -> Iterator[T]:  # type: ignore[override]
-        page: SyncPage[T] = self
-        while True:
-            yield from page.data
-            number = page._next_page_number()
-            if number is None or page._fetch is None:
-                return
-            page = _runtime.run_sync(page._fetch(number))
-
-    async def __aiter__(self) -> AsyncIterator[T]:
-        page: SyncPage[T] = self
-        while True:
-            for item in page.data:
-                yield item
-            number = page._next_page_number()
-            if number is None or page._fetch is None:
-                return
-            page = await page._fetch(number)
-
-
-def _seekable(stream: IO[bytes]) -> bool:
-    try:
-        return bool(stream.seekable())
-    except (AttributeError, OSError, ValueError):
-        return False
-
-
-def _file_part(file: FileInput, filename: str | None) -> tuple[str, IO[bytes], str]:
-    """An httpx multipart part for a path, bytes or a binary file object."""
-    if isinstance(file, bytes):
-        name, stream = filename or "upload.bin", io.BytesIO(file)
-    elif isinstance(file, (str, os.PathLike)):
-        path = Path(file).expanduser()
-        if not path.is_file():
-            raise InvalidRequestError(f"no such file: {path}; check the path")
-        name, stream = filename or path.name, path.open("rb")
-    elif hasattr(file, "read"):
-        name = filename or Path(getattr(file, "name", "upload.bin")).name
-        # A retry re-reads from the start; a stream that cannot seek is buffered once for that.
-        stream = file if _seekable(file) else io.BytesIO(file.read())
-    else:
-        raise InvalidRequestError(
-            f"cannot upload a {type(file).__name__}; pass a path, bytes or a binary file object"
-        )
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    return name, stream, content_type
-
-
-class _Resource:
-    def __init__(self, client: AsyncLasso) -> None:
-        self._client = client
-
-    async def _page(self, path: str, model: type[T], params: dict[str, Any]) -> SyncPage[T]:
-        params = {k: v for k, v in params.items() if v is not None}
-        body = await self._client.request("GET", path, params=params)
-        page = SyncPage[model].model_validate(body)  # type: ignore[valid-type]
-
-        async def fetch(number: int) -> SyncPage[T]:
-            return await self._page(path, model, {**params, "page": number})
-
-        page._fetch = fetch
-        page._number = int(params.get("page", 1))
-        return page
-
-
-class AsyncSchemas(_Resource):
-    async def list(self, page: int = 1, limit: int = 25) -> SyncPage[SchemaSummary]:
-        return await self._page("/schemas", SchemaSummary, {"page": page, "limit": limit})
-
-    async def get(self, schema_id: str) -> Schema:
-        return Schema.model_validate(
-            await self._client.request("GET", f"/schemas/{_seg(schema_id)}")
-        )
-
-    async def create(
-        self,
-        name: str,
-        columns: list[Column | dict[str, Any]],
-        description: str | None = None,
-        is_default: bool | None = None,
-    ) -> Schema:
-        body: dict[str, Any] = {"name": name, "columns": _columns_body(columns)}
-        if description is not None:
-            body["description"] = description
-        if is_default is not None:
-            body["is_default"] = is_default
-        return Schema.model_validate(await self._client.request("POST", "/schemas", json=body))
-
-    async def update(self, schema_id: str, **fields: Any) -> Schema:
-        if "columns" in fields:
-            fields["columns"] = _columns_body(fields["columns"])
-        data = await self._client.request("PUT", f"/schemas/{_seg(schema_id)}", json=fields)
-        return Schema.model_validate(data)
-
-    async def delete(self, schema_id: str) -> None:
-        await self._client.request("DELETE", f"/schemas/{_seg(schema_id)}")
-
-    async def generate(self, sample_data: str, name: str | None = None) -> Schema:
-        body = {"sample_data": sample_data} | ({"name": name} if name else {})
-        data = await self._client.request("POST", "/schemas/generate", json=body)
-        return Schema.model_validate(data)
-
-
-def _seg(value: str) -> str:
-    """An id as one URL path segment: a typed or pasted id with ``/``, ``?`` or control
-    characters must not reach another route, or fail inside httpx with a traceback."""
-    return quote(str(value), safe="")
-
-
-def _columns_body(columns: list[Column | dict[str, Any]]) -> list[dict[str, Any]]:
-    return [c.model_dump(exclude_none=True) if isinstance(c, Column) else dict(c) for c in columns]
-
-
-class AsyncFiles(_Resource):
-    async def upload(self, file: FileInput, filename: str | None = None) -> File:
-        """Upload a local path, bytes or a binary file object (multipart part ``file``)."""
-        name, stream, content_type = _file_part(file, filename)
-        owned = isinstance(file, (str, os.PathLike))
-        start = stream.tell()
-        try:
-
-            def parts() -> dict[str, Any]:
-                # Each attempt re-reads from the start, so a retried upload sends every byte.
-                stream.seek(start)
-                return {"file": (name, stream, content_type)}
-
-            data = await self._client.request("POST", "/files", files=parts)
-        finally:
-            if owned:
-                stream.close()
-        return File.model_validate(data)
-
-    async def list(self, page: int = 1, limit: int = 25) -> SyncPage[File]:
-        return await self._page("/files", File, {"page": page, "limit": limit})
-
-    async def delete(self, file_id: str) -> None:
-        await self._client.request("DELETE", f"/files/{_seg(file_id)}")
-
-
-class AsyncTables(_Resource):
-    async def create(
-        self,
-        schema_id: str,
-        name: str,
-        file_ids: list[str] | None = None,
-        file_urls: list[str] | None = None,
-        source_text: str | None = None,
-        additional_context: str | None = None,
-        enhancement_context: str | None = None,
-        webhook_url: str | None = None,
-    ) -> Table:
-        """Create a table and start its extraction. Never creates two tables for one call:
-        after an ambiguous failure it looks for the table before trying again."""
-        try:
-            request = CreateTableRequest(
-                schema_id=schema_id,
-                name=name,
-                file_ids=file_ids,
-                file_urls=file_urls,
-                source_text=source_text,
-                additional_context=additional_context,
-                enhancement_context=enhancement_context,
-                webhook_url=webhook_url,
-            )
-        except ValidationError as exc:
-            raise InvalidRequestError(validation_message(exc)) from None
-        return await self._client.create_table(request)
-
-    async def get(self, table_id: str) -> Table:
-        return Table.model_validate(await self._client.request("GET", f"/tables/{_seg(table_id)}"))
-
-    async def list(
-        self,
-        page: int = 1,
-        limit: int = 25,
-        search: str | None = None,
-        status: str | None = None,
-    ) -> SyncPage[TableSummary]:
-        params = {"page": page, "limit": limit, "search": search, "status": status}
-        return await self._page("/tables", TableSummary, params)
-
-    async def update(self, table_id: str, **fields: Any) -> Table:
-        data = await self._client.request("PATCH", f"/tables/{_seg(table_id)}", json=fields)
-        return Table.model_validate(data)
-
-    async def delete(self, table_id: str) -> None:
-        await self._client.request("DELETE", f"/tables/{_seg(table_id)}")
-
-    async def columns(self, table_id: str) -> list[Column]:
-        data = await self._client.request("GET", f"/tables/{_seg(table_id)}/columns")
-        return [Column.model_validate(c) for c in data.get("data", [])]
-
-    async def rows(
-        self,
-        table_id: str,
-        page: int = 1,
-        limit: int = 25,
-        sort_by: str | None = None,
-        sort_order: Literal["asc", "desc"] | None = None,
-    ) -> SyncPage[Row]:
-        params = {"page": page, "limit": limit, "sort_by": sort_by, "sort_order": sort_order}
-        return await self._page(f"/tables/{_seg(table_id)}/rows", Row, params)
-
-    async def iter_rows(self, table_id: str, limit: int = 100) -> AsyncIterator[Row]:
-        """Every row of the table, page after page."""
-        async for row in await self.rows(table_id, page=1, limit=limit):
-            yield row
-
-    async def export(
-        self,
-        table_id: str,
-        format: Literal["csv", "json", "xlsx"] = "csv",
-        columns: list[str] | None = None,
-        path: str | os.PathLike[str] | None = None,
-    ) -> str | list[dict[str, Any]] | bytes:
-        """csv → text (``;``-separated), json → list of flat dicts, xlsx → bytes. With
-        ``path`` the raw file is also written there."""
-        params: dict[str, Any] = {"format": format}
-        if columns:
-            params["columns"] = ",".join(columns)
-        response = await self._client.request(
-            "GET", f"/tables/{_seg(table_id)}/export", params=params, raw=True
-        )
-        if path is not None:
-            Path(path).write_bytes(response.content)
-        if format == "json":
-            return response.json()
-        if format == "csv":
-            return response.text
-        return response.content
-
-    async def wait_for_completion(
-        self, table_id: str, interval_s: float = 3, timeout_s: float = 300
-    ) -> Table:
-        """Poll until the table is finished (completed, failed or cancelled, in either status
-        vocabulary) and return it; ``WaitTimeoutError`` (a ``TimeoutError``) after ``timeout_s``."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            table = await self.get(table_id)
-            if table.is_terminal:
-                return table
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise WaitTimeoutError(
-                    f"table {table_id} still {table.status} after {timeout_s} s; it goes on on "
-                    "the server, wait again or attach to it later",
-                    table,
-                )
-            await asyncio.sleep(min(interval_s, remaining))
-
-
-def validation_message(exc: ValidationError) -> str:
-    """A pydantic error as one line a user can act on (used for every refused request)."""
-    problems = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        problems.append(f"{where}: {message}" if where else message)
-    return "invalid create-table request: " + "; ".join(problems)
 
 
 class AsyncLasso:
@@ -410,12 +59,7 @@ class AsyncLasso:
         self.embedded = settings.embedded
         self._api_key = settings.api_key
         self.retry = retry_policy or RetryPolicy(max_retries=max_retries)
-        #: Tables this client created, so a look-up after a lost response never takes one of
-        #: them for the lost one (bounded: only recent namesakes matter).
-        self._created_ids: deque[str] = deque(maxlen=1000)
-        self._create_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = (
-            weakref.WeakValueDictionary()
-        )
+        self._creator = TableCreator(self)
         headers = {"User-Agent": f"lasso-notebook/{__version__}", "Accept": "application/json"}
         if self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
@@ -502,93 +146,8 @@ class AsyncLasso:
             attempt += 1
 
     async def create_table(self, request: CreateTableRequest) -> Table:
-        """``POST /tables`` with DESIGN.md §4: an ambiguous failure (the request may have been
-        processed) is followed by a look-up before any new attempt, also after the last one,
-        so one call never leaves two tables (nor one the caller does not know about)."""
-        lock = self._create_locks.get(request.name)
-        if lock is None:
-            lock = self._create_locks[request.name] = asyncio.Lock()
-        # Namesakes are created one after the other: a look-up after a lost response must not
-        # take the table of a concurrent call whose own response has not arrived yet.
-        async with lock:
-            return await self._create_table(request)
-
-    async def _create_table(self, request: CreateTableRequest) -> Table:
-        body = request.to_body()
-        attempt = 0
-        while True:
-            started = datetime.now(timezone.utc)
-            try:
-                table = Table.model_validate(await self.request("POST", "/tables", json=body))
-            except (APIConnectionError, APIStatusError) as exc:
-                if isinstance(exc, APIConnectionError):
-                    # A connection never made was retried by request() already.
-                    ambiguous = exc.request_sent
-                else:
-                    ambiguous = exc.status_code in (500, 502, 504)
-                if not ambiguous:
-                    raise
-                await asyncio.sleep(self.retry.backoff(attempt))
-                try:
-                    found = await self._find_created_table(request, started)
-                except LassoError:
-                    raise exc from None  # the look-up failed too: report the original failure
-                if found is not None:
-                    log.info("POST /tables failed ambiguously; found table %s", found.id)
-                    return self._remember(found)
-                if attempt >= self.retry.max_retries:
-                    raise
-                attempt += 1
-            else:
-                return self._remember(table)
-
-    def _remember(self, table: Table) -> Table:
-        self._created_ids.append(table.id)
-        return table
-
-    async def _find_created_table(
-        self, request: CreateTableRequest, since: datetime
-    ) -> Table | None:
-        """The table a lost ``POST /tables`` made, if any: same name and schema, a matching
-        kind of source, created since the attempt began, and not one this client already
-        returned (a cell re-run under the same name makes namesakes within seconds)."""
-        # Server and client clocks differ; a minute of slack still excludes older namesakes.
-        since -= timedelta(seconds=60)
-        candidates: list[tuple[datetime, str]] = []
-        scanned = 0
-        async for summary in await self.tables.list(search=request.name, limit=100):
-            scanned += 1
-            if scanned > _LOOKUP_SCAN:
-                break
-            created = summary.created_at
-            if (
-                summary.name == request.name
-                and summary.schema_id in (None, request.schema_id)
-                and created is not None
-                and created >= since
-                and summary.id not in self._created_ids
-            ):
-                candidates.append((created, summary.id))
-        # Newest first: earlier namesakes were made before this attempt began.
-        for _created, table_id in sorted(candidates, reverse=True):
-            table = await self.tables.get(table_id)
-            if _same_source(table, request):
-                return table
-        return None
-
-
-def _same_source(table: Table, request: CreateTableRequest) -> bool:
-    """Whether ``table`` could have been made from ``request``'s source (a server that omits
-    ``source_type`` or ``files`` is given the benefit of the doubt)."""
-    if request.source_text is not None:
-        kinds, count = {"text"}, None
-    elif request.file_ids is not None:
-        kinds, count = {"files", "file"}, len(request.file_ids)
-    else:
-        kinds, count = {"urls", "url", "files", "file"}, len(request.file_urls or [])
-    if table.source_type is not None and table.source_type not in kinds:
-        return False
-    return count is None or not table.files or len(table.files) == count
+        """``POST /tables`` that never leaves two tables for one call (see ``_create_lookup``)."""
+        return await self._creator.create(request)
 
 
 def _connection_error(
@@ -622,7 +181,7 @@ def _json_body(response: httpx.Response) -> Any:
 class _SyncResource:
     """Runs an async resource's methods on the runtime thread, so they block the caller only."""
 
-    def __init__(self, inner: _Resource) -> None:
+    def __init__(self, inner: Any) -> None:
         self._inner = inner
 
     def __getattr__(self, name: str) -> Any:

@@ -8,25 +8,20 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import os
 import sys
 import threading
 import time
 import types
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from pydantic import ValidationError
 
 from . import _runtime
 from ._display import Progress, TerminalLine, frontend, progress_mode, status_line
+from ._plan import FileSpec, SubmitPlan, create_table, make_plan
 from ._polling import DEFAULT_POLL_CAP, MAX_POLL_FAILURES, PollSchedule
 from ._schemas import aresolve_schema, as_async_client, resolve_schema
-from .client import AsyncLasso, Lasso, validation_message
+from .client import AsyncLasso, Lasso
 from .errors import (
     APIConnectionError,
     InternalServerError,
@@ -40,7 +35,7 @@ from .errors import (
     WaitTimeoutError,
 )
 from .frames import unparsed_summary
-from .models import CreateTableRequest, Phase, Schema, Table
+from .models import Phase, Schema, Table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,8 +57,6 @@ __all__ = [
 
 log = logging.getLogger("lasso_notebook")
 
-FileSpec = str | os.PathLike[str] | bytes | tuple[str, bytes]
-
 
 class JobInterrupted(KeyboardInterrupt):
     """A blocking wait was interrupted (Ctrl-C). The job goes on; the message says how to get
@@ -80,61 +73,6 @@ _registry_lock = threading.Lock()
 
 # --------------------------------------------------------------------------------------------
 # Public entry points
-
-
-def _check_files(files: FileSpec | Sequence[FileSpec]) -> list[tuple[str, str | bytes | Path]]:
-    """Local checks of ``files=``: paths must exist; bytes need a name to upload under.
-
-    The upload (``client._file_part``) checks paths too, but only when it runs, after the
-    schema lookup and earlier uploads: a job refuses a missing file before any request."""
-    if isinstance(files, (str, os.PathLike, bytes)) or (
-        isinstance(files, tuple) and len(files) == 2 and isinstance(files[1], bytes)
-    ):
-        files = [files]  # type: ignore[list-item]
-    checked: list[tuple[str, str | bytes | Path]] = []
-    for item in files:  # type: ignore[union-attr]
-        if isinstance(item, (str, os.PathLike)):
-            path = Path(item).expanduser()
-            if not path.is_file():
-                raise InvalidRequestError(f"no such file: {path}; check the path")
-            checked.append((path.name, path))
-        elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
-            name = str(item[0]).strip()
-            if not name:
-                raise InvalidRequestError("a (name, bytes) file needs a file name")
-            checked.append((name, item[1]))
-        elif isinstance(item, bytes):
-            checked.append(("upload.bin", item))
-        else:
-            raise InvalidRequestError(
-                f"cannot upload a {type(item).__name__}; pass paths or (name, bytes) tuples"
-            )
-    if not checked:
-        raise InvalidRequestError("files= is empty; give at least one file")
-    return checked
-
-
-#: Wire field → ``submit()`` parameter, so a refusal names what the caller actually passed.
-_FIELD_NAMES = (
-    ("source_text", "text"),
-    ("file_urls", "urls"),
-    ("file_ids", "files"),
-    ("webhook_url", "webhook"),
-    ("schema_id", "schema"),
-)
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What ``submit()`` checked and the job will create: the schema, one source, options."""
-
-    schema: str | Schema
-    text: str | None = None
-    files: list[tuple[str, str | bytes | Path]] | None = None
-    urls: list[str] | None = None
-    context: str | None = None
-    enhance: str | None = None
-    webhook: str | None = None
 
 
 def submit(
@@ -160,50 +98,21 @@ def submit(
     ``InvalidRequestError`` before any request is made; later failures land in ``job.error``,
     the widget and ``job.result()``. ``labels`` / ``meta`` shape the DataFrame.
     """
-    given = [k for k, v in (("text", text), ("files", files), ("urls", urls)) if v is not None]
-    if len(given) != 1:
-        got = "none" if not given else " and ".join(given)
-        raise InvalidRequestError(
-            f"give exactly one source: text=, files= or urls= (got {got}); keep one"
-        )
-    if isinstance(urls, str):
-        urls = [urls]
-    checked_files = _check_files(files) if files is not None else None
-    if name is None:
-        name = f"notebook extraction {datetime.now():%Y-%m-%d %H:%M:%S}"
     if poll_cap is not None and not poll_cap > 0:
         raise InvalidRequestError("poll_cap must be a positive number of seconds")
-    schema_ref = schema.id if isinstance(schema, Schema) else schema
-    try:
-        CreateTableRequest(
-            schema_id=schema_ref if isinstance(schema_ref, str) else "",
-            name=name,
-            source_text=text,
-            file_ids=[f"pending-{i}" for i in range(len(checked_files))]
-            if checked_files is not None
-            else None,
-            file_urls=list(urls) if urls is not None else None,
-            additional_context=context,
-            enhancement_context=enhance,
-            webhook_url=webhook,
-        )
-    except ValidationError as exc:
-        message = validation_message(exc)
-        for wire, param in _FIELD_NAMES:
-            message = message.replace(wire, param)
-        raise InvalidRequestError(message) from None
-    plan = _Plan(
-        schema=schema,
+    plan = make_plan(
+        schema,
+        name,
         text=text,
-        files=checked_files,
-        urls=list(urls) if urls is not None else None,
+        files=files,
+        urls=urls,
         context=context,
         enhance=enhance,
         webhook=webhook,
     )
     return TableJob(
         client=client,
-        name=name,
+        name=plan.name,
         plan=plan,
         progress=progress,
         poll_cap=poll_cap,
@@ -265,7 +174,7 @@ class TableJob:
         *,
         client: Lasso | AsyncLasso | None,
         name: str = "",
-        plan: _Plan | None = None,
+        plan: SubmitPlan | None = None,
         table_id: str | None = None,
         progress: Progress = True,
         poll_cap: float | None = None,
@@ -696,30 +605,14 @@ class TableJob:
             self._result.set_result(outcome)
 
     async def _create(self) -> Table:
-        plan = self._plan
-        assert plan is not None
-        schema = await aresolve_schema(self._aclient, plan.schema)
-        file_ids = None
-        if plan.files is not None:
-            file_ids = []
-            total = len(plan.files)
-            for number, (filename, content) in enumerate(plan.files, 1):
-                self._status = "uploading"
-                self._phase = Phase.RUNNING
-                self._render()
-                log.debug("uploading %s (%d/%d)", filename, number, total)
-                uploaded = await self._aclient.files.upload(content, filename=filename)
-                file_ids.append(uploaded.id)
-        table = await self._aclient.tables.create(
-            schema_id=schema.id,
-            name=self._name,
-            file_ids=file_ids,
-            file_urls=plan.urls,
-            source_text=plan.text,
-            additional_context=plan.context,
-            enhancement_context=plan.enhance,
-            webhook_url=plan.webhook,
-        )
+        assert self._plan is not None
+
+        def uploading(_name: str, _number: int, _total: int) -> None:
+            self._status = "uploading"
+            self._phase = Phase.RUNNING
+            self._render()
+
+        table = await create_table(self._aclient, self._plan, uploading)
         self._table_id = table.id
         return table
 

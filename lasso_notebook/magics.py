@@ -4,13 +4,8 @@ DataFrame) and ``%lasso`` (quick listings and the effective configuration). A th
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
-import weakref
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
@@ -18,9 +13,9 @@ from traitlets import Any as AnyTrait
 from traitlets import Bool, Float, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
+from . import _magic_listings as listings
 from . import client as client_mod
 from . import jobs
-from ._config import DEFAULT_BASE_URL, mask_key
 from ._magic_args import expand_files, parse
 from ._magic_errors import (
     MagicError,
@@ -30,6 +25,7 @@ from ._magic_errors import (
     check_wait,
     user_message,
 )
+from ._magic_vars import VarOwners, View
 from ._polling import DEFAULT_POLL_CAP
 from .errors import LassoError, WaitTimeoutError
 from .frames import unparsed_summary
@@ -45,18 +41,6 @@ __all__ = ["LassoMagics", "MagicError", "expand_files", "load_ipython_extension"
 
 
 # --------------------------------------------------------------------------- the magics
-
-
-@dataclass(frozen=True)
-class _View:
-    """The DataFrame shape a cell asked for, and whether it gets its own copy."""
-
-    labels: bool
-    meta: bool
-    copy: bool
-
-    def of(self, df: pd.DataFrame) -> pd.DataFrame:
-        return df.copy() if self.copy else df
 
 
 @magics_class
@@ -100,15 +84,7 @@ class LassoMagics(Magics, Configurable):
 
     def __init__(self, shell: InteractiveShell | None = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
-        # Guards _owners and _targets, and makes "VAR still mine? then store" one step: cells
-        # claim and store on the main thread, background jobs store from the runtime thread.
-        self._lock = threading.Lock()
-        # VAR → the job that owns it now: a slower, older job must not overwrite the result of
-        # a newer cell that assigned the same variable.
-        self._owners: dict[str, TableJob] = {}
-        # The job a cell meant for each variable, for the "var" column of %lasso jobs; weak, so
-        # this does not keep every job (and its DataFrame) of the kernel alive.
-        self._targets: weakref.WeakKeyDictionary[TableJob, str] = weakref.WeakKeyDictionary()
+        self.vars = VarOwners(lambda: self.shell.user_ns)
 
     # ------------------------------------------------------------------ client
 
@@ -280,14 +256,14 @@ class LassoMagics(Magics, Configurable):
 
         # An attached job may be one this kernel already follows, with its own DataFrame shape
         # and a DataFrame another variable holds: this cell gets its shape, in its own copy.
-        view = _View(args.labels, args.meta, copy=bool(args.attach))
+        view = View(args.labels, args.meta, copy=bool(args.attach))
         if var is not None:
-            self._claim(var, job)
+            self.vars.claim(var, job)
         if args.background:
             return self._background(job, var, progress, view)
         return self._block(job, var, progress, args.timeout or self.timeout, view)
 
-    def _background(self, job: TableJob, var: str | None, progress: bool, view: _View) -> Any:
+    def _background(self, job: TableJob, var: str | None, progress: bool, view: View) -> Any:
         if var is None:
             return job  # the cell's result: IPython displays it, i.e. shows its widget
         job.note = f"→ {var} when complete"
@@ -301,7 +277,7 @@ class LassoMagics(Magics, Configurable):
         return None
 
     def _block(
-        self, job: TableJob, var: str | None, progress: bool, timeout: float | None, view: _View
+        self, job: TableJob, var: str | None, progress: bool, timeout: float | None, view: View
     ) -> Any:
         try:
             # quiet: the message is ours (it knows about VAR), not the job's generic hint.
@@ -316,7 +292,7 @@ class LassoMagics(Magics, Configurable):
             ) from None
         except BaseException:
             if var is not None:
-                self._release(var, job)  # failed or detached: VAR stays as it was
+                self.vars.release(var, job)  # failed or detached: VAR stays as it was
             raise
         if var is None:
             return df
@@ -326,7 +302,7 @@ class LassoMagics(Magics, Configurable):
             print(f"→ {var} ({_rows(len(df))}, table {job.id})")
         return None
 
-    def _went_on(self, job: TableJob, var: str | None, what: str, view: _View) -> list[str]:
+    def _went_on(self, job: TableJob, var: str | None, what: str, view: View) -> list[str]:
         """The table keeps running after an interrupt or a timeout; say how to get it."""
         table = f"table {job.id}" if job.id else f"table {job.name!r} (being created)"
         if var is not None:
@@ -342,13 +318,13 @@ class LassoMagics(Magics, Configurable):
         )
         return [f"{what}: {table} goes on in the background.", f"Get it later with: {later}"]
 
-    def _assign(self, job: TableJob, var: str, view: _View) -> None:
+    def _assign(self, job: TableJob, var: str, view: View) -> None:
         """Done-callback (on the runtime thread): store the frame in VAR, unless a newer cell
         has taken the variable over meanwhile or the job did not complete. Without a widget
         the outcome is printed, so a background failure is never silent (DESIGN.md §4)."""
         df = job.frame(labels=view.labels, meta=view.meta)
         if df is None:
-            if not self._release(var, job):
+            if not self.vars.release(var, job):
                 job.note = f"{var} not set: a newer cell assigned it"
             elif job.detached:
                 job.note = f"{var} not set: detached"
@@ -362,34 +338,14 @@ class LassoMagics(Magics, Configurable):
         if job.widget is None:
             print(job.note, file=sys.stderr if df is None else sys.stdout)
 
-    def _claim(self, var: str, job: TableJob) -> None:
-        """``job``, of the cell being run, now owns VAR: older jobs no longer store into it."""
-        with self._lock:
-            self._owners[var] = job
-            self._targets[job] = var
-
     def _store(self, var: str, df: pd.DataFrame, job: TableJob, *, newest: bool = False) -> bool:
-        """Put ``df`` in VAR if ``job`` still owns it (or ``newest``: the cell that just claimed
-        it); check and write are one step under the lock, so an older job finishing at the
-        same moment cannot overwrite a newer cell's result. True if stored."""
-        with self._lock:
-            owner = self._owners.get(var) is job
-            if owner:
-                self._owners.pop(var, None)
-            if not (owner or newest):
-                return False
-            self.shell.user_ns[var] = df
+        """Store ``df`` in VAR if ``job`` still owns it (see ``VarOwners.store``) and say so
+        under the job's progress display. True if stored."""
+        if not self.vars.store(var, df, job, newest=newest):
+            return False
         unparsed = unparsed_summary(df)
         job.note = f"→ {var} ({_rows(len(df))}" + (f"; {unparsed})" if unparsed else ")")
         return True
-
-    def _release(self, var: str, job: TableJob) -> bool:
-        """``job`` gives VAR up without storing; False if a newer cell owns VAR already."""
-        with self._lock:
-            if self._owners.get(var) is not job:
-                return False
-            self._owners.pop(var, None)
-            return True
 
     # ------------------------------------------------------------------ %lasso
 
@@ -436,73 +392,20 @@ class LassoMagics(Magics, Configurable):
                 raise MagicError("%lasso: --limit must be a positive number")
             client = self._client()
             if args.command == "schemas":
-                items = _take(client.schemas.list(limit=min(args.limit, 100)), args.limit)
-                columns = ["id", "name", "description", "is_default", "columns_count"]
-                columns += ["created_at", "updated_at"]
-            else:
-                page = client.tables.list(
-                    limit=min(args.limit, 100), search=args.search, status=args.status
-                )
-                items = _take(page, args.limit)
-                columns = ["id", "name", "status", "total_rows", "schema_id", "created_at"]
-            return _frame([item.to_dict() for item in items], columns)
+                return listings.schemas_frame(client, args.limit)
+            return listings.tables_frame(client, args.limit, search=args.search, status=args.status)
         except MagicError:
             raise
         except LassoError as exc:
             raise MagicError(*user_message(exc, magic="lasso")) from None
 
     def jobs_frame(self) -> pd.DataFrame:
-        with self._lock:
-            targets = dict(self._targets)
-        rows = [
-            {
-                "id": job.id,
-                "name": job.name,
-                "status": job.status,
-                "progress": job.progress,
-                "total_rows": job.total_rows,
-                "elapsed": job.elapsed,
-                "var": targets.get(job),
-            }
-            for job in jobs.jobs()
-        ]
-        return _frame(rows, ["id", "name", "status", "progress", "total_rows", "elapsed", "var"])
+        """This kernel's jobs, with the variable each cell meant them for."""
+        return listings.jobs_frame(self.vars.targets())
 
     def config_text(self) -> str:
         """The effective configuration, key masked; does not start the embedded engine."""
-        key = os.environ.get("LASSO_API_KEY") or None
-        base = os.environ.get("LASSO_BASE_URL") or None
-        if self.client is not None:
-            url = self.client.base_url
-            backend = "embedded engine" if self.client.embedded else _backend_of(url)
-            key_shown = self.client.masked_key
-            source = "a client set on LassoMagics.client"
-        elif key or base:
-            url = (base or DEFAULT_BASE_URL).rstrip("/")
-            backend = _backend_of(url)
-            key_shown = mask_key(key)
-            source = " and ".join(
-                name for name, value in (("LASSO_API_KEY", key), ("LASSO_BASE_URL", base)) if value
-            )
-            source += " set"
-        else:
-            backend = "embedded engine"
-            engine_url = _running_engine_url()
-            url = engine_url or "(starts on first use)"
-            key_shown = "(local engine key)" if engine_url else "(not set)"
-            source = "no LASSO_API_KEY or LASSO_BASE_URL set"
-        lines = [
-            f"backend         {backend} ({source})",
-            f"base_url        {url}",
-            f"api_key         {key_shown}",
-            f"default_schema  {self.default_schema or '(none: pass --schema)'}",
-            f"timeout         {_fmt_seconds(self.timeout) if self.timeout else 'none (wait)'}",
-            f"poll_cap        {_fmt_seconds(self.poll_cap)}",
-            f"widget          {'on' if self.widget else 'off'}",
-            "Change with %config LassoMagics.<option> = value; the key and base URL come from "
-            "the environment.",
-        ]
-        return "\n".join(lines)
+        return listings.config_text(self)
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -510,45 +413,6 @@ class LassoMagics(Magics, Configurable):
 
 def _rows(count: int) -> str:
     return f"{count} row" if count == 1 else f"{count} rows"
-
-
-def _backend_of(url: str) -> str:
-    """What a base URL points at, in the words of %lasso config."""
-    if url == DEFAULT_BASE_URL:
-        return "hosted API"
-    host = urlsplit(url).hostname or ""
-    if host in ("127.0.0.1", "::1", "localhost"):
-        # An engine on this machine (lasso-engine, or serve()): the same code as the embedded one.
-        return "local engine"
-    return "Lasso API at a custom URL"
-
-
-def _running_engine_url() -> str | None:
-    default = client_mod.current_default_client()
-    return default.base_url if default is not None and default.embedded else None
-
-
-def _fmt_seconds(value: float) -> str:
-    return f"{value:g} s"
-
-
-def _take(page: Any, limit: int) -> list[Any]:
-    items = []
-    for item in page:
-        items.append(item)
-        if len(items) >= limit:
-            break
-    return items
-
-
-def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
-    import pandas as pd
-
-    df = pd.DataFrame(rows)
-    for column in columns:
-        if column not in df.columns:
-            df[column] = None
-    return df[columns + [c for c in df.columns if c not in columns]]
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

@@ -21,7 +21,8 @@ from traitlets.config import Config
 
 from lasso_notebook import Lasso
 from lasso_notebook._config import mask_key
-from lasso_notebook.magics import LassoMagics, MagicError, _View
+from lasso_notebook._magic_vars import View
+from lasso_notebook.magics import LassoMagics, MagicError
 
 CSV = "name;sku;price\n" + "".join(f"Widget {i};W{i:03d};{i}.50\n" for i in range(5))
 
@@ -537,10 +538,10 @@ def test_a_cell_claiming_var_while_an_older_job_stores_it_wins(ip: InteractiveSh
     result. The older job must not write VAR after that (check and write are one step)."""
     magics = magics_of(ip)
     older, newer = _FakeJob(pd.DataFrame({"v": [1]})), _FakeJob(pd.DataFrame({"v": [2]}))
-    magics._claim("df", older)
+    magics.vars.claim("df", older)
 
     def newer_cell() -> None:
-        magics._claim("df", newer)
+        magics.vars.claim("df", newer)
         magics._store("df", newer._df, newer, newest=True)
 
     def in_the_gap() -> None:
@@ -549,13 +550,13 @@ def test_a_cell_claiming_var_while_an_older_job_stores_it_wins(ip: InteractiveSh
         cell.join(timeout=0.5)  # with the lock held here, the cell waits until we are done
 
     older.on_df_read = in_the_gap
-    view = _View(labels=False, meta=False, copy=False)
+    view = View(labels=False, meta=False, copy=False)
     runtime = threading.Thread(target=magics._assign, args=(older, "df", view))
     runtime.start()
     runtime.join(timeout=5)
     wait_for(lambda: newer.note == "→ df (1 row)")
     assert ip.user_ns["df"] is newer._df
-    assert magics._owners.get("df") is None
+    assert magics.vars.owner("df") is None
 
 
 def test_attach_follows_an_existing_table(
@@ -664,8 +665,8 @@ def test_values_that_do_not_fit_are_reported(
     assert df.attrs["lasso"]["unparsed"]["release_date"]["examples"] == ["not a date"]
     # Stored into VAR by a background cell's done-callback, the frame says so in the note.
     magics = magics_of(ip)
-    magics._claim("again", job)
-    magics._assign(job, "again", _View(labels=False, meta=False, copy=False))
+    magics.vars.claim("again", job)
+    magics._assign(job, "again", View(labels=False, meta=False, copy=False))
     assert ip.user_ns["again"] is job.df
     assert job.note.startswith("→ again (5 rows; 1 value did not fit their column type")
 

@@ -4,11 +4,8 @@ job it starts and follows. File transfer lives in ``_uploads``, the validation r
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextlib
-import json
 import logging
-import math
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -18,16 +15,18 @@ import traitlets
 
 from .. import _runtime
 from .._display import format_duration, short_id
-from ..errors import LassoError, NotFoundError, RuntimeThreadError, TableFailedError
+from ..errors import LassoError, RuntimeThreadError, TableFailedError
 from . import static_path
+from ._form_preview import preview_of
 from ._form_rules import SOURCES, FormRequest, describe, field_for, validate
+from ._form_schemas import SchemaPicker
 from ._resync import ResyncWidget
 from ._uploads import CHUNK_BYTES, UploadInbox
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..client import AsyncLasso, Lasso
+    from ..client import Lasso
     from ..jobs import TableJob
 
 __all__ = ["CHUNK_BYTES", "SubmitForm"]
@@ -36,11 +35,6 @@ log = logging.getLogger("lasso_notebook")
 
 #: Default per-file limit: the bytes cross the notebook's websocket, so keep it sane.
 DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
-PREVIEW_ROWS = 10
-#: Longest text shown in one preview cell; the full value is in ``form.df``.
-PREVIEW_CELL_CHARS = 200
-#: The most schemas listed in the picker (pages of 100).
-MAX_SCHEMAS = 1000
 
 FIELDS = ("form", "schema", "name", "source", "text", "files", "urls", "context", "enhance")
 FIELDS += ("webhook",)
@@ -60,30 +54,7 @@ def _user_namespace() -> dict[str, Any] | None:
     return None if shell is None else shell.user_ns
 
 
-def _cell_text(value: Any) -> str:
-    """A DataFrame cell as short plain text for the preview."""
-    try:
-        import pandas as pd
-
-        if value is None or (not isinstance(value, (list, dict, tuple)) and pd.isna(value)):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, (list, tuple)):
-        text = ", ".join(_cell_text(item) for item in value)
-    elif isinstance(value, dict):
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    elif isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        text = str(int(value))
-    elif isinstance(value, datetime):  # pandas Timestamps too: dates show without 00:00:00
-        midnight = (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
-        text = value.date().isoformat() if midnight else value.isoformat(sep=" ")
-    else:
-        text = str(value)
-    return text if len(text) <= PREVIEW_CELL_CHARS else text[: PREVIEW_CELL_CHARS - 1] + "…"
-
-
-class SubmitForm(ResyncWidget):
+class SubmitForm(SchemaPicker, ResyncWidget):
     """A form to start a Lasso extraction: schema, table name, one source (text, files or URLs),
     optional context and webhook; then live progress and a preview of the rows.
 
@@ -273,141 +244,6 @@ class SubmitForm(ResyncWidget):
             self._refuse_file(fid, message)
         if self._inbox.fail(fid, message):
             self._publish_files()
-
-    # -- schemas -----------------------------------------------------------------------------
-
-    def _async_api(self) -> AsyncLasso:
-        # Called on the caller's thread: ``default_client()`` may start the embedded engine,
-        # which blocks and prints a notice; both belong in the cell, not the runtime thread.
-        return self.client.async_client
-
-    def _load_schemas(self) -> concurrent.futures.Future[None]:
-        try:
-            api = self._async_api()  # outside the lock: it may take a while the first time
-        except Exception as exc:  # no client (the engine did not start…): the picker says why
-            if not isinstance(exc, LassoError):
-                log.error("SubmitForm: no client for the schemas", exc_info=exc)
-            with self.hold_sync():
-                self.schemas_status = "error"
-                self.schemas_message = f"Could not load the schemas: {describe(exc)}"
-            failed: concurrent.futures.Future[None] = concurrent.futures.Future()
-            failed.set_result(None)
-            return failed
-        with self._lock:
-            if self._schemas_future is not None and not self._schemas_future.done():
-                return self._schemas_future
-            self.set_trait("schemas_status", "loading")
-            self.set_trait("schemas_message", "")
-            self._schemas_future = _runtime.spawn(self._fetch_schemas(api))
-            return self._schemas_future
-
-    async def _fetch_schemas(self, api: AsyncLasso) -> None:
-        items: list[dict[str, Any]] = []
-        try:
-            async for summary in await api.schemas.list(limit=100):
-                items.append(
-                    {
-                        "id": summary.id,
-                        "name": summary.name,
-                        "description": summary.description or "",
-                        "columns_count": summary.columns_count,
-                        "is_default": bool(summary.is_default),
-                    }
-                )
-                if len(items) >= MAX_SCHEMAS:
-                    break
-        except Exception as exc:  # whatever it is, the picker must not spin forever
-            if not isinstance(exc, LassoError):
-                log.error("SubmitForm: loading the schemas failed", exc_info=exc)
-            with self.hold_sync():
-                self.schemas_status = "error"
-                self.schemas_message = f"Could not load the schemas: {describe(exc)}"
-            return
-        wanted, self._wanted_schema = self._wanted_schema, None
-        chosen = self.schema_id
-        if wanted:
-            match = next((s for s in items if s["id"] == wanted), None) or next(
-                (s for s in items if s["name"] == wanted), None
-            )
-            if match is None:
-                # Not listed (yet): it may still be a valid id; ask for it directly.
-                try:
-                    schema = await api.schemas.get(wanted)
-                except NotFoundError:
-                    self._set_errors(
-                        {"schema": f"No schema with the id or name {wanted!r}; choose one."}
-                    )
-                except LassoError as exc:
-                    self._set_errors({"schema": describe(exc)})
-                else:
-                    match = {
-                        "id": schema.id,
-                        "name": schema.name,
-                        "description": schema.description or "",
-                        "columns_count": len(schema.columns),
-                        "is_default": bool(schema.is_default),
-                    }
-                    items.append(match)
-            if match is not None:
-                chosen = match["id"]
-        elif not chosen:
-            default = next((s for s in items if s["is_default"]), None)
-            chosen = default["id"] if default else (items[0]["id"] if len(items) == 1 else "")
-        with self.hold_sync():
-            self.schemas = items
-            self.schemas_status = "ready"
-            self.schemas_message = ""
-            if chosen != self.schema_id:
-                self.schema_id = chosen
-        if chosen and self.schema_preview.get("schema_id") != chosen:
-            await self._fetch_columns(api, chosen)
-
-    def _schema_name(self, schema_id: str) -> str:
-        for schema in self.schemas:
-            if schema.get("id") == schema_id:
-                return str(schema.get("name") or schema_id)
-        return ""
-
-    def _select_schema(self, schema_id: str) -> None:
-        if schema_id != self.schema_id:
-            self.schema_id = schema_id
-        if self.errors.get("schema"):
-            self._set_errors({k: v for k, v in self.errors.items() if k != "schema"}, merge=False)
-        if schema_id:
-            try:
-                api = self._async_api()
-            except Exception as exc:
-                self.schema_preview = {
-                    "schema_id": schema_id,
-                    "status": "error",
-                    "message": describe(exc),
-                }
-                return
-            _runtime.spawn(self._fetch_columns(api, schema_id))
-
-    async def _fetch_columns(self, api: AsyncLasso, schema_id: str) -> None:
-        self.schema_preview = {"schema_id": schema_id, "status": "loading", "columns": []}
-        try:
-            schema = await api.schemas.get(schema_id)
-        except Exception as exc:
-            preview = {"schema_id": schema_id, "status": "error", "message": describe(exc)}
-        else:
-            preview = {
-                "schema_id": schema_id,
-                "status": "ready",
-                "description": schema.description or "",
-                "columns": [
-                    {
-                        "key": c.key,
-                        "label": c.label or c.key,
-                        "type": c.type,
-                        "description": c.description or "",
-                    }
-                    for c in schema.columns
-                ],
-            }
-        if self.schema_id == schema_id:  # the user may have picked another one meanwhile
-            self.schema_preview = preview
 
     # -- files: browser → kernel --------------------------------------------------------------
 
@@ -638,28 +474,10 @@ class SubmitForm(ResyncWidget):
         self._df = df
         self._copy_job_state(job)
         with self.hold_sync():
-            self.preview = self._preview_of(df)
+            self.preview = preview_of(df, self.schema_preview.get("columns", []))
             self.job_state = {**self.job_state, "total_rows": len(df), "progress": 100}
             self.phase = "completed"
         self._deliver(df)
-
-    def _preview_of(self, df: pd.DataFrame) -> dict[str, Any]:
-        types = {c["key"]: c["type"] for c in self.schema_preview.get("columns", [])}
-        labels = {c["key"]: c["label"] for c in self.schema_preview.get("columns", [])}
-        head = df.head(PREVIEW_ROWS)
-        return {
-            "columns": [
-                {"key": str(col), "label": str(labels.get(col, col)), "type": types.get(col, "")}
-                for col in head.columns
-            ],
-            "rows": [
-                {"index": _cell_text(index), "cells": [_cell_text(v) for v in row]}
-                for index, row in zip(
-                    head.index, head.itertuples(index=False, name=None), strict=True
-                )
-            ],
-            "total_rows": len(df),
-        }
 
     def _deliver(self, df: pd.DataFrame) -> None:
         if self.result_var:
