@@ -1,0 +1,3 @@
+"""Part B."""
+
+TEMPLATES: list = []
