@@ -208,7 +208,11 @@ def make_products(
     products: list[Product] = []
     names: set[str] = set()
     skus: set[str] = set()
+    attempts = 0
     while len(products) < count:
+        attempts += 1
+        if attempts > 50 * count:
+            raise ValueError(f"{vendor.key}: cannot make {count} distinct products")
         noun, tags, attrs, (low, high) = rng.choice(nouns)
         if price_scale:
             low, high = price_scale
@@ -244,7 +248,11 @@ def make_products(
                 url=f"https://{vendor.domain}/{vendor.path}/{slugify(name)}",
                 ean=ean13(rng),
                 weight=rng.choice(
-                    ["0.4 kg", "1.2 kg", "2.5 kg", "12 kg", "250 g", "850 g", "3 kg"]
+                    ["120 g", "250 g", "450 g"]
+                    if price < 25
+                    else ["0.8 kg", "1.2 kg", "2.5 kg"]
+                    if price < 250
+                    else ["4.2 kg", "7.5 kg", "12 kg"]
                 ),
                 category=tags[0],
                 list_price=round(price * rng.choice([1.19, 1.25, 1.3, 1.4, 1.5]), 2),

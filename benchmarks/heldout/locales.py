@@ -237,7 +237,7 @@ TITLES = {
 SEASONS = {"en": ["Spring", "Autumn"], "de": ["Frühjahr", "Herbst"], "fr": ["printemps", "automne"], "nl": ["voorjaar", "najaar"], "es": ["primavera", "otoño"]}  # fmt: skip
 
 SECTION_NAMES = {
-    "en": {}, "de": {"drill": "Bohren", "saw": "Sägen", "hammer": "Handwerkzeug", "measuring": "Messen", "coffee": "Kaffee", "tea": "Tee", "pipetting": "Pipettieren", "glassware": "Glaswaren", "consumables": "Verbrauchsmaterial"},
+    "en": {}, "de": {"drill": "Bohren", "driver": "Schrauben", "grinder": "Schleifen", "socket": "Steckschlüssel", "wrench": "Schlüssel", "vacuum": "Werkstatt", "site": "Baustelle", "saw": "Sägen", "hammer": "Handwerkzeug", "measuring": "Messen", "coffee": "Kaffee", "tea": "Tee", "pipetting": "Pipettieren", "glassware": "Glaswaren", "consumables": "Verbrauchsmaterial"},
     "fr": {"coffee": "Cafés", "tea": "Thés", "chocolate": "Chocolats", "oil": "Huiles", "knitwear": "Maille", "trousers": "Pantalons", "outerwear": "Vestes"},
     "nl": {"audio": "Audio", "usb": "Accessoires", "display": "Beeldschermen", "paper": "Papier", "pens": "Schrijfwaren", "desk": "Bureau"},
     "es": {"oil": "Aceites", "vinegar": "Vinagres", "honey": "Mieles"},

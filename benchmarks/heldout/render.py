@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 import struct
 import zipfile
 import zlib
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 PINNED = datetime(2025, 3, 1, 9, 0, 0)
+STAMP = PINNED.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 # Debian's fonts-dejavu-core; PDFs need a Unicode font for "€", "✓", "µ" and narrow spaces.
 FONT_DIRS = [
@@ -80,7 +82,12 @@ def fixed_zip(data: bytes) -> bytes:
             member = zipfile.ZipInfo(info.filename, date_time=PINNED.timetuple()[:6])
             member.compress_type = zipfile.ZIP_DEFLATED
             member.external_attr = 0o600 << 16
-            dst.writestr(member, src.read(info.filename))
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" when saving
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + STAMP.encode(), data
+                )
+            dst.writestr(member, data)
     return out.getvalue()
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from .case import CATEGORY_COLUMN, GROUP_TABLES, PRODUCTS_COLUMNS, Case, truth_row
@@ -100,6 +101,7 @@ def filename(rng: random.Random, kind: str, lang: str, suffix: str) -> str:
     return rng.choice(FILE_STEMS[kind][lang]) + suffix
 
 
+LANG_LOCALE = {LOCALES[k].lang: LOCALES[k] for k in ("en-US", "de", "fr", "nl", "es")}
 PHONES = {"en-US": "+1 (216) 555-0142", "en-GB": "+44 118 496 0123", "de": "+49 30 1234 5678", "de-CH": "+41 44 123 45 67", "fr": "+33 4 72 00 12 34", "nl": "+31 30 123 45 67", "es": "+34 953 12 34 56"}  # fmt: skip
 
 
@@ -124,6 +126,7 @@ class Doc:
         self.currency_known = True
         self.style: Style = random_style(rng, self.loc, vendor.currency)
         self.notes: list[str] = []
+        self.group = GROUP_TABLES
 
     def header(self, field: str) -> str:
         return pick_header(self.rng, self.lang, field)
@@ -201,7 +204,7 @@ class Doc:
         return Case(
             case=name,
             category=category,
-            group=GROUP_TABLES,
+            group=self.group,
             rows=rows,
             fields=fields,
             traps=[*self.traps, f"lang-{self.lang}"],
@@ -469,7 +472,7 @@ def greeting_parts(rng: random.Random, lang: str) -> tuple[str, str, str, str]:
     hello, intro, outro, bye = GREETINGS[lang]
     return (
         rng.choice(hello).format(who=rng.choice(PEOPLE[lang])),
-        rng.choice(intro).format(ref=f"PO-{rng.randint(2024, 2025)}-{rng.randint(100, 999)}", date=f"{rng.randint(2, 27)}.{rng.randint(1, 12)}."),
+        rng.choice(intro).format(ref=f"PO-{rng.randint(2024, 2025)}-{rng.randint(100, 999)}", date=fmt_date(date(2025, rng.randint(1, 5), rng.randint(1, 28)), LANG_LOCALE[lang], "long_dmy" if lang != "en" else "long_us")),
         rng.choice(outro),
         rng.choice(bye),
     )  # fmt: skip
