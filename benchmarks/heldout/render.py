@@ -84,9 +84,7 @@ def fixed_zip(data: bytes) -> bytes:
             member.external_attr = 0o600 << 16
             data = src.read(info.filename)
             if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" when saving
-                data = re.sub(
-                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + STAMP.encode(), data
-                )
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + STAMP.encode(), data)
             dst.writestr(member, data)
     return out.getvalue()
 

@@ -49,9 +49,6 @@ from .render import (
     xlsx_bytes,
 )
 
-# Where the document says which currency its prices are in.
-CURRENCY_WAYS = ["symbol", "symbol", "header", "column", "note", "context"]
-
 PRICE_HEADER_WITH_CURRENCY = {
     "en": ["{h} ({c})", "{h} in {c}", "{h} [{c}]"],
     "de": ["{h} ({c})", "{h} in {c}", "{h} {s}"],
@@ -272,7 +269,11 @@ def csv_export(rng: random.Random, name: str) -> Case:
     fields = [*head, *extra[:2], "price", rng.choice(["in_stock", "qty"]), *extra[2:]]
     if rng.random() < 0.3:
         fields.insert(rng.randint(2, len(fields) - 1), "blank")
-    cols = doc.currency(rng.choice(CURRENCY_WAYS), doc.cols(fields))
+    if doc.lang != "en" and "release_date" not in fields:
+        fields.insert(-1, "release_date")
+        doc.style.date_style = doc.loc.date_styles[0]  # the region's numeric dates
+    way = ["symbol", "header", "column", "note", "context"][(nth(name) - 1) % 5]
+    cols = doc.currency(way, doc.cols(fields))
     doc.title(0.5)
     doc.fine_print()
     note_traps(doc, cols)
@@ -615,7 +616,7 @@ def xlsx_merged(rng: random.Random, name: str) -> Case:
     doc.fine_print(0.5)
     note_traps(doc, cols)
     money_at = max(i for i, c in enumerate(cols) if c.field in ("price", "net", "list"))
-    lines = build_lines(rng, doc.products, cols, doc.style, sections=section_of(lang), subtotals=rng.random() < 0.4, totals="total", total_label_col=rng.choice([0, money_at - 1]))  # fmt: skip
+    lines = build_lines(rng, doc.products, cols, doc.style, sections=section_of(lang), subtotals=rng.random() < 0.6, totals="total", total_label_col=rng.choice([0, money_at - 1]))  # fmt: skip
     doc.traps += ["merged-cells", "sections", "totals"]
     table = Table(cols, lines, doc.style, above=doc.above, below=doc.below)
     if rng.random() < 0.5:
@@ -697,7 +698,8 @@ def xls_legacy(rng: random.Random, name: str) -> Case:
     vendor = pick_vendor(rng)
     doc = Doc(rng, vendor, by_section(make_products(rng, vendor, rng.randint(9, 16))))
     fields = ["sku", "name", *optional_fields(rng, ["brand", "uom", "ean", "release_date"], 1, 3), "price", rng.choice(["in_stock", "qty"])]  # fmt: skip
-    cols = doc.currency(rng.choice(["header", "column", "note", "context"]), doc.cols(fields))
+    way = ["column", "header", "note", "context"][(nth(name) - 1) % 4]
+    cols = doc.currency(way, doc.cols(fields))
     doc.title()
     doc.fine_print(0.7)
     note_traps(doc, cols)
