@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench lab eval fuzz e2e screenshots clean
+.PHONY: install test lint demo bench lab eval heldout fuzz e2e screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ bench: $(STAMP)
 
 eval: $(STAMP)
 	$(PY) -m lasso_notebook.server.eval
+
+# Regenerates the held-out corpus (benchmarks/heldout/corpus/) from its seed; byte-identical runs.
+heldout: $(STAMP)
+	$(PY) -m benchmarks.heldout.generate
 
 fuzz: $(STAMP)
 	LASSO_FUZZ_EXAMPLES=500 $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz_api.py tests/test_fuzz_magic.py tests/test_fuzz_requests.py

@@ -1,145 +1,122 @@
-"""Accuracy report of the embedded extractor: runs every catalog fixture (a file plus its
-``.expected.json``) through ``extract`` and prints field-level precision and recall.
+"""Accuracy report of the embedded engine: runs the DEV set (the catalog fixtures of
+``tests/fixtures/catalogs/``) and the HELD-OUT set (``benchmarks/heldout/corpus/``) through a
+real engine over loopback HTTP and prints field-level precision, recall and F1 per document,
+per category, per group and overall.
 
-Run: ``python -m lasso_notebook.server.eval [FIXTURE_DIR]`` (default
-``tests/fixtures/catalogs`` of the repository). Exit status 1 when a fixture scores below
-``--threshold`` (0.95)."""
+Run: ``python -m lasso_notebook.server.eval [--set dev|heldout|all] [--category C]
+[--json PATH] [--threshold 0.95]`` (``make eval``). Exit status 1 when a DEV document scores
+below the threshold; the held-out set is reported, never gating."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
-import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .extract import ExtractionError, Source, extract
+from ._eval_run import Case, load_cases, run_cases
+from ._eval_score import Score, Totals, score_rows
 
-__all__ = ["DEFAULT_DIR", "Score", "evaluate", "main", "score_rows"]
+__all__ = ["DEFAULT_DIR", "HELDOUT_DIR", "Score", "Totals", "evaluate", "main", "score_rows"]
 
-DEFAULT_DIR = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "catalogs"
-
-
-@dataclass
-class Score:
-    fixture: str
-    expected: int  # non-null expected field values
-    extracted: int  # non-null extracted field values (of the evaluated fields)
-    correct: int
-    rows_expected: int
-    rows_extracted: int
-    seconds: float
-    error: str | None = None
-
-    @property
-    def precision(self) -> float:
-        return self.correct / self.extracted if self.extracted else 0.0
-
-    @property
-    def recall(self) -> float:
-        return self.correct / self.expected if self.expected else 0.0
+_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DIR = _ROOT / "tests" / "fixtures" / "catalogs"
+HELDOUT_DIR = _ROOT / "benchmarks" / "heldout" / "corpus"
 
 
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
-        return not isinstance(b, bool) and math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
-    if isinstance(a, str) and isinstance(b, str):
-        return a.strip() == b.strip()
-    return a == b
+def evaluate(folder: Path = DEFAULT_DIR, *, category: str | None = None) -> list[Score]:
+    """Score every case of ``folder`` through a fresh embedded engine."""
+    cases = load_cases(folder, group=folder.name)
+    return run_cases([c for c in cases if category is None or c.category == category])
 
 
-def _present(value: Any) -> bool:
-    return value is not None and value != "" and value != []
+def _grouped(scores: list[Score], key: Callable[[Score], str]) -> dict[str, Totals]:
+    names = sorted({key(s) for s in scores})
+    return {name: Totals.of(s for s in scores if key(s) == name) for name in names}
 
 
-def score_rows(
-    fixture: str,
-    expected: list[dict[str, Any]],
-    extracted: list[dict[str, Any]],
-    fields: list[str],
-    key: str = "sku",
-) -> Score:
-    """Field-level counts. Rows are paired by ``key`` (then by position for the rest); an
-    extracted value counts as correct only when it equals the expected value of its row."""
-    by_key = {r.get(key): r for r in extracted if _present(r.get(key))}
-    pairs: list[tuple[dict[str, Any] | None, dict[str, Any] | None]] = []
-    used: set[int] = set()
-    leftovers = []
-    for row in expected:
-        match = by_key.get(row.get(key))
-        if match is not None and id(match) not in used:
-            used.add(id(match))
-            pairs.append((row, match))
-        else:
-            leftovers.append(row)
-    unpaired = [r for r in extracted if id(r) not in used]
-    for row in leftovers:
-        pairs.append((row, unpaired.pop(0) if unpaired else None))
-    pairs.extend((None, r) for r in unpaired)
-    exp_n = ext_n = ok = 0
-    for want, got in pairs:
-        for field in fields:
-            w = (want or {}).get(field)
-            g = (got or {}).get(field)
-            exp_n += _present(w)
-            ext_n += _present(g)
-            ok += _present(w) and _present(g) and _same(w, g)
-    return Score(fixture, exp_n, ext_n, ok, len(expected), len(extracted), 0.0)
+def _totals_line(label: str, t: Totals, width: int) -> str:
+    return (
+        f"{label:<{width}} {t.documents:>5} {t.expected:>7} {t.precision:>7.3f} {t.recall:>7.3f} "
+        f"{t.f1:>7.3f} {t.non_product_rows:>9} {t.failed_tables:>7}"
+    )
 
 
-def evaluate(folder: Path = DEFAULT_DIR) -> list[Score]:
-    scores = []
-    for spec_path in sorted(folder.glob("*.expected.json")):
-        spec = json.loads(spec_path.read_text())
-        path = folder / spec["file"]
-        start = time.perf_counter()
-        source = Source(path=path, filename=path.name)
-        error = None
-        try:
-            rows = [
-                r["data"]
-                for r in extract(
-                    source, spec["columns"], spec.get("additional_context"), lambda _f: None
-                )
-            ]
-        except ExtractionError as exc:
-            rows, error = [], exc.message
-        score = score_rows(spec["file"], spec["rows"], rows, spec["fields"])
-        score.seconds = time.perf_counter() - start
-        score.error = error
-        scores.append(score)
-    return scores
+def report(title: str, scores: list[Score], threshold: float | None) -> list[str]:
+    """The printed report of one set: documents, then categories, groups and overall."""
+    width = max([24, *(len(s.case) + 1 for s in scores)])
+    out = [f"== {title}: {len(scores)} documents =="]
+    out.append(
+        f"{'document':<{width}} {'category':<15} {'rows':>9} {'non-prod':>8} {'P':>6} {'R':>6} "
+        f"{'F1':>6} {'ms':>6}  files / error"
+    )
+    for s in scores:
+        low = threshold is not None and min(s.precision, s.recall) < threshold
+        notes = [] if s.failed_files == "-" else [f"files {s.failed_files}"]
+        notes += [f"error: {s.error}"] if s.error else []
+        notes += ["<< below threshold"] if low else []
+        out.append(
+            f"{s.case:<{width}} {s.category:<15} {s.rows_extracted:>4}/{s.rows_expected:<4} "
+            f"{s.non_product_rows:>8} {s.precision:>6.3f} {s.recall:>6.3f} {s.f1:>6.3f} "
+            f"{s.seconds * 1000:>6.0f}  " + "; ".join(notes)
+        )
+    head = f"{'':<{width}} {'docs':>5} {'fields':>7} {'P':>7} {'R':>7} {'F1':>7} {'non-prod':>9} {'failed':>7}"  # fmt: skip
+    out += ["", "per category:", head.replace(" " * width, f"{'category':<{width}}", 1)]
+    out += [_totals_line(k, t, width) for k, t in _grouped(scores, lambda s: s.category).items()]
+    groups = _grouped(scores, lambda s: s.group)
+    if len(groups) > 1:
+        out += ["", "per group:"]
+        out += [_totals_line(k, t, width) for k, t in groups.items()]
+    out += ["", _totals_line("overall", Totals.of(scores), width), ""]
+    return out
+
+
+def as_json(scores: list[Score]) -> dict[str, Any]:
+    return {
+        "documents": [s.as_dict() for s in scores],
+        "categories": {k: t.as_dict() for k, t in _grouped(scores, lambda s: s.category).items()},
+        "groups": {k: t.as_dict() for k, t in _grouped(scores, lambda s: s.group).items()},
+        "overall": Totals.of(scores).as_dict(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_DIR)
-    parser.add_argument("--threshold", type=float, default=0.95)
+    parser.add_argument("--set", choices=("dev", "heldout", "all"), default="all")
+    parser.add_argument("--category", help="only the documents of this category")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--threshold", type=float, default=0.95, help="DEV set gate (default 0.95)")  # fmt: skip
+    parser.add_argument("--dev-dir", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--heldout-dir", type=Path, default=HELDOUT_DIR)
     args = parser.parse_args(argv)
-    scores = evaluate(args.folder)
-    if not scores:
-        print(f"no *.expected.json fixtures in {args.folder}", file=sys.stderr)
-        return 1
-    print(f"{'fixture':<24} {'rows':>9} {'fields':>7} {'precision':>9} {'recall':>7} {'ms':>6}")
+    sets = {
+        "dev": ("DEV set (tuning fixtures)", args.dev_dir, "dev"),
+        "heldout": ("HELD-OUT set (reported, not tuned on)", args.heldout_dir, ""),
+    }
+    chosen = list(sets) if args.set == "all" else [args.set]
+    cases: dict[str, list[Case]] = {}
+    for key in chosen:
+        _title, folder, group = sets[key]
+        found = load_cases(folder, group=group)
+        if not found:
+            print(f"no *.expected.json cases in {folder}", file=sys.stderr)
+            return 1
+        cases[key] = [c for c in found if args.category in (None, c.category)]
+    # One engine for both sets: their tables are independent, and it starts once.
+    scores = run_cases([c for key in chosen for c in cases[key]])
+    results: dict[str, list[Score]] = {}
+    for key in chosen:
+        results[key], scores = scores[: len(cases[key])], scores[len(cases[key]) :]
     failed = False
-    for s in scores:
-        low = min(s.precision, s.recall) < args.threshold
-        failed |= low
-        print(
-            f"{s.fixture:<24} {s.rows_extracted:>4}/{s.rows_expected:<4} {s.expected:>7} "
-            f"{s.precision:>9.3f} {s.recall:>7.3f} {s.seconds * 1000:>6.0f}"
-            + ("  << below threshold" if low else "")
-            + (f"  ({s.error})" if s.error else "")
-        )
-    total_ok = sum(s.correct for s in scores)
-    precision = total_ok / max(1, sum(s.extracted for s in scores))
-    recall = total_ok / max(1, sum(s.expected for s in scores))
-    print(
-        f"{'all':<24} {'':>9} {sum(s.expected for s in scores):>7} {precision:>9.3f} {recall:>7.3f}"
-    )
+    for key in chosen:
+        gate = args.threshold if key == "dev" else None
+        print("\n".join(report(sets[key][0], results[key], gate)))
+        if gate is not None:
+            failed |= any(min(s.precision, s.recall) < gate for s in results[key])
+    if args.json:
+        args.json.write_text(json.dumps({k: as_json(v) for k, v in results.items()}, indent=1) + "\n")  # fmt: skip
     return 1 if failed else 0
 
 
