@@ -65,7 +65,7 @@ def _name_of(entry: Any) -> str | None:
     if isinstance(entry, str):
         return entry
     if isinstance(entry, dict):
-        for key in ("file", "filename", "name"):
+        for key in ("source", "file", "filename", "name"):
             if isinstance(entry.get(key), str):
                 return entry[key]
     return None
@@ -73,7 +73,8 @@ def _name_of(entry: Any) -> str | None:
 
 def reported_failures(report: Any) -> set[str]:
     """File names the extraction report names as failed: ``failed_files`` (names or objects
-    with ``file``/``filename``/``name``) and ``sources`` entries that carry an ``error``."""
+    with ``source``/``file``/``filename``/``name``) and ``sources`` entries that carry an
+    ``error``."""
     names: set[str] = set()
     if not isinstance(report, dict):
         return names
