@@ -388,3 +388,17 @@ def test_engines_sharing_a_data_dir_take_over_only_from_one_that_ended(
         rows = api.get(f"/tables/{table['id']}/export", params={"format": "json"}).json()
     assert done["total_rows"] == SMALL
     assert [r["sku"] for r in rows] == [f"S{i:06d}" for i in range(SMALL)]
+
+
+def test_sigterm_stops_the_command_line_engine_gracefully(
+    engine_process: Callable[..., EngineProcess], tmp_path: Path
+) -> None:
+    engine = engine_process("--pace", "0.2", "--workers", "1")
+    with client(engine.base_url, engine.api_key) as api:
+        table = create(api, source_text=csv_text(SMALL))
+        Watcher(table["id"]).until(api, processing_past(0))
+    engine.proc.terminate()  # SIGTERM, as a service manager stops it
+    assert engine.proc.wait(timeout=15) == 0
+    status, lease, total, rows = table_row(tmp_path / "data", table["id"])
+    assert (status, lease) == ("queued", None) and total == rows > 0  # given back, rows kept
+    assert not list((tmp_path / "data" / "engines").glob("*.lock"))  # nothing left to reap
