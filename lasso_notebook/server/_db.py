@@ -265,7 +265,7 @@ class Database:
             conn.execute(f"PRAGMA incremental_vacuum({_VACUUM_PAGES})").fetchall()
             left = conn.execute("PRAGMA freelist_count").fetchone()[0]
             if left >= free:
-                break  # another writer is freeing pages as fast: it calls this too
+                break  # no headway (another delete is freeing pages): its own call ends it
             free = left
         conn.execute("PRAGMA busy_timeout=2000")  # never hold a request for long on readers
         try:

@@ -257,8 +257,9 @@ class WorkerPool:
         while not self.stopping.wait(HEARTBEAT_EVERY):
             try:
                 self.store.heartbeat(self.engine_id)
-                orphans = self.requeue_orphans()
-                if orphans or self.store.requeue_stale(self.engine_id, STALE_AFTER):
+                requeued = self.requeue_orphans()
+                requeued += self.store.requeue_stale(self.engine_id, STALE_AFTER)
+                if requeued:
                     for _ in range(self.workers):
                         self.notify()
             except Exception:  # a locked/closing database must not kill the heartbeat
