@@ -466,3 +466,4 @@ def test_a_failed_start_releases_what_it_set_up(
         engine.start()
     assert engine.store._closed and not engine.running
     assert not _engine_threads() - before  # HTTP thread told to exit; workers, webhooks stopped
+    assert not list((tmp_path / "b" / "engines").glob("*.lock"))  # its engine lock released

@@ -1,14 +1,20 @@
 """``python -m lasso_notebook.server``: run the engine in the foreground, print its base URL and
-API key (as Jupyter prints its token), serve until Ctrl-C."""
+API key (as Jupyter prints its token), serve until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
+from types import FrameType
 
 from . import serve
 from .engine import _LOOPBACK, DATA_DIR_ENV, DEFAULT_DATA_DIR
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM (a service manager stopping us) stops like Ctrl-C
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,12 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"    LASSO_BASE_URL={engine.base_url}", flush=True)
     print(f"    LASSO_API_KEY={engine.api_key}", flush=True)
     print(f"    data dir: {engine.data_dir}   (Ctrl-C to stop)", flush=True)
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         print("stopping…", file=sys.stderr)
     finally:
         engine.stop()
+        signal.signal(signal.SIGTERM, previous)
     return 0
 
 

@@ -55,7 +55,7 @@ def file_view(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def table_view(row: sqlite3.Row) -> dict[str, Any]:
-    return {
+    view = {
         "id": row["id"],
         "name": row["name"],
         "schema_id": row["schema_id"],
@@ -69,7 +69,14 @@ def table_view(row: sqlite3.Row) -> dict[str, Any]:
         "files": loads(row["files"]) or [],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
-    } | ({"extraction_report": loads(report)} if (report := row["extraction_report"]) else {})
+    }
+    # Fields of this engine beyond the API's table object, present only when they say
+    # something: the finished table's report, and why an interrupted run started over.
+    if report := row["extraction_report"]:
+        view["extraction_report"] = loads(report)
+    if note := row["status_note"]:
+        view["status_note"] = note
+    return view
 
 
 class Catalog(Database):
@@ -197,6 +204,10 @@ class Catalog(Database):
     def delete_file(self, owner: str, file_id: str) -> bool:
         return self._delete("files", owner, file_id)
 
+    def all_file_ids(self) -> set[str]:
+        """Every registered upload, of every owner (for the data-dir sweep)."""
+        return {r[0] for r in self._conn().execute("SELECT id FROM files")}
+
     # -- tables ---------------------------------------------------------------------------
     def create_table(self, owner: str, **fields: Any) -> dict[str, Any]:
         tid, ts = new_id("tbl"), now_iso()
@@ -242,6 +253,14 @@ class Catalog(Database):
         )
         return None if row is None else (row["status"], row["progress"])
 
+    def active_table_ids(self) -> set[str]:
+        """Tables queued or being extracted, of every owner (for the data-dir sweep)."""
+        marks = ",".join("?" * len(ACTIVE_STATUSES))
+        rows = self._conn().execute(
+            f"SELECT id FROM tables WHERE status IN ({marks})", ACTIVE_STATUSES
+        )
+        return {r[0] for r in rows}
+
     def list_tables(
         self, owner: str, page: int, limit: int, search: str | None, status: str | None
     ) -> tuple[list[dict[str, Any]], int]:
@@ -278,4 +297,10 @@ class Catalog(Database):
         return self.get_table(owner, table_id) if cur.rowcount else None
 
     def delete_table(self, owner: str, table_id: str) -> bool:
-        return self._delete("tables", owner, table_id, then="DELETE FROM rows WHERE table_id = ?")
+        """Delete the table and its rows, then give their space back to the file system."""
+        deleted = self._delete(
+            "tables", owner, table_id, then="DELETE FROM rows WHERE table_id = ?"
+        )
+        if deleted:
+            self.reclaim_space()
+        return deleted

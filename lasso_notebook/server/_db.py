@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import math
 import secrets
 import sqlite3
@@ -15,6 +16,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger("lasso_notebook.server")
 
 _SCHEMA_SQL = """
 CREATE TABLE IF NOT EXISTS keys (
@@ -54,6 +57,19 @@ CREATE TABLE IF NOT EXISTS deliveries (
 CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(status, next_at);
 """
 
+#: Columns of ``tables`` added after the first release (``_migrate`` adds them when missing):
+#: the finished table's extraction report, a note the client shows when an extraction had to
+#: start over, and what a resumed extraction checks before keeping earlier rows.
+_ADDED_TABLE_COLUMNS = ("extraction_report", "status_note", "resume_state")
+#: ``PRAGMA auto_vacuum`` value of INCREMENTAL.
+_INCREMENTAL = 2
+#: Pages freed per ``incremental_vacuum`` step (4 MB): each step is one short write lock.
+_VACUUM_PAGES = 1024
+#: Fewer free pages than this (1 MB) are left for reuse rather than given back.
+_RECLAIM_MIN_PAGES = 256
+#: The WAL file is cut back to this size after checkpoints (it grows during big writes).
+_WAL_KEEP_BYTES = 4 << 20
+
 #: The owner-scoped tables ``Database._delete`` may name (never user input).
 _OWNED_TABLES = frozenset({"schemas", "files", "tables"})
 
@@ -66,6 +82,24 @@ def now_iso() -> str:
 
 def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def next_row_seq(conn: sqlite3.Connection) -> int:
+    """The ``seq`` of the next row inserted in the caller's write transaction; rows inserted
+    together take the following ones and their ids from ``row_id``."""
+    found = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'rows'").fetchone()
+    return (found[0] if found else 0) + 1  # AUTOINCREMENT: above every seq ever used
+
+
+def row_id(seq: int) -> str:
+    """A row's id: its never-reused sequence number, ``row_`` + hex.
+
+    About 10 bytes where a random id took 28, in the row and again in the unique index, and
+    sequential ids append to that index instead of landing on a random page of it (inserts
+    of a big table are faster). Rows are always reached through their table, so an id that
+    can be guessed reveals nothing. Rows from before keep their random ids; both are unique.
+    """
+    return f"row_{seq:x}"
 
 
 def hash_key(raw: str) -> str:
@@ -133,13 +167,31 @@ class Database:
             self.close()  # a database that cannot be set up leaves no connection behind
             raise
 
-    @staticmethod
-    def _migrate(conn: sqlite3.Connection) -> None:
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        # Only takes effect before a new database's first table; older ones are converted below.
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(_SCHEMA_SQL)
-        # Added after the first release: data dirs created before get the column here.
-        if "extraction_report" not in {r[1] for r in conn.execute("PRAGMA table_info(tables)")}:
-            conn.execute("ALTER TABLE tables ADD COLUMN extraction_report TEXT")
+        conn.execute("BEGIN IMMEDIATE")  # engines starting together migrate one after the other
+        try:
+            for statement in filter(str.strip, _SCHEMA_SQL.split(";")):
+                conn.execute(statement)
+            # Added after the first release: data dirs created before get the columns here.
+            have = {r[1] for r in conn.execute("PRAGMA table_info(tables)")}
+            for column in _ADDED_TABLE_COLUMNS:
+                if column not in have:
+                    conn.execute(f"ALTER TABLE tables ADD COLUMN {column} TEXT")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != _INCREMENTAL:
+            # A data dir from before incremental vacuum: one full VACUUM switches it over (and
+            # compacts it), so deleted tables give their space back from now on.
+            log.info("converting %s to incremental vacuum (once)", self.path)
+            try:
+                conn.execute("VACUUM")
+            except sqlite3.OperationalError as exc:  # busy or disk full: retried next start
+                log.warning("could not convert the database to incremental vacuum: %s", exc)
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -152,6 +204,7 @@ class Database:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute(f"PRAGMA journal_size_limit={_WAL_KEEP_BYTES}")
             conn.create_function("casefold", 1, _casefold, deterministic=True)
             self._local.conn = conn
             with self._lock:
@@ -197,6 +250,30 @@ class Database:
             if cur.rowcount and then:
                 c.execute(then, (item_id,))
         return cur.rowcount > 0
+
+    def reclaim_space(self) -> None:
+        """Give the pages that deletes freed back to the file system and cut the WAL file
+        back, so the data dir shrinks after tables are deleted. Each step is a short write
+        transaction; a database too busy to checkpoint now is checkpointed later by SQLite."""
+        conn = self._conn()
+        if conn.execute("PRAGMA auto_vacuum").fetchone()[0] != _INCREMENTAL:
+            return  # not converted yet (see _migrate): freed pages are reused, not returned
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        if free < _RECLAIM_MIN_PAGES:
+            return  # a few rows deleted: their pages are simply reused
+        while free:
+            conn.execute(f"PRAGMA incremental_vacuum({_VACUUM_PAGES})").fetchall()
+            left = conn.execute("PRAGMA freelist_count").fetchone()[0]
+            if left >= free:
+                break  # no headway (another delete is freeing pages): its own call ends it
+            free = left
+        conn.execute("PRAGMA busy_timeout=2000")  # never hold a request for long on readers
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.OperationalError as exc:
+            log.info("WAL checkpoint postponed: %s", exc)
+        finally:
+            conn.execute("PRAGMA busy_timeout=30000")
 
     def close(self) -> None:
         with self._lock:

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ._db import Database, clean_json, dumps, loads, new_id, now_iso
+from ._db import Database, clean_json, dumps, loads, next_row_seq, now_iso, row_id
 
 #: Row ids per statement in bulk writes (SQLite caps the number of ``?`` in one statement).
 _CHUNK = 500
@@ -117,6 +117,8 @@ class Rows(Database):
                     " WHERE id = ?",
                     (deleted, now_iso(), table_id),
                 )
+        if deleted:
+            self.reclaim_space()
         return deleted
 
     def insert_rows(self, table_id: str, datas: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -126,9 +128,10 @@ class Rows(Database):
                 "SELECT COALESCE(MAX(row_index), -1) + 1 FROM rows WHERE table_id = ?",
                 (table_id,),
             ).fetchone()[0]
+            seq = next_row_seq(c)
             created = [
                 {
-                    "id": new_id("row"),
+                    "id": row_id(seq + i),
                     "row_index": start + i,
                     "data": clean_json(data),
                     "created_at": ts,
@@ -136,9 +139,12 @@ class Rows(Database):
                 for i, data in enumerate(datas)
             ]
             c.executemany(
-                "INSERT INTO rows (id, table_id, row_index, data, created_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [(r["id"], table_id, r["row_index"], dumps(r["data"]), ts) for r in created],
+                "INSERT INTO rows (seq, id, table_id, row_index, data, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (seq + i, r["id"], table_id, r["row_index"], dumps(r["data"]), ts)
+                    for i, r in enumerate(created)
+                ],
             )
             c.execute(
                 "UPDATE tables SET total_rows = total_rows + ?, updated_at = ? WHERE id = ?",

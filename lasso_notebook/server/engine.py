@@ -1,5 +1,6 @@
-"""The engine handle returned by ``serve()``: owns the data dir, store, workers, webhook
-dispatcher and the uvicorn server running on a daemon thread; starts, reports and stops them."""
+"""The engine handle returned by ``serve()``: owns the data dir (and the lock that tells other
+engines on it this one is alive), store, workers, webhook dispatcher and the uvicorn server
+running on a daemon thread; starts, reports and stops them."""
 
 from __future__ import annotations
 
@@ -79,6 +80,13 @@ class Engine:
     def running(self) -> bool:
         return self._running
 
+    def data_dir_size(self) -> int:
+        """Bytes the data dir takes on disk now: database, uploaded files, downloads in
+        progress. Works whether the engine is running or stopped."""
+        from ._housekeeping import data_dir_size
+
+        return data_dir_size(self.data_dir)
+
     def create_key(self) -> str:
         """A new API key with its own, separate data (and its own demo schema)."""
         return self.store.create_key()
@@ -108,8 +116,9 @@ class Engine:
             self._running = False
             atexit.unregister(self.stop)
             self._stop_http()
-            self.workers.stop()
+            self.workers.stop()  # gives its in-flight tables back to the queue
             self.webhooks.stop()
+            self._release_lock()
             self.store.close()
 
     def __enter__(self) -> Engine:
@@ -126,6 +135,8 @@ class Engine:
     def _start(self) -> None:
         import uvicorn
 
+        from ._housekeeping import sweep_leftovers
+        from ._liveness import EngineLock
         from .app import create_app
         from .store import Store, new_id
         from .webhooks import WebhookDispatcher
@@ -146,6 +157,12 @@ class Engine:
             undo.callback(self.store.close)
             self.api_key = self.store.ensure_key_file(self.data_dir / "api_key")
             self.engine_id = new_id("eng")
+            # Held while this engine runs: other engines on the data dir (and the next one
+            # started on it) see at once whether the owner of a table's lease is alive.
+            self._engine_lock = EngineLock(self.data_dir, self.engine_id)
+            self._engine_lock.acquire()
+            undo.callback(self._engine_lock.release, remove=True)
+            sweep_leftovers(self.data_dir, self.store)
             self.webhooks = WebhookDispatcher(
                 self.store, self.webhook_secret, self.webhook_retry_delays, self.webhook_timeout
             )
@@ -201,6 +218,17 @@ class Engine:
                     raise RuntimeError("the embedded engine did not start; see the log for details")
                 time.sleep(0.01)
             undo.pop_all()  # started: stop() takes it down from now on
+
+    def _release_lock(self) -> None:
+        """Drop the engine lock. Its file goes too unless a table still names this engine as
+        its lease owner (a worker that did not stop in time): the unlocked file then tells
+        the next engine to re-queue that table at once."""
+        try:
+            remove = self.store.leased_count(self.engine_id) == 0
+        except Exception:  # a broken database must not keep the lock held
+            log.exception("could not count this engine's leased tables")
+            remove = False
+        self._engine_lock.release(remove=remove)
 
     def _stop_http(self) -> None:
         """Ask uvicorn to exit and wait for its thread (forcing it after 5 s)."""

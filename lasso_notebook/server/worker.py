@@ -1,9 +1,11 @@
 """Table lifecycle: a bounded pool of worker threads claims queued tables, runs the extractor
 off the event loop, writes rows and progress in batches, and ends each table completed or
-failed. A heartbeat thread keeps leases fresh and re-queues tables of engines that died."""
+failed. A heartbeat thread keeps leases fresh and re-queues tables of engines that ended; a
+re-queued table resumes after the rows it already has."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import threading
@@ -14,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ._liveness import engine_gone, forget_engine
 from .extract import ExtractedRow, ExtractionError, Source, extract
 from .extract.sniff import sniff
 from .fetch import fetch_url
@@ -24,7 +27,8 @@ __all__ = ["WorkerPool"]
 log = logging.getLogger("lasso_notebook.server")
 
 HEARTBEAT_EVERY = 2.0
-#: A processing table whose engine sent no heartbeat for this long is re-queued.
+#: A processing table whose engine sent no heartbeat for this long is re-queued: the backstop
+#: for engines whose end the data dir's engine locks cannot show (see ``_liveness``).
 STALE_AFTER = 15.0
 WRITE_BATCH = 1000
 #: Zip-based documents (xlsx, docx) whose parts unpack to more than this are refused unread,
@@ -100,18 +104,57 @@ class _Abort(Exception):
     """The run must stop quietly: engine stopping, or the table was deleted / taken over."""
 
 
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
 class _Run:
-    """One table's extraction: buffers rows, writes them with progress, applies ``pace``."""
+    """One table's extraction: buffers rows, writes them with progress, applies ``pace``.
+
+    A table re-queued after an interruption (engine stopped or crashed) resumes: it keeps the
+    ``resume_rows`` rows already written, and since extraction is deterministic the run reads
+    the same records again and skips that many before writing. ``progress`` and
+    ``total_rows`` therefore never go down for a client.
+    """
 
     def __init__(self, pool: WorkerPool, job: dict[str, Any]) -> None:
         self.pool = pool
         self.job = job
         self.buffer: list[ExtractedRow] = []
-        self.total = 0
-        self.progress = 0
+        self.skip: int = job.get("resume_rows", 0)  # records written by an earlier run
+        self.total = self.skip
+        self.progress: int = job.get("progress", 0)
         self.files: list[dict[str, Any]] | None = None
         self.last_step = time.monotonic()
         self.label = "the source"  # of the source being read, for failure messages
+
+    def begin_source(self, index: int, source: Source) -> None:
+        """A source was opened. A fetched URL may say something else when fetched again for
+        a resumed run: its digest is kept before its first row is written, and a changed one
+        drops the rows read from it, with a ``status_note`` saying so."""
+        self.label = source.label
+        if self.job["source_type"] != "urls" or source.path is None:
+            return  # inline text and uploaded files never change
+        digest = _digest(source.path)
+        known = self.job.get("source_digests", {}).get(str(index))
+        if known == digest:
+            return
+        store, table_id, engine_id = self.pool.store, self.job["id"], self.pool.engine_id
+        if self.skip:  # rows from this source on were read from other content: drop them
+            keep = self.total - self.skip
+            note = (
+                f"Extraction resumed at row {keep:,} after an interruption: {source.label} "
+                "changed since, so its rows were extracted again."
+            )
+            if not store.restart_rows_at(table_id, engine_id, keep, note):
+                raise _Abort
+            self.total, self.skip = keep, 0
+        if not store.note_source(table_id, engine_id, index, digest):
+            raise _Abort
 
     def write(self) -> None:
         if self.pool.stopping.is_set():
@@ -126,15 +169,19 @@ class _Run:
         self.files = None
 
     def add(self, row: ExtractedRow) -> None:
+        if self.skip:
+            self.skip -= 1
+            return
         self.buffer.append(row)
         if len(self.buffer) >= WRITE_BATCH:
             self.write()
 
     def step(self, overall: float) -> None:
+        catching_up = self.skip > 0  # re-reading rows that are written: nothing to show
         # Never report 100 before the table is really completed.
         self.progress = max(self.progress, min(99, int(overall * 100)))
         self.write()
-        if self.pool.pace > 0:
+        if self.pool.pace > 0 and not catching_up:
             wait = self.last_step + self.pool.pace - time.monotonic()
             if wait > 0 and self.pool.stopping.wait(wait):
                 raise _Abort
@@ -154,6 +201,7 @@ class WorkerPool:
         on_finished: Callable[[dict[str, Any]], None],
     ) -> None:
         self.store = store
+        self.data_dir = data_dir
         self.files_dir = data_dir / "files"
         self.downloads_dir = data_dir / "downloads"
         self.engine_id = engine_id
@@ -166,6 +214,9 @@ class WorkerPool:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
+        # Tables a crashed or stopped engine left processing are taken back before the first
+        # claim: at once when its lock shows it ended, after STALE_AFTER otherwise.
+        self.requeue_orphans()
         self.store.requeue_stale(self.engine_id, STALE_AFTER)
         for n in range(self.workers):
             thread = threading.Thread(
@@ -189,12 +240,26 @@ class WorkerPool:
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
 
+    def requeue_orphans(self) -> int:
+        """Re-queue the tables of other engines on this data dir that have ended (their lock
+        is free: crashed, killed, or stopped without giving a table back); returns how many
+        engines were found gone."""
+        gone = self.store.requeue_gone(
+            self.engine_id, lambda owner: engine_gone(self.data_dir, owner)
+        )
+        for owner in gone:
+            log.info("engine %s ended; its tables were re-queued", owner)
+            forget_engine(self.data_dir, owner)
+        return len(gone)
+
     # -- threads --------------------------------------------------------------------------
     def _heartbeat(self) -> None:
         while not self.stopping.wait(HEARTBEAT_EVERY):
             try:
                 self.store.heartbeat(self.engine_id)
-                if self.store.requeue_stale(self.engine_id, STALE_AFTER):
+                requeued = self.requeue_orphans()
+                requeued += self.store.requeue_stale(self.engine_id, STALE_AFTER)
+                if requeued:
                     for _ in range(self.workers):
                         self.notify()
             except Exception:  # a locked/closing database must not kill the heartbeat
@@ -261,7 +326,7 @@ class WorkerPool:
             count = len(makers)
             for index, make in enumerate(makers):
                 source = make()
-                run.label = source.label
+                run.begin_source(index, source)
                 check_container(source)
                 check_lines(source)
 
