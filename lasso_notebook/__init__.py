@@ -36,7 +36,7 @@ from .models import Column, File, Phase, Row, Schema, Table
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from .jobs import TableJob, attach, resolve_schema, submit
+    from .jobs import JobInterrupted, TableJob, attach, resolve_schema, submit
     from .widgets.form import SubmitForm
     from .widgets.progress import ProgressWidget
 
@@ -54,6 +54,7 @@ __all__ = [
     "InsufficientCreditsError",
     "InternalServerError",
     "InvalidRequestError",
+    "JobInterrupted",
     "Lasso",
     "LassoError",
     "NotFoundError",
@@ -93,6 +94,7 @@ _LAZY = {
     "submit": "jobs",
     "attach": "jobs",
     "TableJob": "jobs",
+    "JobInterrupted": "jobs",
     "resolve_schema": "jobs",
     "ProgressWidget": "widgets.progress",
     "SubmitForm": "widgets.form",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import logging
 import sys
 import threading
@@ -20,7 +21,7 @@ from . import _runtime
 from ._display import Progress, TerminalLine, frontend, progress_mode, status_line
 from ._plan import FileSpec, SubmitPlan, create_table, make_plan
 from ._polling import DEFAULT_POLL_CAP, MAX_POLL_FAILURES, PollSchedule
-from ._schemas import aresolve_schema, as_async_client, resolve_schema
+from ._schemas import aresolve_schema, as_async_client, resolve_before_submit, resolve_schema
 from .client import AsyncLasso, Lasso
 from .errors import (
     APIConnectionError,
@@ -95,8 +96,9 @@ def submit(
 
     ``schema`` is an id or an exact name. Exactly one source: ``text``, ``files`` (local paths
     or ``(name, bytes)``; uploaded first) or ``urls``. Input mistakes raise
-    ``InvalidRequestError`` before any request is made; later failures land in ``job.error``,
-    the widget and ``job.result()``. ``labels`` / ``meta`` shape the DataFrame.
+    ``InvalidRequestError`` before a job starts (the schema is looked up here, so an unknown
+    name names its close matches); later failures land in ``job.error``, the widget and
+    ``job.result()``. ``labels`` / ``meta`` shape the DataFrame.
     """
     if poll_cap is not None and not poll_cap > 0:
         raise InvalidRequestError("poll_cap must be a positive number of seconds")
@@ -110,6 +112,7 @@ def submit(
         enhance=enhance,
         webhook=webhook,
     )
+    plan = dataclasses.replace(plan, schema=resolve_before_submit(client, plan.schema))
     return TableJob(
         client=client,
         name=plan.name,
