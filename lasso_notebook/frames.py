@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ._validation import frame_attrs
 from .errors import APIConnectionError, InternalServerError, LassoError, RateLimitError
 from .models import Column, Table
 
@@ -480,14 +481,16 @@ def build_frame(
         "updated_at": _iso(table.updated_at) if table else None,
         "fetched_at": _iso(datetime.now(timezone.utc)),
         "columns": [{"key": c.key, "label": c.label, "type": c.type} for c in cols],
-        "unparsed": problems.by_key,
+        # validation, unparsed (the server's and this conversion's), extraction_report
+        **frame_attrs(rows, table, problems.by_key),
     }
     return frame
 
 
 def unparsed_summary(df: pd.DataFrame) -> str:
     """``"3 values did not fit their column type and are NA: released (2), price (1)"``, or
-    "" when every value fitted (read from ``df.attrs["lasso"]["unparsed"]``)."""
+    "" when every value fitted (read from ``df.attrs["lasso"]["unparsed"]``: values the server
+    stored as null with a reason, and values that do not fit the column's dtype)."""
     unparsed = (df.attrs.get("lasso") or {}).get("unparsed") or {}
     if not unparsed:
         return ""
@@ -538,6 +541,14 @@ class TableFrames:
         df = build_frame(rows, columns, table=table, labels=labels, meta=meta)
         meta_columns = None if meta else pd.DataFrame(_meta_arrays(rows), index=df.index)
         return cls(df, labels=labels, meta=meta, meta_columns=meta_columns)
+
+    def statuses(self) -> pd.Series | None:
+        """Each row's validation status, indexed like ``df``; None when the rows had none."""
+        source = self.df if self.meta else self._meta_columns
+        if source is None or "_validation_status" not in source.columns:
+            return None
+        column = source["_validation_status"]
+        return None if column.isna().all() else column
 
     def get(self, labels: bool, meta: bool) -> pd.DataFrame:
         """The frame with key (or label) column names, with or without the meta columns: ``df``

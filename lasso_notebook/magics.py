@@ -27,6 +27,7 @@ from ._magic_errors import (
 )
 from ._magic_vars import VarOwners, View
 from ._polling import DEFAULT_POLL_CAP
+from ._validation import outcome_lines
 from .errors import LassoError, WaitTimeoutError
 from .frames import unparsed_summary
 
@@ -174,6 +175,12 @@ class LassoMagics(Magics, Configurable):
         help="Name columns by label instead of key. Example: --labels",
     )
     @argument(
+        "--valid-only",
+        action="store_true",
+        help="Leave out rows with validation errors (rows with warnings stay). "
+        "Example: --valid-only",
+    )
+    @argument(
         "--no-widget",
         action="store_true",
         help="No progress display for this cell. Example: --no-widget",
@@ -256,7 +263,7 @@ class LassoMagics(Magics, Configurable):
 
         # An attached job may be one this kernel already follows, with its own DataFrame shape
         # and a DataFrame another variable holds: this cell gets its shape, in its own copy.
-        view = View(args.labels, args.meta, copy=bool(args.attach))
+        view = View(args.labels, args.meta, copy=bool(args.attach), valid_only=args.valid_only)
         if var is not None:
             self.vars.claim(var, job)
         if args.background:
@@ -282,7 +289,13 @@ class LassoMagics(Magics, Configurable):
         try:
             # quiet: the message is ours (it knows about VAR), not the job's generic hint.
             df = view.of(
-                job.result(timeout=timeout, quiet=True, labels=view.labels, meta=view.meta)
+                job.result(
+                    timeout=timeout,
+                    quiet=True,
+                    labels=view.labels,
+                    meta=view.meta,
+                    valid_only=view.valid_only,
+                )
             )
         except KeyboardInterrupt:  # jobs.JobInterrupted, or a Ctrl-C between two slices
             raise MagicError(*self._went_on(job, var, "Interrupted", view)) from None
@@ -300,6 +313,7 @@ class LassoMagics(Magics, Configurable):
         self._store(var, df, job, newest=True)
         if not progress:
             print(f"→ {var} ({_rows(len(df))}, table {job.id})")
+            _print_outcome(job)
         return None
 
     def _went_on(self, job: TableJob, var: str | None, what: str, view: View) -> list[str]:
@@ -322,7 +336,7 @@ class LassoMagics(Magics, Configurable):
         """Done-callback (on the runtime thread): store the frame in VAR, unless a newer cell
         has taken the variable over meanwhile or the job did not complete. Without a widget
         the outcome is printed, so a background failure is never silent (DESIGN.md §4)."""
-        df = job.frame(labels=view.labels, meta=view.meta)
+        df = job.frame(labels=view.labels, meta=view.meta, valid_only=view.valid_only)
         if df is None:
             if not self.vars.release(var, job):
                 job.note = f"{var} not set: a newer cell assigned it"
@@ -337,6 +351,8 @@ class LassoMagics(Magics, Configurable):
             job.note = f"{var} not set: a newer cell assigned it"
         if job.widget is None:
             print(job.note, file=sys.stderr if df is None else sys.stdout)
+            if df is not None:
+                _print_outcome(job)
 
     def _store(self, var: str, df: pd.DataFrame, job: TableJob, *, newest: bool = False) -> bool:
         """Store ``df`` in VAR if ``job`` still owns it (see ``VarOwners.store``) and say so
@@ -413,6 +429,13 @@ class LassoMagics(Magics, Configurable):
 
 def _rows(count: int) -> str:
     return f"{count} row" if count == 1 else f"{count} rows"
+
+
+def _print_outcome(job: TableJob) -> None:
+    """Without a widget, the validation summary and the extraction report under the result."""
+    for line in outcome_lines(job.table, job.df):
+        if line:
+            print(line)
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

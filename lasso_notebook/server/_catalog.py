@@ -69,7 +69,12 @@ def table_view(row: sqlite3.Row) -> dict[str, Any]:
         "files": loads(row["files"]) or [],
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
-    } | ({"extraction_report": loads(report)} if (report := row["extraction_report"]) else {})
+    } | _optional_json(row, "extraction_report", "validation_summary")
+
+
+def _optional_json(row: sqlite3.Row, *names: str) -> dict[str, Any]:
+    """Fields a table has only once it finished: absent before, never null."""
+    return {name: loads(row[name]) for name in names if row[name]}
 
 
 class Catalog(Database):

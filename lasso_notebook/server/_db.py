@@ -137,9 +137,11 @@ class Database:
     def _migrate(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA_SQL)
-        # Added after the first release: data dirs created before get the column here.
-        if "extraction_report" not in {r[1] for r in conn.execute("PRAGMA table_info(tables)")}:
-            conn.execute("ALTER TABLE tables ADD COLUMN extraction_report TEXT")
+        # Added after the first release: data dirs created before get the columns here.
+        have = {r[1] for r in conn.execute("PRAGMA table_info(tables)")}
+        for column in ("extraction_report", "validation_summary"):
+            if column not in have:
+                conn.execute(f"ALTER TABLE tables ADD COLUMN {column} TEXT")
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

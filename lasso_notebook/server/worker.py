@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .._validation import Tally
 from .extract import ExtractedRow, ExtractionError, Source, extract
 from .extract.sniff import sniff
 from .fetch import fetch_url
@@ -112,10 +113,12 @@ class _Run:
         self.files: list[dict[str, Any]] | None = None
         self.last_step = time.monotonic()
         self.label = "the source"  # of the source being read, for failure messages
+        self.validation = Tally()  # the table's validation_summary, counted as rows are written
 
     def write(self) -> None:
         if self.pool.stopping.is_set():
             raise _Abort
+        self.validation.add_rows(self.buffer)
         ok = self.pool.store.write_progress(
             self.job["id"], self.pool.engine_id, self.buffer, self.progress, self.files
         )
@@ -280,6 +283,7 @@ class WorkerPool:
             run.write()
             if run.total == 0:
                 raise ExtractionError("No rows could be extracted from the source.")
+            self.store.record_validation(job["id"], self.engine_id, run.validation.summary())
             finished = self.store.finish_table(
                 job["id"], self.engine_id, "completed", None, {"sources": reports}
             )

@@ -44,6 +44,11 @@ class ProgressWidget(ResyncWidget):
     error_message = traitlets.Unicode("").tag(sync=True)
     #: Free text under the bar, e.g. "→ df (42 rows)".
     note = traitlets.Unicode("").tag(sync=True)
+    #: Once finished: rows valid / with warnings / with errors and the top reasons, one line.
+    validation = traitlets.Unicode("").tag(sync=True)
+    #: Once finished: what the extraction report says (rows skipped, unmapped columns, files
+    #: that failed), one line; "" when it says nothing notable.
+    report = traitlets.Unicode("").tag(sync=True)
     detached = traitlets.Bool(False).tag(sync=True)
     #: Show the "Stop watching" button (background jobs only: clicks wait for idle kernels).
     can_stop = traitlets.Bool(False).tag(sync=True)
@@ -131,8 +136,9 @@ class ProgressWidget(ResyncWidget):
     # -- text form -----------------------------------------------------------------------------
 
     def text(self) -> str:
-        """The one-line text form, e.g. ``tbl_8f… "Q1 catalog" · processing 45% · 12 rows · 8 s``."""
-        return status_line(
+        """The text form: ``tbl_8f… "Q1 catalog" · processing 45% · 12 rows · 8 s``, and once
+        finished the validation and report lines under it."""
+        line = status_line(
             table_id=self.table_id,
             name=self.name,
             status=self.status,
@@ -145,6 +151,7 @@ class ProgressWidget(ResyncWidget):
             note=self.note,
             detached=self.detached,
         )
+        return "\n".join(text for text in (line, self.validation, self.report) if text)
 
     def __repr__(self) -> str:
         return self.text()
