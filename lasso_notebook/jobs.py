@@ -519,6 +519,17 @@ class TableJob:
                 return data, metadata
         return {"text/plain": text}, {}
 
+    def _ipython_display_(self) -> None:
+        # display(job), or a job as a cell's result: the widget's own display, whose saved
+        # output is brought up to the final state after the cell (widgets/_fallback.py).
+        if self._widget is not None:
+            self._displayed = True
+            self._widget._ipython_display_()
+            return
+        from IPython.display import display
+
+        display({"text/plain": repr(self)}, raw=True)
+
     def _show_if_needed(self) -> None:
         if self._widget is None or self._displayed or frontend() != "kernel":
             return
