@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._schema_builder import create_schema
 from ._version import __version__
 from .client import AsyncLasso, Lasso, default_client
 from .errors import (
@@ -73,6 +74,7 @@ __all__ = [
     "WaitTimeoutError",
     "__version__",
     "attach",
+    "create_schema",
     "default_client",
     "jobs",
     "load_ipython_extension",

@@ -13,6 +13,7 @@ from traitlets import Any as AnyTrait
 from traitlets import Bool, Float, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
+from . import _magic_housekeeping as housekeeping
 from . import _magic_listings as listings
 from . import client as client_mod
 from . import jobs
@@ -25,6 +26,7 @@ from ._magic_errors import (
     check_wait,
     user_message,
 )
+from ._magic_schema import schema_command
 from ._magic_vars import VarOwners, View
 from ._polling import DEFAULT_POLL_CAP
 from ._validation import outcome_lines
@@ -368,8 +370,16 @@ class LassoMagics(Magics, Configurable):
     @magic_arguments()
     @argument(
         "command",
-        choices=["schemas", "tables", "jobs", "config"],
-        help="schemas, tables, jobs (this kernel's) or config. Example: %%lasso tables",
+        choices=["schemas", "schema", "tables", "jobs", "config", "delete", "prune"],
+        help="schemas, schema (one, or create), tables, jobs (this kernel's), config, delete, "
+        "prune. Example: %%lasso tables",
+    )
+    @argument(
+        "args",
+        nargs="*",
+        metavar="ARG",
+        help="schema: NAME, or create NAME COLUMN…; delete: TABLE_ID…. "
+        "Example: %%lasso schema create Prices sku:text! price:number",
     )
     @argument(
         "--search",
@@ -386,19 +396,45 @@ class LassoMagics(Magics, Configurable):
         default=100,
         help="tables / schemas: at most this many rows (default 100). Example: --limit 20",
     )
+    @argument(
+        "--older-than",
+        metavar="AGE",
+        help="prune: tables created more than AGE ago (s, m, h, d, w). "
+        "Example: %%lasso prune --older-than 7d",
+    )
+    @argument(
+        "--dry-run",
+        action="store_true",
+        help="prune / delete: say what would be deleted, delete nothing. Example: --dry-run",
+    )
+    @argument(
+        "--description",
+        metavar="TEXT",
+        help="schema create: the schema's description. Example: --description 'Q1 prices'",
+    )
     @line_magic
     def lasso(self, line: str) -> Any:
-        """Quick listings as DataFrames and the effective configuration.
+        """Quick listings as DataFrames, schemas from the notebook, housekeeping and the
+        effective configuration.
 
         Examples::
 
             %lasso schemas
+            %lasso schema Products
+            %lasso schema create "Price list" sku:text! name price:number category:enum(A|B)
             %lasso tables --search catalog --status completed
             %lasso jobs
+            %lasso delete tbl_8f2c tbl_91aa
+            %lasso prune --older-than 7d --status failed --dry-run
             %lasso config
         """
         args = parse(self.lasso, line, "lasso")
         try:
+            if args.args and args.command not in ("schema", "delete"):
+                raise MagicError(
+                    f"%lasso {args.command}: unexpected {' '.join(args.args)!r} "
+                    "(see %lasso? for the options)"
+                )
             if args.command == "config":
                 print(self.config_text())
                 return None
@@ -409,11 +445,23 @@ class LassoMagics(Magics, Configurable):
             client = self._client()
             if args.command == "schemas":
                 return listings.schemas_frame(client, args.limit)
+            if args.command == "schema":
+                return schema_command(client, args.args, description=args.description)
+            if args.command in ("delete", "prune"):
+                print(self._housekeeping(client, args))
+                return None
             return listings.tables_frame(client, args.limit, search=args.search, status=args.status)
         except MagicError:
             raise
         except LassoError as exc:
             raise MagicError(*user_message(exc, magic="lasso")) from None
+
+    def _housekeeping(self, client: Lasso, args: Any) -> str:
+        if args.command == "delete":
+            return housekeeping.delete_tables(client, args.args, dry_run=args.dry_run)
+        return housekeeping.prune_tables(
+            client, older_than=args.older_than, status=args.status, dry_run=args.dry_run
+        )
 
     def jobs_frame(self) -> pd.DataFrame:
         """This kernel's jobs, with the variable each cell meant them for."""
