@@ -1,5 +1,5 @@
 // lasso_notebook submit form: draws the SubmitForm widget's traits and sends its commands.
-// Plain ES module, no imports (DESIGN.md §2.7). Layout: helpers and `validate`; `buildDom`
+// Plain ES module, no imports (docs/architecture.md §7). Layout: helpers and `validate`; `buildDom`
 // (the nodes, with `field` for each label/input/error); the draw functions (model → DOM);
 // `createUploader` (chunked file transfer); `render`, which wires them together. Every server
 // or user string goes through textContent / value, never innerHTML. State lives in the model;

@@ -120,13 +120,13 @@ def prune_tables(
     criteria = " and ".join(
         text
         for text in (
-            f"status {status}" if status else "",
+            f"with status {status}" if status else "",
             f"older than {older_than}" if older_than else "",
         )
         if text
     )
     if not chosen:
-        return f"nothing to prune: no table with {criteria}"
+        return f"nothing to prune: no table {criteria}"
     if not dry_run:
         _delete(client, chosen)
     by_phase: dict[str, int] = {}
@@ -136,7 +136,7 @@ def prune_tables(
     rows = sum(t.total_rows for t in chosen)
     verb = "would delete" if dry_run else "deleted"
     return (
-        f"{verb} {_count(len(chosen), 'table')} with {criteria} ({kinds}; "
+        f"{verb} {_count(len(chosen), 'table')} {criteria} ({kinds}; "
         f"{_count(rows, 'row')}): {_listed([t.id for t in chosen])}"
     )
 

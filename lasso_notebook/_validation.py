@@ -292,7 +292,9 @@ def report_line(report: Mapping[str, Any] | None) -> str:
     skipped = _skipped(report.get("skipped"), sources)
     if skipped:
         named = [
-            f"{n} {_SKIP_WORDS.get(reason, reason)}" for reason, n in skipped.items() if reason
+            f"{n} {_SKIP_WORDS.get(reason, (reason, reason))[n != 1]}"
+            for reason, n in skipped.items()
+            if reason
         ]
         detail = f" ({', '.join(named)})" if named else ""
         parts.append(f"{_plural(sum(skipped.values()), 'row')} skipped{detail}")
@@ -324,13 +326,13 @@ def report_line(report: Mapping[str, Any] | None) -> str:
     return " · ".join(parts)
 
 
-#: The common skip reasons of an extraction report, in words.
+#: The common skip reasons of an extraction report, in words (one, several).
 _SKIP_WORDS = {
-    "total": "totals",
-    "section": "section headings",
-    "header": "repeated headers",
-    "note": "notes",
-    "empty": "empty",
+    "total": ("total", "totals"),
+    "section": ("section heading", "section headings"),
+    "header": ("repeated header", "repeated headers"),
+    "note": ("note", "notes"),
+    "empty": ("empty row", "empty rows"),
 }
 
 

@@ -5,6 +5,7 @@ DataFrame) and ``%lasso`` (quick listings and the effective configuration). A th
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
@@ -30,7 +31,7 @@ from ._magic_schema import schema_command
 from ._magic_vars import VarOwners, View
 from ._polling import DEFAULT_POLL_CAP
 from ._validation import outcome_lines
-from .errors import LassoError, WaitTimeoutError
+from .errors import LassoError, UnparsedValuesWarning, WaitTimeoutError
 from .frames import unparsed_summary
 
 if TYPE_CHECKING:
@@ -290,15 +291,14 @@ class LassoMagics(Magics, Configurable):
     ) -> Any:
         try:
             # quiet: the message is ours (it knows about VAR), not the job's generic hint.
-            df = view.of(
-                job.result(
-                    timeout=timeout,
-                    quiet=True,
-                    labels=view.labels,
-                    meta=view.meta,
-                    valid_only=view.valid_only,
+            job.wait(timeout, quiet=True)
+            # No UnparsedValuesWarning: the cell shows the same in its validation line and note.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UnparsedValuesWarning)
+                result = job.result(
+                    quiet=True, labels=view.labels, meta=view.meta, valid_only=view.valid_only
                 )
-            )
+            df = view.of(result)
         except KeyboardInterrupt:  # jobs.JobInterrupted, or a Ctrl-C between two slices
             raise MagicError(*self._went_on(job, var, "Interrupted", view)) from None
         except WaitTimeoutError:
@@ -337,7 +337,7 @@ class LassoMagics(Magics, Configurable):
     def _assign(self, job: TableJob, var: str, view: View) -> None:
         """Done-callback (on the runtime thread): store the frame in VAR, unless a newer cell
         has taken the variable over meanwhile or the job did not complete. Without a widget
-        the outcome is printed, so a background failure is never silent (DESIGN.md §4)."""
+        the outcome is printed, so a background failure is never silent (docs/architecture.md §3)."""
         df = job.frame(labels=view.labels, meta=view.meta, valid_only=view.valid_only)
         if df is None:
             if not self.vars.release(var, job):

@@ -224,7 +224,7 @@ def test_prune_by_status_and_age(
     client.tables.get(kept.id)
 
     result, output = run(ip, "%lasso prune --older-than 1h", capsys)
-    assert result.success and output.strip() == "nothing to prune: no table with older than 1h"
+    assert result.success and output.strip() == "nothing to prune: no table older than 1h"
     engine.workers.pace = 0.3
     running = table(client, "prune leaves running work", CSV * 5)
     time.sleep(1.1)

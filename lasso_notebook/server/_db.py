@@ -59,7 +59,7 @@ _OWNED_TABLES = frozenset({"schemas", "files", "tables"})
 
 
 def now_iso() -> str:
-    """ISO 8601 UTC with milliseconds and ``Z`` (lasso-api.md §2.1)."""
+    """ISO 8601 UTC with milliseconds and ``Z`` (docs/architecture.md §6)."""
     now = datetime.now(timezone.utc)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 

@@ -107,7 +107,7 @@ class ProgressWidget(FallbackDisplay, ResyncWidget):
 
     def _schedule(self, delay: float) -> None:
         # Delayed flushes run on the runtime thread: no extra threads per widget, and that
-        # thread's context lets ipykernel route the message (DESIGN.md §2.1).
+        # thread's context lets ipykernel route the message (docs/architecture.md §2).
         loop = _runtime.get_loop()
         if _runtime.in_runtime_thread():
             loop.call_later(delay, self._safe_flush)
