@@ -1,6 +1,6 @@
 // lasso_notebook submit form: draws the SubmitForm widget's traits and sends its commands.
-// Plain ES module, no imports (docs/architecture.md §7). Layout: helpers and `validate`; `buildDom`
-// (the nodes, with `field` for each label/input/error); the draw functions (model → DOM);
+// Plain ES module, no imports (docs/architecture.md §7). Layout: helpers and `validate`;
+// `buildDom` (the nodes, with `field` for each label/input/error); the draw functions (model → DOM);
 // `createUploader` (chunked file transfer); `render`, which wires them together. Every server
 // or user string goes through textContent / value, never innerHTML. State lives in the model;
 // commands are custom messages:

@@ -336,7 +336,8 @@ class TableJob:
         self._show_if_needed()
         line = TerminalLine() if self._text_mode else None
         if self._widget is not None and not self._finished:
-            # A click cannot reach a busy kernel (docs/architecture.md §2.3): no button while we block.
+            # A click cannot reach a busy kernel (docs/architecture.md §2.3): no button while
+            # we block.
             self._widget.push(can_stop=False, final=True)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:

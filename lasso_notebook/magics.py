@@ -337,7 +337,8 @@ class LassoMagics(Magics, Configurable):
     def _assign(self, job: TableJob, var: str, view: View) -> None:
         """Done-callback (on the runtime thread): store the frame in VAR, unless a newer cell
         has taken the variable over meanwhile or the job did not complete. Without a widget
-        the outcome is printed, so a background failure is never silent (docs/architecture.md §3)."""
+        the outcome is printed, so a background failure is never silent
+        (docs/architecture.md §3)."""
         df = job.frame(labels=view.labels, meta=view.meta, valid_only=view.valid_only)
         if df is None:
             if not self.vars.release(var, job):

@@ -94,9 +94,9 @@ class LassoModel(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _nulls_take_defaults(cls, data: Any) -> Any:
-        # Nullable fields come back as explicit null (docs/architecture.md §6), also ones the examples
-        # only ever show filled in (``label``, ``required``, ``is_edited``...): a null where the
-        # model has a non-null default means that default, not an unreadable response.
+        # Nullable fields come back as explicit null (docs/architecture.md §6), also ones the
+        # examples only ever show filled in (``label``, ``required``, ``is_edited``...): a null
+        # where the model has a non-null default means that default, not an unreadable response.
         if not isinstance(data, dict):
             return data
         dropped = [

@@ -1,5 +1,5 @@
-"""``lasso-engine`` / ``python -m lasso_notebook.server``: run the engine in the foreground, print its base URL and
-API key (as Jupyter prints its token), serve until Ctrl-C."""
+"""``lasso-engine`` / ``python -m lasso_notebook.server``: run the engine in the foreground,
+print its base URL and API key (as Jupyter prints its token), serve until Ctrl-C."""
 
 from __future__ import annotations
 

@@ -131,8 +131,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(404, f"No such endpoint: {request.method} {request.url.path}")
         if exc.status_code != 405:
             return error_response(exc.status_code, str(exc.detail), headers=headers)
-        # A wrong method is 400 invalid_request (docs/architecture.md §6), not 405; the Allow header
-        # and the message still say which methods the path takes.
+        # A wrong method is 400 invalid_request (docs/architecture.md §6), not 405; the Allow
+        # header and the message still say which methods the path takes.
         allowed = _allowed_methods(request) or headers.get("Allow", "")
         if allowed:
             headers["Allow"] = allowed
