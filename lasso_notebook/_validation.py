@@ -51,6 +51,8 @@ _FIXES = (
 
 
 def _unquote(literal: str) -> str:
+    if "\\" not in literal:
+        return literal[1:-1]  # no escapes: the common case, without a parser
     try:
         value = ast.literal_eval(literal)
     except (ValueError, SyntaxError):
@@ -107,10 +109,9 @@ class Tally:
 
     def add(self, status: Any, errors: Any) -> None:
         self.rows += 1
-        status = status if status in ("warning", "error") else "valid"
-        self.statuses[status] += 1
-        if not isinstance(errors, list):
-            return
+        self.statuses[status if status == "warning" or status == "error" else "valid"] += 1
+        if not errors or not isinstance(errors, list):
+            return  # the common case, kept cheap: the engine counts every row it writes
         for issue in errors:
             if not isinstance(issue, Mapping):
                 continue
@@ -123,8 +124,9 @@ class Tally:
                 entry[1].append(sample)
 
     def add_rows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        add = self.add
         for row in rows:
-            self.add(row.get("validation_status"), row.get("validation_errors"))
+            add(row.get("validation_status"), row.get("validation_errors"))
 
     def summary(self) -> dict[str, Any]:
         """``{rows, valid, warning, error, reasons: [{column, severity, reason, count,
