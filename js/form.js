@@ -1,6 +1,6 @@
 // lasso_notebook submit form: draws the SubmitForm widget's traits and sends its commands.
-// Plain ES module, no imports (DESIGN.md §2.7). Layout: helpers and `validate`; `buildDom`
-// (the nodes, with `field` for each label/input/error); the draw functions (model → DOM);
+// Plain ES module, no imports (docs/architecture.md §7). Layout: helpers and `validate`;
+// `buildDom` (the nodes, with `field` for each label/input/error); the draw functions (model → DOM);
 // `createUploader` (chunked file transfer); `render`, which wires them together. Every server
 // or user string goes through textContent / value, never innerHTML. State lives in the model;
 // commands are custom messages:
@@ -298,6 +298,13 @@ function buildJobBox() {
     role: "alert",
     hidden: true,
   });
+  // Once finished: rows valid / with warnings / with errors, and the extraction report.
+  const validation = h("div", {
+    class: "lasso-form__hint lasso-form__validation",
+    testid: "job-validation",
+    hidden: true,
+  });
+  const report = h("div", { class: "lasso-form__hint", testid: "job-report", hidden: true });
   const previewCount = h("div", { class: "lasso-form__hint", testid: "preview-count" });
   const previewTable = h("table", { class: "lasso-form__preview", testid: "preview-table" });
   const previewWrap = h("div", { class: "lasso-form__preview-wrap", hidden: true }, [
@@ -312,6 +319,8 @@ function buildJobBox() {
       bar,
       h("div", { class: "lasso-form__row" }, [rows, elapsed]),
       error,
+      validation,
+      report,
       previewWrap,
     ],
   );
@@ -324,6 +333,8 @@ function buildJobBox() {
     rows,
     elapsed,
     error,
+    validation,
+    report,
     previewWrap,
     previewCount,
     previewTable,
@@ -649,6 +660,10 @@ function drawJob(view) {
   dom.submitButton.textContent = phase === "submitting" ? "Submitting…" : "Extract";
   dom.submitButton.setAttribute("aria-busy", isBusy ? "true" : "false");
   dom.fieldset.disabled = locked(model);
+  dom.fieldset.title =
+    phase === "completed"
+      ? "These values produced the result below; “New extraction” starts over."
+      : "";
   dom.resetButton.hidden = !(phase === "completed" || phase === "failed");
   dom.form.dataset.phase = phase;
 
@@ -670,6 +685,11 @@ function drawJob(view) {
   drawElapsed(view);
   box.error.textContent = job.error_message || "";
   box.error.hidden = !job.error_message;
+  box.validation.textContent = job.validation || "";
+  box.validation.hidden = !job.validation;
+  box.validation.dataset.level = /with errors/.test(job.validation || "") ? "error" : "ok";
+  box.report.textContent = job.report || "";
+  box.report.hidden = !job.report;
   drawPreview(view);
 }
 
@@ -697,7 +717,10 @@ function drawPreview({ model, dom }) {
   const body = h("tbody");
   for (const row of preview.rows || []) {
     const tr = h("tr", {}, [h("th", { scope: "row", text: String(row.index) })]);
-    for (const cell of row.cells) tr.append(h("td", { text: cell }));
+    row.cells.forEach((cell, i) => {
+      // The type lets numbers line up on the right and yes/no marks sit centred.
+      tr.append(h("td", { text: cell, "data-type": columns[i]?.type || null }));
+    });
     body.append(tr);
   }
   previewTable.append(h("thead", {}, [head]), body);

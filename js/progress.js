@@ -47,8 +47,11 @@ function render({ model, el }) {
   const error = h("div", "lasso-progress__error");
   error.setAttribute("role", "alert");
   const note = h("div", "lasso-progress__note");
+  // Once finished: the validation summary and the extraction report, a line each.
+  const validation = h("div", "lasso-progress__validation");
+  const report = h("div", "lasso-progress__report");
 
-  root.append(header, track, footer, error, note);
+  root.append(header, track, footer, error, note, validation, report);
   el.append(root);
 
   // Elapsed time and the estimate tick locally between kernel updates; measured from when
@@ -105,6 +108,18 @@ function render({ model, el }) {
     const noteText = model.get("note") || "";
     note.textContent = noteText;
     note.hidden = !noteText;
+    const validationText = model.get("validation") || "";
+    validation.textContent = validationText;
+    validation.hidden = !validationText;
+    // "with errors" in the summary: some rows hold values the engine could not read.
+    validation.dataset.level = /with errors/.test(validationText)
+      ? "error"
+      : /with warnings/.test(validationText)
+        ? "warning"
+        : "ok";
+    const reportText = model.get("report") || "";
+    report.textContent = reportText;
+    report.hidden = !reportText;
 
     stop.hidden = !(model.get("can_stop") && active());
     drawTime();
@@ -123,7 +138,7 @@ function render({ model, el }) {
 
   const traits = [
     "table_id", "name", "status", "phase", "progress", "total_rows", "elapsed", "eta",
-    "error_message", "note", "detached", "can_stop",
+    "error_message", "note", "detached", "can_stop", "validation", "report",
   ];
   for (const trait of traits) model.on(`change:${trait}`, onChange);
   const timer = setInterval(() => { if (active()) drawTime(); }, TICK_MS);

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._schema_builder import create_schema
 from ._version import __version__
 from .client import AsyncLasso, Lasso, default_client
 from .errors import (
@@ -36,7 +37,7 @@ from .models import Column, File, Phase, Row, Schema, Table
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
-    from .jobs import TableJob, attach, resolve_schema, submit
+    from .jobs import JobInterrupted, TableJob, attach, resolve_schema, submit
     from .widgets.form import SubmitForm
     from .widgets.progress import ProgressWidget
 
@@ -54,6 +55,7 @@ __all__ = [
     "InsufficientCreditsError",
     "InternalServerError",
     "InvalidRequestError",
+    "JobInterrupted",
     "Lasso",
     "LassoError",
     "NotFoundError",
@@ -72,6 +74,7 @@ __all__ = [
     "WaitTimeoutError",
     "__version__",
     "attach",
+    "create_schema",
     "default_client",
     "jobs",
     "load_ipython_extension",
@@ -93,6 +96,7 @@ _LAZY = {
     "submit": "jobs",
     "attach": "jobs",
     "TableJob": "jobs",
+    "JobInterrupted": "jobs",
     "resolve_schema": "jobs",
     "ProgressWidget": "widgets.progress",
     "SubmitForm": "widgets.form",

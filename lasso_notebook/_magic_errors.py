@@ -47,8 +47,10 @@ class MagicError(Exception):
 # --------------------------------------------------------------------------- library errors
 
 #: (error class, first line after "%magic: ", second line or None), most specific class first:
-#: the first class the error is an instance of gives its message.
-_MESSAGES: tuple[tuple[type[BaseException], Callable[[Any], str], str | None], ...] = (
+#: the first class the error is an instance of gives its message. A line is a string or a
+#: function of the error.
+_Line = Callable[[Any], str]
+_MESSAGES: tuple[tuple[type[BaseException], _Line, _Line | str | None], ...] = (
     (
         TableFailedError,
         lambda e: f"table {e.table_id} ({e.table.name!r}) {e.table.status}: {e.error_message}",
@@ -57,8 +59,16 @@ _MESSAGES: tuple[tuple[type[BaseException], Callable[[Any], str], str | None], .
     (WaitTimeoutError, str, None),
     (
         AuthenticationError,
-        lambda e: f"the Lasso API refused the key (401: {e.message}).",
-        "Check LASSO_API_KEY, or unset it (and LASSO_BASE_URL) to use the embedded engine.",
+        lambda e: (
+            f"the Lasso API refused the key (401: {e.message})."
+            if e.key_sent
+            else f"no API key is set, and the Lasso API asks for one (401: {e.message})."
+        ),
+        lambda e: (
+            "Check LASSO_API_KEY, or unset it (and LASSO_BASE_URL) to use the embedded engine."
+            if e.key_sent
+            else "Set LASSO_API_KEY, or unset LASSO_BASE_URL to use the embedded engine."
+        ),
     ),
     (
         InsufficientCreditsError,
@@ -100,7 +110,8 @@ def user_message(exc: BaseException, *, magic: str = "lasso_table") -> list[str]
         return exc.lines
     for cls, headline, hint in _MESSAGES:
         if isinstance(exc, cls):
-            return [f"%{magic}: {headline(exc)}", *([hint] if hint else [])]
+            second = hint(exc) if callable(hint) else hint
+            return [f"%{magic}: {headline(exc)}", *([second] if second else [])]
     return [f"%{magic}: {exc}"]
 
 

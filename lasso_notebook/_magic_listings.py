@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from . import client as client_mod
 from . import jobs
 from ._config import DEFAULT_BASE_URL, mask_key
+from ._human import tidy
+from ._magic_housekeeping import data_dir_line
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,6 +82,7 @@ def config_text(magics: LassoMagics) -> str:
         f"backend         {backend} ({source})",
         f"base_url        {url}",
         f"api_key         {key_shown}",
+        *([data_dir_line()] if backend == "embedded engine" else []),
         f"default_schema  {magics.default_schema or '(none: pass --schema)'}",
         f"timeout         {_fmt_seconds(magics.timeout) if magics.timeout else 'none (wait)'}",
         f"poll_cap        {_fmt_seconds(magics.poll_cap)}",
@@ -126,4 +129,5 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     for column in columns:
         if column not in df.columns:
             df[column] = None
-    return df[columns + [c for c in df.columns if c not in columns]]
+    # One timestamp format in local time, durations as "1.2 s", empty cells for no value.
+    return tidy(df[columns + [c for c in df.columns if c not in columns]])

@@ -26,6 +26,8 @@ class View:
     labels: bool
     meta: bool
     copy: bool
+    #: Leave out rows whose validation status is ``error`` (``--valid-only``).
+    valid_only: bool = False
 
     def of(self, df: pd.DataFrame) -> pd.DataFrame:
         return df.copy() if self.copy else df

@@ -1,4 +1,4 @@
-"""The one background thread that owns all network I/O and polling (DESIGN.md §2.1).
+"""The one background thread that owns all network I/O and polling (docs/architecture.md §2).
 
 A daemon thread runs an asyncio loop, started lazily inside ``contextvars.copy_context()`` so
 widget updates sent from it work on every ipykernel version. The kernel's own thread only ever

@@ -11,7 +11,7 @@ from .client import AsyncLasso, Lasso, default_client
 from .errors import BadRequestError, InvalidRequestError, NotFoundError, UnprocessableEntityError
 from .models import Schema
 
-__all__ = ["aresolve_schema", "as_async_client", "resolve_schema"]
+__all__ = ["aresolve_schema", "as_async_client", "resolve_before_submit", "resolve_schema"]
 
 
 def as_async_client(client: Lasso | AsyncLasso | None) -> AsyncLasso:
@@ -62,3 +62,12 @@ async def aresolve_schema(client: AsyncLasso, schema: str | Schema) -> Schema:
 def resolve_schema(client: Lasso | AsyncLasso | None, schema_id_or_name: str | Schema) -> Schema:
     """Blocking ``aresolve_schema`` for cells, magics and forms (``client=None``: default)."""
     return _runtime.run_sync(aresolve_schema(as_async_client(client), schema_id_or_name))
+
+
+def resolve_before_submit(client: Lasso | AsyncLasso | None, schema: str | Schema) -> str | Schema:
+    """``submit()``'s schema, resolved now on the caller's thread, so an unknown name raises
+    ``InvalidRequestError`` (with the close candidates) before a job exists. On the runtime
+    thread (a done-callback) a blocking look-up would deadlock: the job resolves it there."""
+    if isinstance(schema, Schema) or _runtime.in_runtime_thread():
+        return schema
+    return resolve_schema(client, schema)

@@ -23,7 +23,7 @@ from ._pages import SyncPage
 from ._resources import AsyncFiles, AsyncSchemas, AsyncTables, FileInput, validation_message
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy
 from ._version import __version__
-from .errors import APIConnectionError, APITimeoutError, from_response
+from .errors import APIConnectionError, APITimeoutError, AuthenticationError, from_response
 from .models import CreateTableRequest, Table
 
 __all__ = [
@@ -139,7 +139,10 @@ class AsyncLasso:
                 else:
                     retryable = REFUSED_STATUSES if not idempotent else RETRY_STATUSES
                     if attempt >= self.retry.max_retries or response.status_code not in retryable:
-                        raise from_response(response)
+                        error = from_response(response)
+                        if isinstance(error, AuthenticationError):
+                            error.key_sent = bool(self._api_key)
+                        raise error
             delay = self.retry.delay(attempt, response)
             log.debug("retrying %s %s in %.2f s (attempt %d)", method, path, delay, attempt + 1)
             await asyncio.sleep(delay)

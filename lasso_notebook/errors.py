@@ -126,8 +126,16 @@ class BadRequestError(APIStatusError):
 class AuthenticationError(APIStatusError):
     status_code = 401
     default_error_type = "unauthenticated"
+    #: False when the request carried no API key at all (``LASSO_BASE_URL`` set, no key):
+    #: the server did not refuse a key, it asked for one. Set by the client that sent it.
+    key_sent: bool = True
 
     def __str__(self) -> str:
+        if not self.key_sent:
+            return (
+                f"{super().__str__()} — no API key was sent: set LASSO_API_KEY (or unset "
+                "LASSO_BASE_URL to use the embedded engine)"
+            )
         return f"{super().__str__()} — check LASSO_API_KEY (unset it to use the embedded engine)"
 
 

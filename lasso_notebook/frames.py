@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ._validation import frame_attrs
 from .errors import APIConnectionError, InternalServerError, LassoError, RateLimitError
 from .models import Column, Table
 
@@ -240,11 +241,23 @@ async def fetch_frame(
 # Conversion
 
 
+def is_integer_column(column: Column) -> bool:
+    """The schema says integer: a column ``type`` of ``"integer"`` (a type some API revisions
+    use), or a ``number`` column with ``format: "integer"`` (what ``create_schema`` writes for
+    ``int`` fields). Every other number column is ``Float64``, whatever its values, so two
+    tables of one schema always concatenate without a dtype change."""
+    if column.type == "integer":
+        return True
+    fmt = column.get("format")
+    return column.type == "number" and isinstance(fmt, str) and fmt.lower() in ("integer", "int")
+
+
 def dtype_for(column: Column) -> str:
-    """The pandas dtype a column type maps to (``Int64`` vs ``Float64`` is decided by values)."""
+    """The pandas dtype a column type maps to (number: ``Float64``, ``Int64`` only when the
+    schema says integer, see ``is_integer_column``)."""
     kind = column.type
-    if kind == "number":
-        return "Int64|Float64"
+    if kind in ("number", "integer"):
+        return "Int64" if is_integer_column(column) else "Float64"
     if kind == "boolean":
         return "boolean"
     if kind == "date":
@@ -301,19 +314,19 @@ def _convert(column: Column, values: list[Any], index: Sequence[int], problems: 
 
     kind = column.type
     key = column.key
-    if kind == "number":
+    if kind in ("number", "integer"):
         raw = pd.Series(values, dtype=object)
         # Booleans are not numbers here, whatever Python thinks.
         raw = raw.where(~raw.map(lambda v: isinstance(v, bool)), "not-a-number")
         numbers = pd.to_numeric(raw.where(raw != "", None), errors="coerce").astype("float64")
-        bad = raw.notna().to_numpy() & (raw != "").to_numpy() & numbers.isna().to_numpy()
+        floats = numbers.to_numpy()
+        if is_integer_column(column):
+            # An integer column holds whole numbers only: 2.5 does not fit, like "free".
+            whole = np.isnan(floats) | ((floats == np.floor(floats)) & (np.abs(floats) < 2**53))
+            floats = np.where(whole, floats, np.nan)
+        bad = raw.notna().to_numpy() & (raw != "").to_numpy() & np.isnan(floats)
         _report(problems, key, bad, index, values)
-        finite = numbers.to_numpy()
-        finite = finite[~np.isnan(finite)]
-        integral = bool(np.all(finite == np.floor(finite))) and bool(np.all(np.abs(finite) < 2**53))
-        return pd.array(numbers.to_numpy(), dtype="Float64").astype(
-            "Int64" if integral else "Float64"
-        )
+        return pd.array(floats, dtype="Float64").astype(dtype_for(column))
     if kind == "boolean":
         out: list[Any] = []
         bad = np.zeros(len(values), dtype=bool)
@@ -468,14 +481,16 @@ def build_frame(
         "updated_at": _iso(table.updated_at) if table else None,
         "fetched_at": _iso(datetime.now(timezone.utc)),
         "columns": [{"key": c.key, "label": c.label, "type": c.type} for c in cols],
-        "unparsed": problems.by_key,
+        # validation, unparsed (the server's and this conversion's), extraction_report
+        **frame_attrs(rows, table, problems.by_key),
     }
     return frame
 
 
 def unparsed_summary(df: pd.DataFrame) -> str:
     """``"3 values did not fit their column type and are NA: released (2), price (1)"``, or
-    "" when every value fitted (read from ``df.attrs["lasso"]["unparsed"]``)."""
+    "" when every value fitted (read from ``df.attrs["lasso"]["unparsed"]``: values the server
+    stored as null with a reason, and values that do not fit the column's dtype)."""
     unparsed = (df.attrs.get("lasso") or {}).get("unparsed") or {}
     if not unparsed:
         return ""
@@ -526,6 +541,14 @@ class TableFrames:
         df = build_frame(rows, columns, table=table, labels=labels, meta=meta)
         meta_columns = None if meta else pd.DataFrame(_meta_arrays(rows), index=df.index)
         return cls(df, labels=labels, meta=meta, meta_columns=meta_columns)
+
+    def statuses(self) -> pd.Series | None:
+        """Each row's validation status, indexed like ``df``; None when the rows had none."""
+        source = self.df if self.meta else self._meta_columns
+        if source is None or "_validation_status" not in source.columns:
+            return None
+        column = source["_validation_status"]
+        return None if column.isna().all() else column
 
     def get(self, labels: bool, meta: bool) -> pd.DataFrame:
         """The frame with key (or label) column names, with or without the meta columns: ``df``

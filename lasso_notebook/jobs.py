@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import dataclasses
 import logging
 import sys
 import threading
@@ -20,7 +21,8 @@ from . import _runtime
 from ._display import Progress, TerminalLine, frontend, progress_mode, status_line
 from ._plan import FileSpec, SubmitPlan, create_table, make_plan
 from ._polling import DEFAULT_POLL_CAP, MAX_POLL_FAILURES, PollSchedule
-from ._schemas import aresolve_schema, as_async_client, resolve_schema
+from ._schemas import aresolve_schema, as_async_client, resolve_before_submit, resolve_schema
+from ._validation import keep_valid, outcome_lines
 from .client import AsyncLasso, Lasso
 from .errors import (
     APIConnectionError,
@@ -90,13 +92,16 @@ def submit(
     poll_cap: float | None = None,
     labels: bool = False,
     meta: bool = False,
+    valid_only: bool = False,
 ) -> TableJob:
     """Start extracting a table; returns at once with its ``TableJob``.
 
     ``schema`` is an id or an exact name. Exactly one source: ``text``, ``files`` (local paths
     or ``(name, bytes)``; uploaded first) or ``urls``. Input mistakes raise
-    ``InvalidRequestError`` before any request is made; later failures land in ``job.error``,
-    the widget and ``job.result()``. ``labels`` / ``meta`` shape the DataFrame.
+    ``InvalidRequestError`` before a job starts (the schema is looked up here, so an unknown
+    name names its close matches); later failures land in ``job.error``, the widget and
+    ``job.result()``. ``labels`` / ``meta`` shape the DataFrame; ``valid_only`` leaves out the
+    rows whose validation status is ``error`` (rows with warnings stay).
     """
     if poll_cap is not None and not poll_cap > 0:
         raise InvalidRequestError("poll_cap must be a positive number of seconds")
@@ -110,6 +115,7 @@ def submit(
         enhance=enhance,
         webhook=webhook,
     )
+    plan = dataclasses.replace(plan, schema=resolve_before_submit(client, plan.schema))
     return TableJob(
         client=client,
         name=plan.name,
@@ -118,6 +124,7 @@ def submit(
         poll_cap=poll_cap,
         labels=labels,
         meta=meta,
+        valid_only=valid_only,
     )
 
 
@@ -129,6 +136,7 @@ def attach(
     poll_cap: float | None = None,
     labels: bool = False,
     meta: bool = False,
+    valid_only: bool = False,
 ) -> TableJob:
     """Follow an existing table (e.g. after an interrupt, or from another session). A job of
     this kernel that already follows it, and has not failed or been detached, is reused."""
@@ -152,6 +160,7 @@ def attach(
         poll_cap=poll_cap,
         labels=labels,
         meta=meta,
+        valid_only=valid_only,
     )
 
 
@@ -180,6 +189,7 @@ class TableJob:
         poll_cap: float | None = None,
         labels: bool = False,
         meta: bool = False,
+        valid_only: bool = False,
     ) -> None:
         self._aclient = as_async_client(client)
         self._plan = plan
@@ -189,6 +199,7 @@ class TableJob:
         self._schedule = PollSchedule(self._poll_cap)
         self._labels = labels
         self._meta = meta
+        self._valid_only = valid_only
 
         self._status = "submitting" if plan is not None else "attaching"
         self._phase = Phase.PENDING
@@ -325,7 +336,8 @@ class TableJob:
         self._show_if_needed()
         line = TerminalLine() if self._text_mode else None
         if self._widget is not None and not self._finished:
-            # A click cannot reach a busy kernel (DESIGN.md §2.4): no button while we block.
+            # A click cannot reach a busy kernel (docs/architecture.md §2.3): no button while
+            # we block.
             self._widget.push(can_stop=False, final=True)
         deadline = None if timeout is None else time.monotonic() + timeout
         try:
@@ -366,29 +378,43 @@ class TableJob:
         labels: bool | None = None,
         meta: bool | None = None,
         quiet: bool = False,
+        valid_only: bool | None = None,
     ) -> pd.DataFrame:
         """Wait for the DataFrame. Raises ``TableFailedError`` (the table failed),
         ``WaitTimeoutError``, ``JobDetachedError`` or the API error that stopped the job.
-        ``labels`` / ``meta`` override the job's DataFrame options for this call."""
+        ``labels`` / ``meta`` / ``valid_only`` override the job's DataFrame options for this
+        call."""
         self.wait(timeout, quiet=quiet)
-        return self._frame(labels, meta)
+        return self._frame(labels, meta, valid_only)
 
-    def frame(self, *, labels: bool | None = None, meta: bool | None = None) -> pd.DataFrame | None:
+    def frame(
+        self,
+        *,
+        labels: bool | None = None,
+        meta: bool | None = None,
+        valid_only: bool | None = None,
+    ) -> pd.DataFrame | None:
         """The DataFrame in the given shape without waiting (safe in a done-callback): None
-        until the job completed, or when it failed or was detached."""
+        until the job completed, or when it failed or was detached. ``valid_only`` leaves out
+        rows whose validation status is ``error`` (rows with warnings stay)."""
         if self._error is not None or self._frames is None:
             return None
-        return self._frames.get(
+        df = self._frames.get(
             self._labels if labels is None else labels, self._meta if meta is None else meta
         )
+        if self._valid_only if valid_only is None else valid_only:
+            df = keep_valid(df, self._frames.statuses())
+        return df
 
-    def _frame(self, labels: bool | None, meta: bool | None) -> pd.DataFrame:
+    def _frame(
+        self, labels: bool | None, meta: bool | None, valid_only: bool | None = None
+    ) -> pd.DataFrame:
         """``result()``'s frame: raises the job's error, and warns (once per job, on the
         caller's thread, so the warning shows under the cell that asked) about values that did
         not fit their column type."""
         if self._error is not None:
             raise self._error
-        df = self.frame(labels=labels, meta=meta)
+        df = self.frame(labels=labels, meta=meta, valid_only=valid_only)
         assert df is not None
         if not self._warned_unparsed:
             self._warned_unparsed = True
@@ -462,7 +488,7 @@ class TableJob:
     # -- display ---------------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        return status_line(
+        line = status_line(
             table_id=self.id,
             name=self.name,
             status=self._status,
@@ -475,6 +501,13 @@ class TableJob:
             note=self.note,
             detached=self._detached,
         )
+        # Once finished: the validation summary and the extraction report, a line each.
+        return "\n".join([line, *(text for text in self._outcome_lines() if text)])
+
+    def _outcome_lines(self) -> tuple[str, str]:
+        if not self._finished:
+            return "", ""
+        return outcome_lines(self._table, self.df)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> Any:
         text = repr(self)
@@ -486,6 +519,17 @@ class TableJob:
                 data["text/plain"] = text
                 return data, metadata
         return {"text/plain": text}, {}
+
+    def _ipython_display_(self) -> None:
+        # display(job), or a job as a cell's result: the widget's own display, whose saved
+        # output is brought up to the final state after the cell (widgets/_fallback.py).
+        if self._widget is not None:
+            self._displayed = True
+            self._widget._ipython_display_()
+            return
+        from IPython.display import display
+
+        display({"text/plain": repr(self)}, raw=True)
 
     def _show_if_needed(self) -> None:
         if self._widget is None or self._displayed or frontend() != "kernel":
@@ -524,6 +568,7 @@ class TableJob:
             "eta": None if self.eta is None else round(self.eta, 1),
             "error_message": self._error_text(),
             "detached": self._detached,
+            **dict(zip(("validation", "report"), self._outcome_lines(), strict=True)),
         }
 
     def _render(self, final: bool = False) -> None:

@@ -5,6 +5,7 @@ DataFrame) and ``%lasso`` (quick listings and the effective configuration). A th
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, line_cell_magic, line_magic, magics_class
@@ -13,6 +14,7 @@ from traitlets import Any as AnyTrait
 from traitlets import Bool, Float, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
+from . import _magic_housekeeping as housekeeping
 from . import _magic_listings as listings
 from . import client as client_mod
 from . import jobs
@@ -25,9 +27,11 @@ from ._magic_errors import (
     check_wait,
     user_message,
 )
+from ._magic_schema import schema_command
 from ._magic_vars import VarOwners, View
 from ._polling import DEFAULT_POLL_CAP
-from .errors import LassoError, WaitTimeoutError
+from ._validation import outcome_lines
+from .errors import LassoError, UnparsedValuesWarning, WaitTimeoutError
 from .frames import unparsed_summary
 
 if TYPE_CHECKING:
@@ -174,6 +178,12 @@ class LassoMagics(Magics, Configurable):
         help="Name columns by label instead of key. Example: --labels",
     )
     @argument(
+        "--valid-only",
+        action="store_true",
+        help="Leave out rows with validation errors (rows with warnings stay). "
+        "Example: --valid-only",
+    )
+    @argument(
         "--no-widget",
         action="store_true",
         help="No progress display for this cell. Example: --no-widget",
@@ -256,7 +266,7 @@ class LassoMagics(Magics, Configurable):
 
         # An attached job may be one this kernel already follows, with its own DataFrame shape
         # and a DataFrame another variable holds: this cell gets its shape, in its own copy.
-        view = View(args.labels, args.meta, copy=bool(args.attach))
+        view = View(args.labels, args.meta, copy=bool(args.attach), valid_only=args.valid_only)
         if var is not None:
             self.vars.claim(var, job)
         if args.background:
@@ -281,9 +291,14 @@ class LassoMagics(Magics, Configurable):
     ) -> Any:
         try:
             # quiet: the message is ours (it knows about VAR), not the job's generic hint.
-            df = view.of(
-                job.result(timeout=timeout, quiet=True, labels=view.labels, meta=view.meta)
-            )
+            job.wait(timeout, quiet=True)
+            # No UnparsedValuesWarning: the cell shows the same in its validation line and note.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UnparsedValuesWarning)
+                result = job.result(
+                    quiet=True, labels=view.labels, meta=view.meta, valid_only=view.valid_only
+                )
+            df = view.of(result)
         except KeyboardInterrupt:  # jobs.JobInterrupted, or a Ctrl-C between two slices
             raise MagicError(*self._went_on(job, var, "Interrupted", view)) from None
         except WaitTimeoutError:
@@ -300,6 +315,7 @@ class LassoMagics(Magics, Configurable):
         self._store(var, df, job, newest=True)
         if not progress:
             print(f"→ {var} ({_rows(len(df))}, table {job.id})")
+            _print_outcome(job)
         return None
 
     def _went_on(self, job: TableJob, var: str | None, what: str, view: View) -> list[str]:
@@ -321,8 +337,9 @@ class LassoMagics(Magics, Configurable):
     def _assign(self, job: TableJob, var: str, view: View) -> None:
         """Done-callback (on the runtime thread): store the frame in VAR, unless a newer cell
         has taken the variable over meanwhile or the job did not complete. Without a widget
-        the outcome is printed, so a background failure is never silent (DESIGN.md §4)."""
-        df = job.frame(labels=view.labels, meta=view.meta)
+        the outcome is printed, so a background failure is never silent
+        (docs/architecture.md §3)."""
+        df = job.frame(labels=view.labels, meta=view.meta, valid_only=view.valid_only)
         if df is None:
             if not self.vars.release(var, job):
                 job.note = f"{var} not set: a newer cell assigned it"
@@ -337,6 +354,8 @@ class LassoMagics(Magics, Configurable):
             job.note = f"{var} not set: a newer cell assigned it"
         if job.widget is None:
             print(job.note, file=sys.stderr if df is None else sys.stdout)
+            if df is not None:
+                _print_outcome(job)
 
     def _store(self, var: str, df: pd.DataFrame, job: TableJob, *, newest: bool = False) -> bool:
         """Store ``df`` in VAR if ``job`` still owns it (see ``VarOwners.store``) and say so
@@ -352,8 +371,16 @@ class LassoMagics(Magics, Configurable):
     @magic_arguments()
     @argument(
         "command",
-        choices=["schemas", "tables", "jobs", "config"],
-        help="schemas, tables, jobs (this kernel's) or config. Example: %%lasso tables",
+        choices=["schemas", "schema", "tables", "jobs", "config", "delete", "prune"],
+        help="schemas, schema (one, or create), tables, jobs (this kernel's), config, delete, "
+        "prune. Example: %%lasso tables",
+    )
+    @argument(
+        "args",
+        nargs="*",
+        metavar="ARG",
+        help="schema: NAME, or create NAME COLUMN…; delete: TABLE_ID…. "
+        "Example: %%lasso schema create Prices sku:text! price:number",
     )
     @argument(
         "--search",
@@ -370,19 +397,45 @@ class LassoMagics(Magics, Configurable):
         default=100,
         help="tables / schemas: at most this many rows (default 100). Example: --limit 20",
     )
+    @argument(
+        "--older-than",
+        metavar="AGE",
+        help="prune: tables created more than AGE ago (s, m, h, d, w). "
+        "Example: %%lasso prune --older-than 7d",
+    )
+    @argument(
+        "--dry-run",
+        action="store_true",
+        help="prune / delete: say what would be deleted, delete nothing. Example: --dry-run",
+    )
+    @argument(
+        "--description",
+        metavar="TEXT",
+        help="schema create: the schema's description. Example: --description 'Q1 prices'",
+    )
     @line_magic
     def lasso(self, line: str) -> Any:
-        """Quick listings as DataFrames and the effective configuration.
+        """Quick listings as DataFrames, schemas from the notebook, housekeeping and the
+        effective configuration.
 
         Examples::
 
             %lasso schemas
+            %lasso schema Products
+            %lasso schema create "Price list" sku:text! name price:number category:enum(A|B)
             %lasso tables --search catalog --status completed
             %lasso jobs
+            %lasso delete tbl_8f2c tbl_91aa
+            %lasso prune --older-than 7d --status failed --dry-run
             %lasso config
         """
         args = parse(self.lasso, line, "lasso")
         try:
+            if args.args and args.command not in ("schema", "delete"):
+                raise MagicError(
+                    f"%lasso {args.command}: unexpected {' '.join(args.args)!r} "
+                    "(see %lasso? for the options)"
+                )
             if args.command == "config":
                 print(self.config_text())
                 return None
@@ -393,11 +446,23 @@ class LassoMagics(Magics, Configurable):
             client = self._client()
             if args.command == "schemas":
                 return listings.schemas_frame(client, args.limit)
+            if args.command == "schema":
+                return schema_command(client, args.args, description=args.description)
+            if args.command in ("delete", "prune"):
+                print(self._housekeeping(client, args))
+                return None
             return listings.tables_frame(client, args.limit, search=args.search, status=args.status)
         except MagicError:
             raise
         except LassoError as exc:
             raise MagicError(*user_message(exc, magic="lasso")) from None
+
+    def _housekeeping(self, client: Lasso, args: Any) -> str:
+        if args.command == "delete":
+            return housekeeping.delete_tables(client, args.args, dry_run=args.dry_run)
+        return housekeeping.prune_tables(
+            client, older_than=args.older_than, status=args.status, dry_run=args.dry_run
+        )
 
     def jobs_frame(self) -> pd.DataFrame:
         """This kernel's jobs, with the variable each cell meant them for."""
@@ -413,6 +478,13 @@ class LassoMagics(Magics, Configurable):
 
 def _rows(count: int) -> str:
     return f"{count} row" if count == 1 else f"{count} rows"
+
+
+def _print_outcome(job: TableJob) -> None:
+    """Without a widget, the validation summary and the extraction report under the result."""
+    for line in outcome_lines(job.table, job.df):
+        if line:
+            print(line)
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

@@ -1,7 +1,7 @@
 """Pydantic wire models for the Lasso extraction flow: tables, schemas, columns, files, rows,
 pages, the error envelope and the validated create-table request.
 
-Every model keeps unknown fields (the API grows, see lasso-api.md §13) and supports dict-style
+Every model keeps unknown fields (the API grows, docs/architecture.md §6) and supports dict-style
 reads (``table["status"]``) so the official SDK's examples run unchanged.
 """
 
@@ -94,9 +94,9 @@ class LassoModel(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _nulls_take_defaults(cls, data: Any) -> Any:
-        # Nullable fields come back as explicit null (lasso-api.md §2.1), also ones the examples
-        # only ever show filled in (``label``, ``required``, ``is_edited``...): a null where the
-        # model has a non-null default means that default, not an unreadable response.
+        # Nullable fields come back as explicit null (docs/architecture.md §6), also ones the
+        # examples only ever show filled in (``label``, ``required``, ``is_edited``...): a null
+        # where the model has a non-null default means that default, not an unreadable response.
         if not isinstance(data, dict):
             return data
         dropped = [

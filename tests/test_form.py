@@ -229,7 +229,7 @@ def test_text_submit_completes_with_dataframe_preview_and_result_var(
     assert len(preview["rows"]) == 10  # at most ten rows travel to the browser
     keys = [c["key"] for c in preview["columns"]]
     assert preview["rows"][0]["cells"][keys.index("name")] == "Item 0"
-    assert preview["rows"][3]["cells"][keys.index("price")] == "3.5"
+    assert preview["rows"][3]["cells"][keys.index("price")] == "3.50"  # money: two decimals
     assert form.job_state["total_rows"] == 12 and form.job_state["progress"] == 100
     assert "completed" in repr(form) and "12 rows" in repr(form)
 

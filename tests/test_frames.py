@@ -31,7 +31,7 @@ from lasso_notebook.models import Column
 ALL_COLUMNS = [
     {"key": "title", "label": "Title", "type": "text"},
     {"key": "price", "label": "Price", "type": "number"},
-    {"key": "qty", "label": "Quantity", "type": "number"},
+    {"key": "qty", "label": "Quantity", "type": "number", "format": "integer"},
     {"key": "link", "label": "Link", "type": "url"},
     {"key": "mail", "label": "Mail", "type": "email"},
     {"key": "released", "label": "Released", "type": "date"},
@@ -107,8 +107,8 @@ def test_every_column_type_gets_its_dtype() -> None:
     assert list(df.columns[len(schema_keys) :]) == ["released_extra"]  # unknown key appended
     assert list(df.index) == [0, 1, 2] and df.index.name == "row_index"
     dtypes = {k: str(v) for k, v in df.dtypes.items()}
-    assert dtypes["price"] == "Float64"  # 49.9 is not integral
-    assert dtypes["qty"] == "Int64"  # 2 and 3.0 are
+    assert dtypes["price"] == "Float64"  # a number column
+    assert dtypes["qty"] == "Int64"  # the schema says integer
     for key in ("title", "link", "mail", "blurb", "photo"):
         assert dtypes[key] == "string", key
     assert dtypes["active"] == "boolean"
@@ -151,7 +151,7 @@ def test_empty_table_has_columns_and_dtypes() -> None:
     assert list(df.columns) == [c["key"] for c in ALL_COLUMNS]
     assert str(df["title"].dtype) == "string"
     assert str(df["active"].dtype) == "boolean"
-    assert str(df["qty"].dtype) in ("Int64", "Float64")
+    assert str(df["qty"].dtype) == "Int64" and str(df["price"].dtype) == "Float64"
     assert pd.api.types.is_datetime64_any_dtype(df["released"])
     assert isinstance(df["size"].dtype, pd.CategoricalDtype)
     assert df.index.name == "row_index"
@@ -169,17 +169,33 @@ def test_labels_and_meta_columns() -> None:
     assert "_row_id" not in plain.columns and "title" in plain.columns
 
 
-def test_integral_numbers_and_big_values() -> None:
+def test_numbers_are_float64_unless_the_schema_says_integer() -> None:
+    """Dtypes come from the schema, never from the values: two tables of one schema (one with
+    whole prices, one with cents) concatenate without a dtype change."""
     columns = [Column(key="n", type="number")]
-    ints = build_frame(
+    whole = build_frame(
         [{"row_index": i, "data": {"n": v}} for i, v in enumerate([1, 2.0, "3"])], columns
     )
-    assert str(ints["n"].dtype) == "Int64" and list(ints["n"]) == [1, 2, 3]
-    big = build_frame([{"row_index": 0, "data": {"n": 2**60}}], columns)
-    assert str(big["n"].dtype) == "Float64"  # not exactly representable through float
+    assert str(whole["n"].dtype) == "Float64" and list(whole["n"]) == [1.0, 2.0, 3.0]
+    cents = build_frame([{"row_index": 0, "data": {"n": 89.5}}], columns)
+    assert str(pd.concat([whole, cents])["n"].dtype) == "Float64"
     flags = build_frame([{"row_index": 0, "data": {"n": True}}], columns)
     assert pd.isna(flags.loc[0, "n"])  # a boolean is not a number
     assert flags.attrs["lasso"]["unparsed"]["n"]["count"] == 1
+
+    for integer in (
+        Column(key="n", type="number", format="integer"),
+        Column(key="n", type="integer"),
+    ):
+        ints = build_frame(
+            [{"row_index": i, "data": {"n": v}} for i, v in enumerate([1, 2.0, "3", 2.5, 2**60])],
+            [integer],
+        )
+        assert str(ints["n"].dtype) == "Int64"
+        assert list(ints["n"][:3]) == [1, 2, 3]
+        # 2.5 is not whole, 2**60 is past exact float range: NA and reported, never rounded.
+        assert ints["n"][3:].isna().all()
+        assert ints.attrs["lasso"]["unparsed"]["n"]["rows"] == [3, 4]
 
 
 SHAPES = list(itertools.product([False, True], repeat=2))  # (labels, meta)

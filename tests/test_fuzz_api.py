@@ -75,7 +75,7 @@ def test_engine_api(case: Any, fuzzed_engine: Any, engine_app: Any) -> None:
     # them get a 422 envelope by design; every other check (no 5xx, status codes, content
     # types, response bodies against the declared envelope, Allow headers, invalid data
     # rejected) stays on. unsupported_method is left out too: it wants 405 for an undeclared
-    # method, and the contract (lasso-api.md §2.5) says 400 invalid_request; the engine's
+    # method, and the contract (docs/architecture.md §6) says 400 invalid_request; the engine's
     # answer (400 with an Allow header) is tested in test_server_api.py.
     # Set on the test's own copy of the schema, so the checks' probes (e.g. the same request
     # without the key) reach the same app.

@@ -22,6 +22,7 @@ from lasso_notebook import Lasso
 from lasso_notebook._polling import FIRST_POLL, PollSchedule
 from lasso_notebook.client import RetryPolicy
 from lasso_notebook.errors import (
+    AuthenticationError,
     InvalidRequestError,
     NotFoundError,
     TableFailedError,
@@ -185,8 +186,17 @@ def test_failed_table_raises_with_server_message(engine: Any) -> None:
     assert "Could not find a table" in repr(job)
 
 
-def test_unknown_schema_lands_in_the_job(engine: Any) -> None:
-    job = submit("No Such Schema", "x", text="a,b\n1,2", client=client_for(engine), progress=False)
+def test_unknown_schema_raises_at_submit_or_lands_in_a_runtime_thread_job(engine: Any) -> None:
+    client = client_for(engine)
+    with pytest.raises(InvalidRequestError, match="unknown schema"):
+        submit("No Such Schema", "x", text="a,b\n1,2", client=client, progress=False)
+
+    # On the runtime thread (a done-callback) a blocking look-up would deadlock: the job
+    # resolves the name itself, and the error lands in it.
+    async def from_the_runtime_thread() -> Any:
+        return submit("No Such Schema", "x", text="a,b\n1,2", client=client, progress=False)
+
+    job = lasso_notebook._runtime.run_sync(from_the_runtime_thread())
     with pytest.raises(InvalidRequestError, match="unknown schema"):
         job.result(timeout=30)
     assert isinstance(job.error, InvalidRequestError) and job.id is None
@@ -308,7 +318,12 @@ def test_the_api_key_never_shows(engine: Any) -> None:
     good = submit("Products", "k", text=catalog(2), client=client_for(engine), progress="widget")
     good.result(timeout=30)
     bad_client = Lasso(api_key="lasso_" + "f" * 64, base_url=engine.base_url)
-    bad = submit("Products", "k2", text="a", client=bad_client, progress="widget")
+    with pytest.raises(AuthenticationError) as at_submit:  # the schema look-up is refused
+        submit("Products", "k2", text="a", client=bad_client, progress="widget")
+    assert "f" * 64 not in str(at_submit.value)
+    # Given a resolved schema, the job itself meets the 401 (on create).
+    products = lasso_notebook.resolve_schema(client_for(engine), "Products")
+    bad = submit(products, "k2", text="a", client=bad_client, progress="widget")
     with pytest.raises(Exception) as info:
         bad.result(timeout=30)
     for job, secret in ((good, key), (bad, "f" * 64)):

@@ -526,7 +526,13 @@ class _FakeJob:
         self.widget = object()  # a widget shows the note: nothing printed
         self.on_df_read: Any = None
 
-    def frame(self, *, labels: bool | None = None, meta: bool | None = None) -> pd.DataFrame:
+    def frame(
+        self,
+        *,
+        labels: bool | None = None,
+        meta: bool | None = None,
+        valid_only: bool | None = None,
+    ) -> pd.DataFrame:
         if self.on_df_read is not None:
             self.on_df_read()
         return self._df

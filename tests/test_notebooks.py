@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -27,6 +28,7 @@ EXPECTED_LINE = {
     "02_background_jobs": "background jobs ok: (3, 9) (2, 9) (2, 9)",
     "03_submit_form": "form ok: (5, 9)",
     "04_client_api": "client api ok: (3, 9)",
+    "05_schemas_and_validation": "schemas ok: (5, 6) (2, 6)",
 }
 #: Progress widgets each notebook leaves behind, all of which must end ``completed``.
 EXPECTED_PROGRESS_WIDGETS = {
@@ -34,6 +36,7 @@ EXPECTED_PROGRESS_WIDGETS = {
     "02_background_jobs": 3,
     "03_submit_form": 0,
     "04_client_api": 0,
+    "05_schemas_and_validation": 1,
 }
 
 
@@ -242,3 +245,79 @@ def test_demo_prints_the_extracted_dataframe(tmp_path: Path) -> None:
     nb = nbformat.read(output, as_version=4)
     assert len(nb.cells) == len(nbformat.read(NOTEBOOKS / "01_quickstart.ipynb", 4).cells)
     assert "quickstart ok: (5, 9)" in text_of(nb)
+
+
+def progress_outputs(nb: nbformat.NotebookNode) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(output data, saved widget state) of every progress widget shown in the outputs."""
+    states = widget_states(nb)
+    found = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            view = data.get("application/vnd.jupyter.widget-view+json")
+            state = states.get(view["model_id"], {}).get("state", {}) if view else {}
+            if "table_id" in state and "phase" in state:
+                found.append((data, state))
+    return found
+
+
+@pytest.mark.parametrize(
+    "name", sorted(name for name, count in EXPECTED_PROGRESS_WIDGETS.items() if count)
+)
+def test_saved_progress_outputs_show_the_outcome_without_widgets(
+    name: str, executed: Callable[[str], Executed]
+) -> None:
+    """What a text export, nbconvert or GitHub shows of each progress display (they render
+    text/plain or text/html, not the widget): the final state, not the state when shown."""
+    nb, _ = executed(name)
+    outputs = progress_outputs(nb)
+    assert len(outputs) == EXPECTED_PROGRESS_WIDGETS[name]
+    for data, state in outputs:
+        rows = f"{state['total_rows']} rows"
+        first, *more = data["text/plain"].splitlines()
+        assert f'"{state["name"]}" · completed · {rows}' in first, data["text/plain"]
+        assert state["table_id"][:6] in first and "submitting" not in first
+        assert more and more[0] == state["validation"] and f"{rows}" in more[0]
+        html = data["text/html"]
+        assert 'data-state="completed"' in html and "✓" in html and f"completed · {rows}" in html
+        assert "submitting" not in html and escape(state["validation"]) in html
+        if state["note"]:
+            assert state["note"] in first and escape(state["note"]) in html
+
+
+def test_saved_form_output_shows_the_outcome_and_the_preview(
+    executed: Callable[[str], Executed],
+) -> None:
+    nb, _ = executed("03_submit_form")
+    forms = [
+        output["data"]
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if "SubmitForm" in output.get("data", {}).get("text/plain", "")
+    ]
+    assert len(forms) == 1
+    (data,) = forms
+    assert "· completed ·" in data["text/plain"] and "5 rows" in data["text/plain"]
+    assert "idle" not in data["text/plain"].splitlines()[0]
+    html = data["text/html"]
+    assert 'data-state="completed"' in html and "<table" in html and "AUR-100" in html
+
+
+def test_exports_show_the_outcome(executed: Callable[[str], Executed]) -> None:
+    """nbconvert to markdown, and to HTML both with the saved widget state (the page renders
+    the widget from it) and without it (GitHub, or a notebook saved without widget state)."""
+    import copy
+
+    from nbconvert import HTMLExporter, MarkdownExporter
+
+    nb, _ = executed("01_quickstart")
+    markdown, _ = MarkdownExporter().from_notebook_node(nb)
+    assert "Quickstart listing&quot; · completed · 5 rows" in markdown
+    assert "submitting" not in markdown and "→ products (5 rows)" in markdown
+    with_state, _ = HTMLExporter().from_notebook_node(nb)
+    assert WIDGET_STATE_MIME in with_state and '"phase": "completed"' in with_state
+    bare = copy.deepcopy(nb)
+    bare.metadata.pop("widgets")
+    without_state, _ = HTMLExporter().from_notebook_node(bare)
+    assert 'class="lasso-static" data-state="completed"' in without_state
+    assert "· completed · 5 rows" in without_state and "submitting" not in without_state

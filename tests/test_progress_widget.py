@@ -51,6 +51,10 @@ def recording_comm(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(comm, "create_comm", RecordingComm)
 
 
+def state_of(widget: ProgressWidget) -> dict[str, Any]:
+    return merged(widget.comm.updates())
+
+
 def merged(updates: list[dict[str, Any]]) -> dict[str, Any]:
     state: dict[str, Any] = {}
     for update in updates:
@@ -144,7 +148,9 @@ def test_job_widget_goes_through_its_states(engine_factory: Any) -> None:
     slow_note = "→ df (48 rows)"
     job.note = slow_note
     assert job.widget.comm.updates()[-1] == {"note": slow_note}
-    assert repr(job).endswith(slow_note)
+    first, summary = repr(job).splitlines()  # the status line, then the validation line
+    assert first.endswith(slow_note) and summary == "48 rows, all valid"
+    assert state_of(job.widget)["validation"] == summary
 
 
 def test_text_forms() -> None:
@@ -202,8 +208,11 @@ def test_terminal_line_rewrites_itself(engine: Any, capsys: Any) -> None:
     job.result(timeout=30)
     out = capsys.readouterr().out
     frames = out.split("\r\x1b[2K")
-    assert out.endswith("\n") and "\n" not in out[:-1]  # one line, rewritten in place
-    assert "completed · 3 rows" in frames[-1]
+    assert all("\n" not in frame for frame in frames[:-1])  # one line, rewritten in place
+    # The final state, then (finished) the validation summary under it.
+    assert frames[-1].endswith("\n")
+    status, summary = frames[-1].rstrip("\n").split("\n")
+    assert "completed · 3 rows" in status and summary == "3 rows, all valid"
 
 
 def test_static_files_and_safe_rendering() -> None:

@@ -94,7 +94,7 @@ def test_unknown_route_and_wrong_method(api: httpx.Client) -> None:
     first = assert_envelope(api.get("/no/such/route"), 404, "not_found")
     second = assert_envelope(api.get("/no/such/route"), 404, "not_found")
     assert first["request_id"] != second["request_id"]  # fresh on every error
-    # A method the path does not take is 400 invalid_request (lasso-api.md §2.5), not 405.
+    # A method the path does not take is 400 invalid_request (docs/architecture.md §6), not 405.
     wrong = api.delete("/schemas")
     body = assert_envelope(wrong, 400, "invalid_request")
     assert wrong.headers["allow"] == "GET, POST"  # every method of the path, not just one route's

@@ -1,5 +1,5 @@
-"""``python -m lasso_notebook.server``: run the engine in the foreground, print its base URL and
-API key (as Jupyter prints its token), serve until Ctrl-C or SIGTERM."""
+"""``lasso-engine`` / ``python -m lasso_notebook.server``: run the engine in the foreground,
+print its base URL and API key (as Jupyter prints its token), serve until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
 from . import serve
@@ -17,8 +18,16 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # SIGTERM (a service manager stopping us) stops like Ctrl-C
 
 
+def _prog_name() -> str:
+    """How the user started us, for ``usage:``: the ``lasso-engine`` script, or ``-m``."""
+    started_as = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    if not started_as or started_as in ("__main__.py", "-c", "-m"):
+        return "python -m lasso_notebook.server"
+    return started_as.removesuffix(".exe")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lasso_notebook.server", description=__doc__)
+    parser = argparse.ArgumentParser(prog=_prog_name(), description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8765, help="port (0 = any free port)")
     parser.add_argument(

@@ -71,9 +71,11 @@ def table_view(row: sqlite3.Row) -> dict[str, Any]:
         "updated_at": row["updated_at"],
     }
     # Fields of this engine beyond the API's table object, present only when they say
-    # something: the finished table's report, and why an interrupted run started over.
-    if report := row["extraction_report"]:
-        view["extraction_report"] = loads(report)
+    # something: the finished table's report and validation summary, and why an interrupted
+    # run started over.
+    for name in ("extraction_report", "validation_summary"):
+        if value := row[name]:
+            view[name] = loads(value)
     if note := row["status_note"]:
         view["status_note"] = note
     return view

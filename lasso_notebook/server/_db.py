@@ -60,7 +60,7 @@ CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(status, next_at);
 #: Columns of ``tables`` added after the first release (``_migrate`` adds them when missing):
 #: the finished table's extraction report, a note the client shows when an extraction had to
 #: start over, and what a resumed extraction checks before keeping earlier rows.
-_ADDED_TABLE_COLUMNS = ("extraction_report", "status_note", "resume_state")
+_ADDED_TABLE_COLUMNS = ("extraction_report", "status_note", "resume_state", "validation_summary")
 #: ``PRAGMA auto_vacuum`` value of INCREMENTAL.
 _INCREMENTAL = 2
 #: Pages freed per ``incremental_vacuum`` step (4 MB): each step is one short write lock.
@@ -75,7 +75,7 @@ _OWNED_TABLES = frozenset({"schemas", "files", "tables"})
 
 
 def now_iso() -> str:
-    """ISO 8601 UTC with milliseconds and ``Z`` (lasso-api.md §2.1)."""
+    """ISO 8601 UTC with milliseconds and ``Z`` (docs/architecture.md §6)."""
     now = datetime.now(timezone.utc)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 

@@ -206,6 +206,17 @@ class Queue(Database):
                 )
         return cur.rowcount > 0
 
+    def record_validation(self, table_id: str, engine_id: str, summary: dict[str, Any]) -> None:
+        """Store the table's ``validation_summary`` (rows valid / with warnings / with errors,
+        top reasons; see ``lasso_notebook._validation.Tally``), counted while its rows were
+        written, so a client reading the export (no validation fields) can still show it."""
+        with self.tx() as c:
+            c.execute(
+                "UPDATE tables SET validation_summary = ?"
+                " WHERE id = ? AND lease_owner = ? AND status = 'processing'",
+                (dumps(summary), table_id, engine_id),
+            )
+
     def requeue(self, table_id: str, engine_id: str) -> None:
         """Give a table back (engine stopping); it keeps its rows and progress, and the next
         run resumes after them."""

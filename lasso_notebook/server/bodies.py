@@ -53,6 +53,18 @@ class ColumnIn(BaseModel):
     required: StrictBool = False
     description: str | None = Field(default=None, max_length=2000)
     enum_values: list[str] | None = None
+    format: str | None = Field(
+        default=None,
+        max_length=40,
+        description="number columns: 'integer' says the values are whole numbers "
+        "(lasso_notebook types such a column Int64, other number columns Float64); other "
+        "formats are ignored",
+    )
+
+    @field_validator("format", mode="before")
+    @classmethod
+    def _format_spelling(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _enum_needs_values(self) -> ColumnIn:
@@ -72,6 +84,8 @@ class ColumnIn(BaseModel):
             out["description"] = col.description
         if col.enum_values is not None:
             out["enum_values"] = col.enum_values
+        if self.format == "integer" and col.type == "number":
+            out["format"] = self.format
         return out
 
 

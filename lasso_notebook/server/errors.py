@@ -17,9 +17,9 @@ log = logging.getLogger("lasso_notebook.server")
 
 AUTH_MESSAGE = "Missing or invalid Authorization header. Use: Bearer lasso_..."
 
-# HTTP status -> documented error_type (lasso-api.md §2.5). 413 is not in the documented
-# table; it is a "malformed request" in spirit, hence invalid_request. There is no 405: §2.5
-# maps "HTTP method not supported" to 400 invalid_request, so the engine answers that.
+# HTTP status -> documented error_type (docs/architecture.md §6). 413 is not in the documented
+# table; it is a "malformed request" in spirit, hence invalid_request. There is no 405: the
+# contract maps "HTTP method not supported" to 400 invalid_request, so the engine answers that.
 _TYPES = {
     400: "invalid_request",
     401: "unauthenticated",
@@ -131,8 +131,8 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(404, f"No such endpoint: {request.method} {request.url.path}")
         if exc.status_code != 405:
             return error_response(exc.status_code, str(exc.detail), headers=headers)
-        # A wrong method is 400 invalid_request (lasso-api.md §2.5), not 405; the Allow header
-        # and the message still say which methods the path takes.
+        # A wrong method is 400 invalid_request (docs/architecture.md §6), not 405; the Allow
+        # header and the message still say which methods the path takes.
         allowed = _allowed_methods(request) or headers.get("Allow", "")
         if allowed:
             headers["Allow"] = allowed

@@ -25,7 +25,7 @@ __all__ = ["WebhookDispatcher", "sign"]
 
 log = logging.getLogger("lasso_notebook.server")
 
-TIMEOUT = 10.0  # the documented time a receiver has to answer (lasso-api.md §9.1)
+TIMEOUT = 10.0  # the documented time a receiver has to answer (docs/architecture.md §6)
 MAX_RESPONSE_BYTES = 64 * 1024
 MAX_IN_FLIGHT = 8
 LEASE = 60.0  # an attempt in flight is not picked up again (e.g. by another engine) for this long

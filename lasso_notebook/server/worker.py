@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .._validation import Tally
 from ._liveness import engine_gone, forget_engine
 from .extract import ExtractedRow, ExtractionError, Source, extract
 from .extract.sniff import sniff
@@ -131,6 +132,7 @@ class _Run:
         self.files: list[dict[str, Any]] | None = None
         self.last_step = time.monotonic()
         self.label = "the source"  # of the source being read, for failure messages
+        self.validation = Tally()  # the table's validation_summary, counted as rows are written
 
     def begin_source(self, index: int, source: Source) -> None:
         """A source was opened. A fetched URL may say something else when fetched again for
@@ -159,6 +161,7 @@ class _Run:
     def write(self) -> None:
         if self.pool.stopping.is_set():
             raise _Abort
+        self.validation.add_rows(self.buffer)
         ok = self.pool.store.write_progress(
             self.job["id"], self.pool.engine_id, self.buffer, self.progress, self.files
         )
@@ -170,7 +173,10 @@ class _Run:
 
     def add(self, row: ExtractedRow) -> None:
         if self.skip:
+            # Written by an earlier run (the same record, extraction is deterministic): counted
+            # again so the validation summary covers every row, not only this run's.
             self.skip -= 1
+            self.validation.add(row.get("validation_status"), row.get("validation_errors"))
             return
         self.buffer.append(row)
         if len(self.buffer) >= WRITE_BATCH:
@@ -345,6 +351,7 @@ class WorkerPool:
             run.write()
             if run.total == 0:
                 raise ExtractionError("No rows could be extracted from the source.")
+            self.store.record_validation(job["id"], self.engine_id, run.validation.summary())
             finished = self.store.finish_table(
                 job["id"], self.engine_id, "completed", None, {"sources": reports}
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from .. import _runtime
@@ -16,12 +17,28 @@ from ._form_rules import describe
 if TYPE_CHECKING:
     from ..client import AsyncLasso
 
-__all__ = ["MAX_SCHEMAS", "SchemaPicker"]
+__all__ = ["MAX_SCHEMAS", "SchemaPicker", "refresh_open_pickers"]
 
 log = logging.getLogger("lasso_notebook")
 
 #: The most schemas listed in the picker (pages of 100).
 MAX_SCHEMAS = 1000
+
+# Pickers that have loaded their list once (so they have a client): reloaded when a schema is
+# created from the notebook, so it can be picked without a click on the refresh button.
+_open_pickers: weakref.WeakSet[SchemaPicker] = weakref.WeakSet()
+
+
+def refresh_open_pickers() -> None:
+    """A schema was created: every form that shows a schema list reloads it."""
+    for picker in list(_open_pickers):
+        if getattr(picker, "comm", None) is None:  # closed
+            _open_pickers.discard(picker)
+            continue
+        try:
+            picker._load_schemas()
+        except Exception:
+            log.exception("SubmitForm: could not reload the schemas")
 
 
 class SchemaPicker:
@@ -61,6 +78,7 @@ class SchemaPicker:
             self.set_trait("schemas_status", "loading")
             self.set_trait("schemas_message", "")
             self._schemas_future = _runtime.spawn(self._fetch_schemas(api))
+            _open_pickers.add(self)
             return self._schemas_future
 
     async def _fetch_schemas(self, api: AsyncLasso) -> None:

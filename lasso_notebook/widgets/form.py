@@ -15,8 +15,10 @@ import traitlets
 
 from .. import _runtime
 from .._display import format_duration, short_id
+from .._validation import outcome_lines
 from ..errors import LassoError, RuntimeThreadError, TableFailedError
 from . import static_path
+from ._form_outputs import FormOutputs
 from ._form_preview import preview_of
 from ._form_rules import SOURCES, FormRequest, describe, field_for, validate
 from ._form_schemas import SchemaPicker
@@ -54,7 +56,7 @@ def _user_namespace() -> dict[str, Any] | None:
     return None if shell is None else shell.user_ns
 
 
-class SubmitForm(SchemaPicker, ResyncWidget):
+class SubmitForm(FormOutputs, SchemaPicker, ResyncWidget):
     """A form to start a Lasso extraction: schema, table name, one source (text, files or URLs),
     optional context and webhook; then live progress and a preview of the rows.
 
@@ -467,15 +469,23 @@ class SubmitForm(SchemaPicker, ResyncWidget):
                 error.error_message if isinstance(error, TableFailedError) else describe(error)
             )
             self._copy_job_state(job)
+            report = outcome_lines(job.table, None)[1]
             with self.hold_sync():
-                self.job_state = {**self.job_state, "error_message": message}
+                self.job_state = {**self.job_state, "error_message": message, "report": report}
                 self.phase = "failed"
             return
         self._df = df
         self._copy_job_state(job)
         with self.hold_sync():
             self.preview = preview_of(df, self.schema_preview.get("columns", []))
-            self.job_state = {**self.job_state, "total_rows": len(df), "progress": 100}
+            validation, report = outcome_lines(job.table, df)
+            self.job_state = {
+                **self.job_state,
+                "total_rows": len(df),
+                "progress": 100,
+                "validation": validation,
+                "report": report,
+            }
             self.phase = "completed"
         self._deliver(df)
 

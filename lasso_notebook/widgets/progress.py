@@ -16,14 +16,16 @@ import traitlets
 from .. import _runtime
 from .._display import status_line
 from . import static_path
+from ._fallback import FallbackDisplay
 from ._resync import ResyncWidget
+from ._static_html import progress_html
 
 __all__ = ["ProgressWidget"]
 
 log = logging.getLogger("lasso_notebook")
 
 
-class ProgressWidget(ResyncWidget):
+class ProgressWidget(FallbackDisplay, ResyncWidget):
     """Progress of a table job: name and id, status, a bar, rows, elapsed time and an estimate;
     green when completed, red when failed, grey when detached."""
 
@@ -44,6 +46,11 @@ class ProgressWidget(ResyncWidget):
     error_message = traitlets.Unicode("").tag(sync=True)
     #: Free text under the bar, e.g. "→ df (42 rows)".
     note = traitlets.Unicode("").tag(sync=True)
+    #: Once finished: rows valid / with warnings / with errors and the top reasons, one line.
+    validation = traitlets.Unicode("").tag(sync=True)
+    #: Once finished: what the extraction report says (rows skipped, unmapped columns, files
+    #: that failed), one line; "" when it says nothing notable.
+    report = traitlets.Unicode("").tag(sync=True)
     detached = traitlets.Bool(False).tag(sync=True)
     #: Show the "Stop watching" button (background jobs only: clicks wait for idle kernels).
     can_stop = traitlets.Bool(False).tag(sync=True)
@@ -100,7 +107,7 @@ class ProgressWidget(ResyncWidget):
 
     def _schedule(self, delay: float) -> None:
         # Delayed flushes run on the runtime thread: no extra threads per widget, and that
-        # thread's context lets ipykernel route the message (DESIGN.md §2.1).
+        # thread's context lets ipykernel route the message (docs/architecture.md §2).
         loop = _runtime.get_loop()
         if _runtime.in_runtime_thread():
             loop.call_later(delay, self._safe_flush)
@@ -131,7 +138,12 @@ class ProgressWidget(ResyncWidget):
     # -- text form -----------------------------------------------------------------------------
 
     def text(self) -> str:
-        """The one-line text form, e.g. ``tbl_8f… "Q1 catalog" · processing 45% · 12 rows · 8 s``."""
+        """The text form: ``tbl_8f… "Q1 catalog" · processing 45% · 12 rows · 8 s``, and once
+        finished the validation and report lines under it."""
+        line = self._status_line(self.note, self.error_message)
+        return "\n".join(text for text in (line, self.validation, self.report) if text)
+
+    def _status_line(self, note: str, error_message: str) -> str:
         return status_line(
             table_id=self.table_id,
             name=self.name,
@@ -141,13 +153,41 @@ class ProgressWidget(ResyncWidget):
             total_rows=self.total_rows,
             elapsed=self.elapsed,
             eta=self.eta,
-            error_message=self.error_message,
-            note=self.note,
+            error_message=error_message,
+            note=note,
             detached=self.detached,
         )
 
     def __repr__(self) -> str:
         return self.text()
+
+    # -- saved outputs (see _fallback) -----------------------------------------------------------
+
+    def fallback_text(self) -> str:
+        return self.text()
+
+    def fallback_html(self) -> str:
+        return progress_html(
+            state="detached" if self.detached else self.phase,
+            status_text=self._status_line("", ""),
+            error=self.error_message,
+            lines=[self.note, self.validation, self.report],
+        )
+
+    def fallback_key(self) -> tuple[Any, ...]:
+        # Status changes and the outcome, not every progress tick or second of the clock.
+        finished = self.phase in ("completed", "failed", "cancelled") or self.detached
+        return (
+            self.table_id,
+            self.status,
+            self.phase,
+            self.detached,
+            self.error_message,
+            self.note,
+            self.validation,
+            self.report,
+            self.total_rows if finished else None,
+        )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> tuple[dict, dict] | None:
         bundle = super()._repr_mimebundle_(**kwargs)

@@ -245,3 +245,66 @@ def test_form_browser_checks_handshake_big_file_and_enter(
     assert kernel.seen() == {"file_start": 2, "file_chunk": 4, "submit": 1}
     nb.run_cell(2)
     expect(nb.outputs(2)).to_have_text(f"{BIG_ROWS}", timeout=30_000)
+
+
+LOCK_CELLS = [
+    FORM_CELL,
+    '%load_ext lasso_notebook\n%lasso schema create "E2E fresh schema" sku:text! name price:number',
+]
+
+
+def input_look(locator: Locator) -> dict[str, str]:
+    return locator.evaluate(
+        """(node) => {
+            const style = getComputedStyle(node);
+            return {cursor: style.cursor, opacity: style.opacity, background: style.backgroundColor};
+        }"""
+    )
+
+
+def test_form_picks_up_a_new_schema_then_locks_visibly(page: Page, lab: JupyterServer) -> None:
+    """A schema created in another cell appears in the open form's picker without a click on
+    refresh; after completion the fields are disabled and look it; numbers in the preview are
+    formatted per column (money with two decimals) and booleans are marks."""
+    write_notebook(lab.root / "form_lock.ipynb", LOCK_CELLS)
+    nb = NotebookPage(page, lab, "form_lock.ipynb").open()
+    nb.run_cell(0)
+    nb.wait_executed(0)
+    form = by_testid(nb.cell(0), "lasso-form")
+    expect(form).to_be_visible(timeout=60_000)
+    select = by_testid(form, "schema-select")
+    expect(select.locator("option", has_text="Products")).to_have_count(1, timeout=60_000)
+    fresh = select.locator("option", has_text="E2E fresh schema")
+    expect(fresh).to_have_count(0)
+
+    nb.run_cell(1)
+    nb.wait_executed(1)
+    nb.expect_no_error(1)
+    expect(nb.outputs(1)).to_contain_text("created schema 'E2E fresh schema'", timeout=30_000)
+    expect(fresh).to_have_count(1, timeout=30_000)  # no refresh click
+
+    pick_schema(form, "Products")
+    name = by_testid(form, "name-input")
+    name.fill("E2E locked form")
+    text = by_testid(form, "text-input")
+    text.fill(csv_catalog(6, prefix="LCK"))
+    editable = input_look(name)
+    assert editable["cursor"] != "not-allowed" and float(editable["opacity"]) == 1.0
+    by_testid(form, "submit-button").click()
+
+    expect(by_testid(form, "job-progress")).to_have_attribute(
+        "data-state", "completed", timeout=90_000
+    )
+    for field in (name, text, select, by_testid(form, "source-tab-text")):
+        expect(field).to_be_disabled()
+        looks = input_look(field)
+        assert looks["cursor"] == "not-allowed" and float(looks["opacity"]) < 1.0, looks
+    assert input_look(name)["background"] != editable["background"]
+    expect(by_testid(form, "job-validation")).to_have_text("6 rows, all valid")
+    table = by_testid(form, "preview-table")
+    expect(table.locator("tbody tr")).to_have_count(6, timeout=30_000)
+    price = table.locator('tbody tr:first-child td[data-type="number"]').first
+    expect(price).to_have_text("19.50")
+    expect(table.locator('tbody tr:first-child td[data-type="boolean"]')).to_have_text("✗")
+    expect(table.locator('tbody tr:nth-child(2) td[data-type="boolean"]')).to_have_text("✓")
+    assert price.evaluate("(node) => getComputedStyle(node).textAlign") == "right"

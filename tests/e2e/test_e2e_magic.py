@@ -29,7 +29,10 @@ def finished(sample: ProgressSample) -> bool:
 
 
 def test_magic_progress_advances_then_dataframe_appears(page: Page, lab: JupyterServer) -> None:
-    catalog = csv_catalog(48, prefix="MAG")
+    # Two prices the engine cannot read: the finished widget sums them up.
+    catalog = (
+        csv_catalog(48, prefix="MAG").replace(",19.50,", ",free,").replace(",20.50,", ",call us,")
+    )
     write_notebook(
         lab.root / "magic.ipynb",
         [
@@ -55,6 +58,10 @@ def test_magic_progress_advances_then_dataframe_appears(page: Page, lab: Jupyter
 
     expect(widget.locator(".lasso-progress__status")).to_have_text("completed", timeout=30_000)
     expect(widget.locator(".lasso-progress__rows")).to_have_text("48 rows", timeout=30_000)
+    expect(widget.locator(".lasso-progress__validation")).to_have_text(
+        '48 rows: 46 valid · 2 with errors — price: 2 values not a number ("free", "call us")',
+        timeout=30_000,
+    )
     doc_screenshot(widget, "progress.png")
     expect(frame).to_be_visible(timeout=60_000)
     expect(frame.locator("tbody tr")).to_have_count(48, timeout=10_000)

@@ -42,7 +42,9 @@ _VALUE_CELL = re.compile(
     re.I,
 )
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
-_CSV_STEP_ROWS = 2000
+#: A CSV stream yields a ``Step`` each time this much more of the file (1/64) has been read
+#: into records, so a small upload moves in steps too, not 0 → 99 → 100.
+_CSV_STEPS = 64
 
 
 def parse_text(text: str, hint: str | None = None) -> list[Record]:
@@ -216,28 +218,50 @@ def iter_csv(
     delimiter: str | None = None,
     fraction: Callable[[], float] | None = None,
 ) -> Iterator[Record | Step]:
-    """Stream the records of CSV/TSV lines, with a ``Step`` every few thousand rows."""
+    """Stream the records of CSV/TSV lines, with a ``Step`` each 1/64 of the way."""
     it = iter(lines)
     head: list[str] = []
     size = 0
+    whole = True  # the head holds every line
     for line in it:
         head.append(line)
         size += len(line)
         if size > 64_000 or len(head) >= 200:
+            whole = False
             break
     if not any(line.strip() for line in head):
         raise ExtractionError("The source is empty: there is no text to extract rows from.")
     delimiter = delimiter or _sniff_delimiter("".join(head))
-    reader = csv.reader(itertools.chain(head, it), delimiter=delimiter)
-    count = 0
+    # How far the records are: a text that fits in the head counts its lines. Beyond that,
+    # ``fraction()`` counts what was read from the file, and the head was read ahead: scaled by
+    # the share of the text read so far that the CSV reader took, it follows the records
+    # (off by the header search's lookahead of 30 rows at most).
+    head_chars = sum(map(len, head))
+    consumed = 0
+
+    def feed() -> Iterator[str]:
+        nonlocal consumed
+        for line in itertools.chain(head, it):
+            consumed += len(line)
+            yield line
+
+    reader = csv.reader(feed(), delimiter=delimiter)
+    next_step = 1 / _CSV_STEPS
     produced = False
+    count = 0
     try:
         for record in table_records(reader):
             produced = True
             yield record
             count += 1
-            if fraction is not None and count % _CSV_STEP_ROWS == 0:
-                yield Step(fraction())
+            if fraction is not None:
+                if whole:
+                    done = count / max(1, len(head) - 1)  # less the header line
+                else:
+                    done = fraction() * consumed / max(head_chars, consumed, 1)
+                if done >= next_step:
+                    yield Step(done)
+                    next_step = (int(done * _CSV_STEPS) + 1) / _CSV_STEPS
     except csv.Error as exc:
         raise ExtractionError(f"The CSV text could not be read: {exc}") from exc
     if not produced:

@@ -62,7 +62,7 @@ def schema_or_422(store: Store, owner: str, schema_id: str) -> dict[str, Any]:
 
 def refuse_while_active(status: str, progress: int, action: str) -> None:
     """Row writes and export answer 409 ``conflict`` until the table is completed or failed
-    (a documented free choice, lasso-api.md §15): the rows are still being written."""
+    (a free choice, docs/architecture.md §6): the rows are still being written."""
     if status in ACTIVE_STATUSES:
         raise ApiError(409, f"Table is still {status} ({progress}%); {action} once it is completed")
 

@@ -16,7 +16,7 @@ router = APIRouter(tags=["rows"])
 
 
 # Rows can be listed while the table is still processing: the client sees the rows written so
-# far (a documented free choice, lasso-api.md §15), in row_index order unless sorted.
+# far (a free choice, docs/architecture.md §6), in row_index order unless sorted.
 @router.get("/tables/{table_id}/rows")
 def list_rows(
     table_id: str,
