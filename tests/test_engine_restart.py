@@ -223,6 +223,8 @@ def test_stopped_engine_gives_its_table_back_and_the_next_one_resumes_it(
         assert time.monotonic() - restarted < 1.0
         done = watcher.until(api, completed)
         assert done["total_rows"] == SMALL and "status_note" not in done
+        # The rows the first run wrote count in the summary too, not only the resumed run's.
+        assert done["validation_summary"]["rows"] == SMALL
         rows = api.get(f"/tables/{table['id']}/export", params={"format": "json"}).json()
     assert [r["sku"] for r in rows] == [f"S{i:06d}" for i in range(SMALL)]
 
