@@ -169,7 +169,11 @@ def find_header(rows: list[list[Any]]) -> tuple[int, bool]:
     are skipped. A first full row made of values (prices, URLs, dates) means there is no
     header: ``(index, False)``, and columns are named ``column 1`` ... and mapped by content.
     """
-    widths = [sum(not _blank(c) for c in row) for row in rows]
+    # A label spanning the table (merged or colspan cells) counts as one cell.
+    widths = [
+        1 if len({_text(c) for c in row} - {""}) == 1 else sum(not _blank(c) for c in row)
+        for row in rows
+    ]
     if not widths:
         return 0, True
     # The table's width: the most common width among rows of two cells or more (title lines
@@ -196,6 +200,7 @@ class TableGrid:
         self._gap = False  # a blank row or a part boundary since the last product
         self.header: list[str] | None = None
         self.tables = 0
+        self._reset_table()
 
     # -- public ---------------------------------------------------------------------------
     def feed(self, rows: Iterable[GridRow], *, part: bool = False) -> Iterator[Item]:
@@ -210,6 +215,8 @@ class TableGrid:
                     yield from self._start()
                 continue
             yield from self._row(row)
+        if part and self._buffer:
+            yield from self._start()  # a part is decided on its own rows: no waiting
 
     def close(self) -> Iterator[Item]:
         """End of the input: decide the rows still waiting."""
@@ -417,8 +424,10 @@ class TableGrid:
         if row.role == "footer":
             yield Skip("note", _sample(cells))
             return
-        if len(distinct) == 1 and len(keep) > 1:  # a label alone, or spanning the table
-            text = next(iter(distinct))
+        label = next(iter(distinct)) if len(distinct) == 1 else ""
+        if label and len(keep) > 1 and not (_is_value(label) and self._fits(filled)):
+            # A label alone, or spanning the table (a lone value in its column is a row).
+            text = label
             if _sentence(text) or _is_value(text):
                 yield Note(text)
                 yield Skip("note", _sample(cells))

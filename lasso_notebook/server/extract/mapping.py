@@ -318,8 +318,11 @@ class Mapper:
         self._scores[header] = found
         return found
 
-    def _misfit(self, header: str, key: str, values: list[Any]) -> str | None:
-        """Why the sample values of ``header`` cannot fill column ``key``, or None."""
+    def _misfit(
+        self, header: str, key: str, values: list[Any], strong: bool = False
+    ) -> str | None:
+        """Why the sample values of ``header`` cannot fill column ``key``, or None. A header
+        named like the column (``strong``) is refused only when none of its values fit."""
         from .coerce import coerce, is_measure
 
         column = self.by_key[key]
@@ -334,7 +337,7 @@ class Mapper:
             for v in vals:
                 issue = coerce(v, column)[1]
                 good += issue is None or (issue[0] == "warning" and kind != "boolean")
-            if good >= 0.6 * len(vals):
+            if good >= 0.6 * len(vals) or (strong and (good or len(vals) < 3)):
                 return None
             return f"{_shape(vals)} do not fit {key} ({kind})"
         if self.concept_of.get(key) == "sku" and sum(map(is_measure, vals)) >= len(vals) / 2:
@@ -403,8 +406,13 @@ class Mapper:
             for tier, score, key in self._candidates(h)
             if not (key == price_key and h in price_losers and tier < 5)
         ]
+        forced: dict[str, str] = {}
         if price_header is not None and price_key is not None:
-            candidates.append((2, 100.0, -order[price_header], price_header, price_key))
+            if not any(k == price_key for _, _, k in self._candidates(price_header)):
+                candidates.append((2, 100.0, -order[price_header], price_header, price_key))
+                forced[price_header] = "price word"
+            elif price_losers:
+                forced[price_header] = "price preference"
         candidates.sort(reverse=True)
         mapping: dict[str, str] = {}
         taken: set[str] = set()
@@ -412,13 +420,14 @@ class Mapper:
             if header in mapping or key in taken:
                 continue
             if tier < 5 and samples is not None and header in samples:
-                problem = self._misfit(header, key, samples[header])
+                problem = self._misfit(header, key, samples[header], strong=tier >= 3)
                 if problem:
                     self.reasons.setdefault(header, problem)
                     continue
             mapping[header] = key
             taken.add(key)
-            self.used.setdefault(header, {"column": key, "by": _TIERS[tier]})
+            by = forced.get(header) if key == price_key else None
+            self.used.setdefault(header, {"column": key, "by": by or _TIERS[tier]})
         self._description_as_name(headers, mapping, taken)
         if samples:
             from .content import map_by_content
