@@ -468,7 +468,9 @@ def extract(
             notes.append(f"currency{code} from {how} ({n} rows)")
         if no_currency and currency.note is not None and currency.key is not None:
             report["fill"] = {currency.key: currency.note}
-            notes.append(f"currency {currency.note} from a note below the rows ({no_currency} rows)")
+            notes.append(
+                f"currency {currency.note} from a note below the rows ({no_currency} rows)"
+            )
         if notes:
             report["notes"] = notes
     if state["fraction"] < 1.0:

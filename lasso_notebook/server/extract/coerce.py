@@ -94,6 +94,7 @@ def is_measure(value: Any) -> bool:
     """A size, weight or dimension (``12 kg``, ``10"``, ``250FT``, ``30 x 40 cm``): never a SKU."""
     return isinstance(value, str) and bool(_MEASURE.match(value.strip()))
 
+
 _TRUE = {
     "true", "yes", "y", "1", "t", "on", "instock", "available", "x", "✓", "✔", "☑", "ja",
     "j", "oui", "o", "si", "sí", "wahr", "lieferbar", "verfugbar", "verfügbar", "auflager",

@@ -112,7 +112,9 @@ def _number(cell: Any) -> float | None:
     if kind is int or kind is float:
         return float(cell)
     if isinstance(cell, bool) or not isinstance(cell, str):
-        return float(cell) if isinstance(cell, (int, float)) and not isinstance(cell, bool) else None
+        return (
+            float(cell) if isinstance(cell, (int, float)) and not isinstance(cell, bool) else None
+        )
     text = cell.strip()
     if not text or not ("0" <= text[-1] <= "9" or text[-1] in "$€£¥%-DPRFKUSBHC"):
         return None
@@ -460,7 +462,9 @@ class TableGrid:
         for raw in self._raw_headers:
             pairs = [(t, raw[j]) for j, t in enumerate(texts) if t and j < len(raw)]
             same = sum(1 for t, h in pairs if t == h)
-            if (same >= 2 and same >= 0.6 * len(pairs)) or (same == len(pairs) == 1 and len(raw) == 1):
+            if (same >= 2 and same >= 0.6 * len(pairs)) or (
+                same == len(pairs) == 1 and len(raw) == 1
+            ):
                 return True
         return False
 

@@ -318,9 +318,7 @@ class Mapper:
         self._scores[header] = found
         return found
 
-    def _misfit(
-        self, header: str, key: str, values: list[Any], strong: bool = False
-    ) -> str | None:
+    def _misfit(self, header: str, key: str, values: list[Any], strong: bool = False) -> str | None:
         """Why the sample values of ``header`` cannot fill column ``key``, or None. A header
         named like the column (``strong``) is refused only when none of its values fit."""
         from .coerce import coerce, is_measure

@@ -122,9 +122,7 @@ def read_xlsx(source: Source) -> Iterator[Item]:
 
             def rows(sheet: Any = sheet, merges: _Merges = merges, title: str = title) -> Iterator[GridRow]:  # fmt: skip
                 for r, row in enumerate(sheet.iter_rows(), 1):
-                    cells = [
-                        _money(c.value, getattr(c, "number_format", None)) for c in row
-                    ]
+                    cells = [_money(c.value, getattr(c, "number_format", None)) for c in row]
                     yield GridRow(merges.fill(r - 1, cells), {"sheet": title, "line": r})
 
             count = 0
