@@ -33,7 +33,7 @@ _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 _PRICE = re.compile(
     r"^(?:(?:price|from|only|now|ab|prix|preis)\s*:?\s*)?"
     r"(?P<c1>[$€£¥]|USD|EUR|GBP|CHF|JPY)?\s*(?P<num>\d[\d.,' ]*\d|\d)\s*"
-    r"(?P<c2>[$€£¥]|USD|EUR|GBP|CHF|JPY)?(?:\s*(?:each|/\s*(?:pc|piece|unit|ea)))?$",
+    r"(?:(?:k|K|Tsd\.?|M|Mio\.?)(?![A-Za-z])\s*)?(?P<c2>[$€£¥]|USD|EUR|GBP|CHF|JPY)?(?:\s*(?:each|/\s*(?:pc|piece|unit|ea)))?$",
     re.I,
 )
 _LABELS = {
