@@ -85,9 +85,10 @@ def test_a_total_row_is_not_a_product_and_is_reported(api: httpx.Client) -> None
         # Dutch total and VAT lines; a German sum with its label in a later column; French TTC.
         ("Naam;Art.nr.;Prijs\nBoor;B1;10,00\nZaag;Z2;20,00\nTotaal;;30,00\nBTW 21%;;6,30\n", 2),
         (
-            "Artikel;Art.-Nr.;Menge;Preis\nBohrer;B1;1;10,00\nSäge;S2;2;20,00\n;;Summe;30,00\n;;zzgl. 19% MwSt.;5,70\n",
+            "Artikel;Art.-Nr.;Menge;Preis\nBohrer;B1;1;10,00\nSäge;S2;2;20,00\n"
+            ";;Summe;30,00\n;;zzgl. 19% MwSt.;5,70\n",
             2,
-        ),  # fmt: skip
+        ),
         ("Désignation;Réf.;Prix\nPerceuse;P1;10,00\nScie;S2;20,00\nTotal TTC;;36,00\n", 1),
         # An unlabeled sum under the price column: structure alone.
         ("name,sku,price\nDrill,AX1,10.50\nSaw,AX2,20.25\n,,30.75\n", 1),
@@ -194,7 +195,8 @@ def test_repeated_header_and_notes_around_a_csv_table(api: httpx.Client) -> None
 def test_available_from_date_is_not_stock_and_the_stock_quantity_is(api: httpx.Client) -> None:
     text = (
         "Bezeichnung;Artikelnummer;Preis;Lieferbar ab;Lagerbestand\n"
-        "Bohrer;B1;10,00 €;01.04.2024;5\nSäge;S2;20,00 €;15.04.2024;0\nHobel;H3;30,00 €;02.05.2024;17\n"  # fmt: skip
+        "Bohrer;B1;10,00 €;01.04.2024;5\nSäge;S2;20,00 €;15.04.2024;0\n"
+        "Hobel;H3;30,00 €;02.05.2024;17\n"
     )
     table, rows = table_of(api, text=text)
     assert data(rows, "sku", "in_stock", "currency") == [
@@ -286,7 +288,7 @@ def test_listing_in_an_email_with_every_separator(api: httpx.Client) -> None:
         "3. Wera Wrench — WR-3 — $1.2k\n\n"
         "Best regards,\nHans Müller\nAcme Sales\n"
     )
-    table, rows = table_of(api, text=text)
+    _table, rows = table_of(api, text=text)
     assert data(rows, "name", "sku", "price") == [
         ("Acme Drill", "AX-100", 129),
         ("Bosk Saw 250FT", "BS-2", 45.5),
