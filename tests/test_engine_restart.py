@@ -219,8 +219,11 @@ def test_stopped_engine_gives_its_table_back_and_the_next_one_resumes_it(
     restarted = time.monotonic()
     second = engine_factory(pace=0.1, workers=1, data_dir=tmp_path)
     with client(second.base_url, second.api_key) as api:
-        watcher.until(api, processing_past(total), timeout=1)
+        # Processing again within 1 s (it was queued, under no lease, until claimed)...
+        watcher.until(api, lambda t: t["status"] == "processing", timeout=1)
         assert time.monotonic() - restarted < 1.0
+        # ... and writing rows after the ones the first engine wrote (it skips those first).
+        watcher.until(api, processing_past(total), timeout=10)
         done = watcher.until(api, completed)
         assert done["total_rows"] == SMALL and "status_note" not in done
         # The rows the first run wrote count in the summary too, not only the resumed run's.

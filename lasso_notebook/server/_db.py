@@ -180,6 +180,9 @@ class Database:
             for column in _ADDED_TABLE_COLUMNS:
                 if column not in have:
                     conn.execute(f"ALTER TABLE tables ADD COLUMN {column} TEXT")
+            # Row provenance (file, sheet, page, line as JSON); NULL for rows written before it.
+            if "source" not in {r[1] for r in conn.execute("PRAGMA table_info(rows)")}:
+                conn.execute("ALTER TABLE rows ADD COLUMN source TEXT")
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
