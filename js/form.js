@@ -7,6 +7,7 @@
 //   {type: "refresh"} · {type: "select_schema", schema_id} · {type: "submit", values}
 //   {type: "file_start", fid, name, size, mime} · {type: "file_chunk", fid, offset} + [bytes]
 //   {type: "file_end", fid} · {type: "file_remove", fid} · {type: "reset"}
+//   {type: "extract_again"} (after a reused result: the same request, extracted anew)
 // The kernel answers every file_start and file_chunk, with {type: "file_ack", fid, received}
 // (received 0 accepts a start: no chunk goes before it) or {type: "file_refused", fid, message}
 // (that file's transfer ends, the message shows on it).
@@ -292,6 +293,8 @@ function buildJobBox() {
   );
   const rows = h("span", { class: "lasso-form__hint", testid: "job-rows" });
   const elapsed = h("span", { class: "lasso-form__hint", testid: "job-elapsed" });
+  // "reused tbl_… from …": an identical earlier extraction's table, no new extraction.
+  const reuse = h("div", { class: "lasso-form__hint", testid: "reuse-note", hidden: true });
   const error = h("div", {
     class: "lasso-form__error lasso-form__job-error",
     testid: "job-error",
@@ -311,6 +314,7 @@ function buildJobBox() {
       h("div", { class: "lasso-form__row" }, [name, status]),
       bar,
       h("div", { class: "lasso-form__row" }, [rows, elapsed]),
+      reuse,
       error,
       previewWrap,
     ],
@@ -323,6 +327,7 @@ function buildJobBox() {
     barFill,
     rows,
     elapsed,
+    reuse,
     error,
     previewWrap,
     previewCount,
@@ -383,6 +388,14 @@ function buildDom() {
     text: "New extraction",
     hidden: true,
   });
+  const againButton = h("button", {
+    type: "button",
+    class: "lasso-button",
+    testid: "extract-again",
+    text: "Extract again",
+    title: "This result reused an identical earlier extraction; extract the same input anew",
+    hidden: true,
+  });
 
   const job = buildJobBox();
 
@@ -397,7 +410,7 @@ function buildDom() {
     h("div", { class: "lasso-form__title", text: "New Lasso extraction" }),
     formError,
     fieldset,
-    h("div", { class: "lasso-form__actions" }, [submitButton, resetButton]),
+    h("div", { class: "lasso-form__actions" }, [submitButton, resetButton, againButton]),
     job.node,
   ]);
 
@@ -424,6 +437,7 @@ function buildDom() {
     webhookInput,
     submitButton,
     resetButton,
+    againButton,
     job,
     errorBoxes: {
       form: formError,
@@ -650,6 +664,9 @@ function drawJob(view) {
   dom.submitButton.setAttribute("aria-busy", isBusy ? "true" : "false");
   dom.fieldset.disabled = locked(model);
   dom.resetButton.hidden = !(phase === "completed" || phase === "failed");
+  const reused = Boolean(job.reused) && phase === "completed";
+  dom.againButton.hidden = !reused;
+  dom.againButton.disabled = false;
   dom.form.dataset.phase = phase;
 
   box.node.hidden = phase === "idle";
@@ -670,6 +687,8 @@ function drawJob(view) {
   drawElapsed(view);
   box.error.textContent = job.error_message || "";
   box.error.hidden = !job.error_message;
+  box.reuse.textContent = job.reuse_message || "";
+  box.reuse.hidden = !job.reuse_message;
   drawPreview(view);
 }
 
@@ -1065,6 +1084,10 @@ function render({ model, el }) {
   listen(dom.form, "submit", (event) => {
     event.preventDefault();
     submit();
+  });
+  listen(dom.againButton, "click", () => {
+    dom.againButton.disabled = true; // one click, one extraction
+    send({ type: "extract_again" });
   });
   listen(dom.resetButton, "click", () => {
     view.localErrors = null;

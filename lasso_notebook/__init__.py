@@ -36,6 +36,7 @@ from .models import Column, File, Phase, Row, Schema, Table
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from ._wait import WaitInterrupted, wait
     from .jobs import TableJob, attach, resolve_schema, submit
     from .widgets.form import SubmitForm
     from .widgets.progress import ProgressWidget
@@ -69,6 +70,7 @@ __all__ = [
     "TableJob",
     "UnparsedValuesWarning",
     "UnprocessableEntityError",
+    "WaitInterrupted",
     "WaitTimeoutError",
     "__version__",
     "attach",
@@ -77,6 +79,7 @@ __all__ = [
     "load_ipython_extension",
     "resolve_schema",
     "submit",
+    "wait",
 ]
 
 
@@ -96,6 +99,8 @@ _LAZY = {
     "resolve_schema": "jobs",
     "ProgressWidget": "widgets.progress",
     "SubmitForm": "widgets.form",
+    "wait": "_wait",
+    "WaitInterrupted": "_wait",
 }
 
 

@@ -27,9 +27,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._create_lookup import CLOCK_SLACK, LOOKUP_SCAN, source_matches
 from ._data_dir import resolve_data_dir
+from ._display import format_duration, short_id
 from ._fingerprint import Fingerprint, backend_identity, fingerprint
 from ._plan import create_from, upload_files
-from ._reuse_index import Claim, Entry, Request, ReuseIndex, disable, open_index
+from ._reuse_index import INDEX_FILE, Claim, Entry, Request, ReuseIndex, disable, open_index
 from ._schemas import aresolve_schema
 from .errors import (
     APIConnectionError,
@@ -53,9 +54,11 @@ __all__ = [
     "Reused",
     "create_or_reuse",
     "find_pending_table",
+    "forget_table",
     "index_dir",
     "open_client_index",
     "reuse_policy",
+    "reuse_text",
 ]
 
 log = logging.getLogger("lasso_notebook")
@@ -150,8 +153,25 @@ class Reused:
                 created = created.replace(tzinfo=timezone.utc)
             when = f" from {created.astimezone():%Y-%m-%d %H:%M}"
         return (
-            f"reused {self.table_id}{when} (no new extraction; {how_to_refresh} to extract again)"
+            f"reused {short_id(self.table_id)}{when} (no new extraction; {how_to_refresh} to "
+            "extract again)"
         )
+
+
+def reuse_text(configured: bool = True, url_max_age: float | None = None) -> str:
+    """How reuse is set up, for ``%lasso config``: on or off and why, the URL freshness window
+    and where the index lives."""
+    if not configured:
+        return "off (%config LassoMagics.reuse = False)"
+    try:
+        policy = reuse_policy(None, False, url_max_age)
+    except InvalidRequestError as exc:
+        return f"unusable: {exc}"
+    if not policy.enabled:
+        return f"off ({REUSE_ENV}={os.environ.get(REUSE_ENV, '').strip()})"
+    age = policy.url_max_age
+    window = f"{age / 3600:g} h" if age >= 3600 else format_duration(age)
+    return f"on (URL sources for {window}; index {resolve_data_dir() / INDEX_FILE})"
 
 
 # ------------------------------------------------------------------------------- the index
@@ -167,6 +187,21 @@ def open_client_index(client: AsyncLasso) -> ReuseIndex | None:
     """Open (once per process) the index ``client`` uses; None when it is broken. ``submit()``
     calls this on the caller's thread, so the one warning shows under the cell that asked."""
     return open_index(index_dir(client))
+
+
+def forget_table(client: AsyncLasso, table_id: str) -> None:
+    """A table deleted through this client is dropped from the index at once (a later run
+    would find it gone anyway, one request later). Never creates an index."""
+    path = index_dir(client) / INDEX_FILE
+    if not path.exists():
+        return
+    index = open_index(path.parent)
+    if index is None:
+        return
+    try:
+        index.forget_table(table_id)
+    except (sqlite3.Error, OSError) as exc:
+        disable(index, exc)
 
 
 async def _in_thread(
