@@ -168,6 +168,14 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     handle.stop()
 
 
+@pytest.fixture(autouse=True)
+def own_reuse_index(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cases share one engine and one catalog; each is a fresh user of it (its own reuse
+    index), so every case really creates its table under its faults, through the reuse
+    index's claim like any submit."""
+    monkeypatch.setenv("LASSO_NOTEBOOK_DATA_DIR", str(tmp_path / "lasso-data"))
+
+
 @pytest.fixture(scope="module")
 def api(engine: Any) -> Iterator[httpx.Client]:
     """A fault-free view of the engine, to check what really exists there."""
