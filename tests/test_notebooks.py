@@ -35,6 +35,8 @@ EXPECTED_PROGRESS_WIDGETS = {
     "03_submit_form": 0,
     "04_client_api": 0,
 }
+#: The combined display of ``%lasso wait`` (a progress widget with no table of its own).
+EXPECTED_WAIT_WIDGETS = {"02_background_jobs": "waiting for 1 job: audio"}
 
 
 class Executed(NamedTuple):
@@ -90,6 +92,14 @@ def progress_widget_states(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
         for mid in shown
         if "table_id" in states[mid]["state"] and "phase" in states[mid]["state"]
     ]
+
+
+def job_and_wait_widgets(
+    nb: nbformat.NotebookNode,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The progress widgets of jobs (each with its table) and those of ``%lasso wait``."""
+    states = progress_widget_states(nb)
+    return [s for s in states if s["table_id"]], [s for s in states if not s["table_id"]]
 
 
 def text_of(nb: nbformat.NotebookNode) -> str:
@@ -176,8 +186,20 @@ def test_saved_progress_widgets_show_the_final_status(
     """The executed notebook, opened without a kernel, shows each job as it ended. Background
     jobs finish while a later cell runs: their last updates must be saved as well."""
     nb, _ = executed(name)
-    progress = progress_widget_states(nb)
+    progress, waits = job_and_wait_widgets(nb)
     assert len(progress) == EXPECTED_PROGRESS_WIDGETS[name], progress
+    if name in EXPECTED_WAIT_WIDGETS:
+        # %lasso wait's one display: it ended when its job did, and says so.
+        (wait,) = waits
+        assert wait["name"] == EXPECTED_WAIT_WIDGETS[name]
+        assert (wait["phase"], wait["status"], wait["progress"]) == (
+            "completed",
+            "1 of 1 done",
+            100,
+        )
+        assert wait["total_rows"] == 3 and wait["error_message"] == ""
+    else:
+        assert waits == []
     summary = [(s["name"], s["phase"], s["status"], s["progress"]) for s in progress]
     for state in progress:
         assert state["phase"] == "completed", summary
@@ -211,7 +233,7 @@ def test_quickstart_saves_the_dataframe_and_final_widget_state(
         if "text/html" in output.get("data", {})
     )
     assert "<table" in html and "AUR-100" in html and "Aurora ANC Wireless Headphones" in html
-    (state,) = progress_widget_states(nb)
+    (state,) = job_and_wait_widgets(nb)[0]
     assert state["status"] == "completed"
     assert state["total_rows"] == 5
     assert state["name"] == "Quickstart listing"
