@@ -144,7 +144,7 @@ class Reused:
     created_at: datetime | None
 
     def message(self, how_to_refresh: str = "refresh=True") -> str:
-        """E.g. ``reused tbl_8f2c from 2026-12-01 14:02 (no new extraction; --refresh to
+        """E.g. ``reused tbl_8f… from 2026-12-01 14:02 (no new extraction; --refresh to
         extract again)``, in local time."""
         when = ""
         if self.created_at is not None:
@@ -254,15 +254,15 @@ async def _claimed(
     on_upload: Callable[[str, int, int], None],
     policy: ReusePolicy,
     index: ReuseIndex,
-    print_: Fingerprint,
+    fp: Fingerprint,
 ) -> tuple[Table, Reused | None]:
-    request = Request(plan.name, schema.id, print_.source_kind, print_.source_count)
+    request = Request(plan.name, schema.id, fp.source_kind, fp.source_count)
     token = f"{os.getpid()}-{secrets.token_hex(8)}"
     force, replace = policy.refresh, None
     waiting_since: float | None = None
     while True:
         claim = await _in_thread(
-            index, index.claim, print_.digest, request, token, force=force, replace_table=replace
+            index, index.claim, fp.digest, request, token, force=force, replace_table=replace
         )
         if claim is None:  # the index broke meanwhile
             file_ids = await upload_files(client, plan, on_upload)
@@ -288,7 +288,7 @@ async def _claimed(
             await asyncio.sleep(CLAIM_POLL)
             continue
         return await _create_claimed(
-            client, plan, schema, on_upload, index, print_, request, token, claim
+            client, plan, schema, on_upload, index, fp, request, token, claim
         )
 
 
@@ -328,13 +328,13 @@ async def _create_claimed(
     schema: Schema,
     on_upload: Callable[[str, int, int], None],
     index: ReuseIndex,
-    print_: Fingerprint,
+    fp: Fingerprint,
     request: Request,
     token: str,
     claim: Claim,
 ) -> tuple[Table, Reused | None]:
     """This job holds the claim: find the table a lost create made, or create it; record it."""
-    heartbeat = asyncio.create_task(_heartbeat(index, print_.digest, token))
+    heartbeat = asyncio.create_task(_heartbeat(index, fp.digest, token))
     posted = False
     try:
         if claim.kind == "recover" and claim.entry is not None:
@@ -343,21 +343,23 @@ async def _create_claimed(
             if found is not None:
                 log.info("found table %s of an earlier create whose answer was lost", found.id)
                 await _in_thread(
-                    index, index.complete, print_.digest, request, token, found.id, _iso(found)
+                    index, index.complete, fp.digest, request, token, found.id, _iso(found)
                 )
                 return found, Reused(found.id, found.created_at or _recorded(claim.entry))
         file_ids = await upload_files(client, plan, on_upload)
         posted = True
         table = await create_from(client, plan, schema, file_ids)
     except BaseException as exc:
-        if posted and _may_have_created(exc):
-            await _in_thread(index, index.mark_lost, print_.digest, token)
+        # A table may exist that the index does not know of (this create's answer was lost,
+        # or the earlier lost create could not be looked for): the next run looks first.
+        if (posted and _may_have_created(exc)) or claim.kind == "recover":
+            await _in_thread(index, index.mark_lost, fp.digest, token)
         else:
-            await _in_thread(index, index.release, print_.digest, token)
+            await _in_thread(index, index.release, fp.digest, token)
         raise
     finally:
         heartbeat.cancel()
-    await _in_thread(index, index.complete, print_.digest, request, token, table.id, _iso(table))
+    await _in_thread(index, index.complete, fp.digest, request, token, table.id, _iso(table))
     return table, None
 
 

@@ -412,6 +412,28 @@ def test_create_failing_for_good_leaves_no_table(run_job: Any, api: httpx.Client
     assert rule.fired == 4  # the first try and 3 retries, then a clear error
 
 
+def test_a_create_whose_answer_is_lost_for_good_is_found_by_the_next_run(
+    run_job: Any, api: httpx.Client
+) -> None:
+    # The engine makes the table, but every answer to POST /tables is a 502 and the client's
+    # look-up (GET /tables?search=) fails too: the job can only report the failure. The
+    # reuse index keeps the create as "lost", so the next run finds that table instead of
+    # extracting a second one.
+    rules = [
+        Rule("POST", TABLES, after(502), times=1),
+        Rule("GET", TABLES, refuse(500), times=99),
+    ]
+    job, _ = run_job(rules)
+    with pytest.raises(InternalServerError, match="injected 502"):
+        job.result(timeout=WAIT)
+    (made,) = tables_named(api, job.name)  # it does exist on the server
+
+    again, transport = run_job([])
+    assert_every_row_once(again, api)
+    assert again.reused and again.id == made["id"]
+    assert not any(m == "POST" and p.endswith("/tables?") for m, p in transport.seen)
+
+
 @pytest.mark.parametrize(
     ("path", "query"), [(TABLE, {}), (ROWS_PATH, {"page": "2"})], ids=["poll", "rows"]
 )
