@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from . import client as client_mod
 from . import jobs
 from ._config import DEFAULT_BASE_URL, mask_key
-from ._reuse import reuse_text
+from ._reuse_policy import reuse_text
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,31 +14,23 @@ import asyncio
 import contextlib
 import functools
 import logging
-import math
 import os
 import secrets
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._create_lookup import CLOCK_SLACK, LOOKUP_SCAN, source_matches
 from ._data_dir import resolve_data_dir
-from ._display import format_duration, short_id
 from ._fingerprint import Fingerprint, backend_identity, fingerprint
 from ._plan import create_from, upload_files
 from ._reuse_index import INDEX_FILE, Claim, Entry, Request, ReuseIndex, disable, open_index
+from ._reuse_policy import Reused, ReusePolicy
 from ._schemas import aresolve_schema
-from .errors import (
-    APIConnectionError,
-    APIStatusError,
-    InvalidRequestError,
-    NotFoundError,
-    PermissionDeniedError,
-)
+from .errors import APIConnectionError, APIStatusError, NotFoundError, PermissionDeniedError
 from .models import Phase
 
 if TYPE_CHECKING:
@@ -47,131 +39,22 @@ if TYPE_CHECKING:
     from .models import Schema, Table
 
 __all__ = [
-    "DEFAULT_URL_MAX_AGE",
-    "REUSE_ENV",
-    "URL_MAX_AGE_ENV",
-    "ReusePolicy",
-    "Reused",
     "create_or_reuse",
     "find_pending_table",
     "forget_table",
     "index_dir",
     "open_client_index",
-    "reuse_policy",
-    "reuse_text",
 ]
 
 log = logging.getLogger("lasso_notebook")
 
-REUSE_ENV = "LASSO_NOTEBOOK_REUSE"
-URL_MAX_AGE_ENV = "LASSO_NOTEBOOK_URL_MAX_AGE"
-#: How long a table made from URLs is reused, in seconds.
-DEFAULT_URL_MAX_AGE = 24 * 3600.0
 #: How often a job holding a create claim shows it is alive (see ``CLAIM_STALE_AFTER``).
 HEARTBEAT = 5.0
 #: How long a job waits for another kernel's identical create before making its own table.
 CLAIM_WAIT_MAX = 120.0
 CLAIM_POLL = 0.2
 
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
-
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class ReusePolicy:
-    """Whether a job may reuse an earlier table: ``enabled`` (else the index is not touched),
-    ``refresh`` (make a new table and record it for later runs), ``url_max_age`` (seconds a
-    table made from URLs stays reusable)."""
-
-    enabled: bool = True
-    refresh: bool = False
-    url_max_age: float = DEFAULT_URL_MAX_AGE
-
-
-def reuse_policy(
-    reuse: bool | None = None, refresh: bool = False, url_max_age: float | None = None
-) -> ReusePolicy:
-    """The policy of one ``submit()``: arguments first, then ``LASSO_NOTEBOOK_REUSE`` (0 turns
-    reuse off) and ``LASSO_NOTEBOOK_URL_MAX_AGE`` (seconds), then the defaults."""
-    if reuse is None:
-        reuse = _env_flag()
-    if url_max_age is None:
-        url_max_age = _env_seconds()
-    elif isinstance(url_max_age, bool) or not isinstance(url_max_age, (int, float)):
-        raise InvalidRequestError("url_max_age must be a number of seconds, e.g. 3600")
-    if not 0 <= url_max_age <= math.inf or math.isnan(url_max_age):
-        raise InvalidRequestError(
-            f"url_max_age must be 0 or more seconds (0: never reuse URL sources), got "
-            f"{url_max_age!r}"
-        )
-    return ReusePolicy(enabled=bool(reuse), refresh=bool(refresh), url_max_age=float(url_max_age))
-
-
-def _env_flag() -> bool:
-    raw = (os.environ.get(REUSE_ENV) or "").strip().lower()
-    if not raw or raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    raise InvalidRequestError(
-        f"{REUSE_ENV}={raw!r} is not understood; set it to 0 (no reuse) or 1 (reuse), or unset it"
-    )
-
-
-def _env_seconds() -> float:
-    raw = (os.environ.get(URL_MAX_AGE_ENV) or "").strip()
-    if not raw:
-        return DEFAULT_URL_MAX_AGE
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < math.inf:
-        raise InvalidRequestError(
-            f"{URL_MAX_AGE_ENV}={raw!r} is not a number of seconds (e.g. 3600); fix or unset it"
-        )
-    return value
-
-
-@dataclass(frozen=True)
-class Reused:
-    """The earlier table a job attached to instead of creating one."""
-
-    table_id: str
-    #: When that table was created (the server's time), if known.
-    created_at: datetime | None
-
-    def message(self, how_to_refresh: str = "refresh=True") -> str:
-        """E.g. ``reused tbl_8f… from 2026-12-01 14:02 (no new extraction; --refresh to
-        extract again)``, in local time."""
-        when = ""
-        if self.created_at is not None:
-            created = self.created_at
-            if created.tzinfo is None:
-                created = created.replace(tzinfo=timezone.utc)
-            when = f" from {created.astimezone():%Y-%m-%d %H:%M}"
-        return (
-            f"reused {short_id(self.table_id)}{when} (no new extraction; {how_to_refresh} to "
-            "extract again)"
-        )
-
-
-def reuse_text(configured: bool = True, url_max_age: float | None = None) -> str:
-    """How reuse is set up, for ``%lasso config``: on or off and why, the URL freshness window
-    and where the index lives."""
-    if not configured:
-        return "off (%config LassoMagics.reuse = False)"
-    try:
-        policy = reuse_policy(None, False, url_max_age)
-    except InvalidRequestError as exc:
-        return f"unusable: {exc}"
-    if not policy.enabled:
-        return f"off ({REUSE_ENV}={os.environ.get(REUSE_ENV, '').strip()})"
-    age = policy.url_max_age
-    window = f"{age / 3600:g} h" if age >= 3600 else format_duration(age)
-    return f"on (URL sources for {window}; index {resolve_data_dir() / INDEX_FILE})"
 
 
 # ------------------------------------------------------------------------------- the index

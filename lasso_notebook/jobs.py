@@ -21,14 +21,8 @@ from . import _runtime
 from ._display import Progress, TerminalLine, frontend, progress_mode, status_line
 from ._plan import FileSpec, SubmitPlan, make_plan
 from ._polling import DEFAULT_POLL_CAP, MAX_POLL_FAILURES, PollSchedule
-from ._reuse import (
-    Reused,
-    ReusePolicy,
-    create_or_reuse,
-    forget_table,
-    open_client_index,
-    reuse_policy,
-)
+from ._reuse import create_or_reuse, forget_table, open_client_index
+from ._reuse_policy import Reused, ReusePolicy, reuse_policy
 from ._schemas import aresolve_schema, as_async_client, resolve_schema
 from .client import AsyncLasso, Lasso
 from .errors import (

@@ -91,7 +91,10 @@ class LassoMagics(Magics, Configurable):
         if name == "url_max_age" and value == 0:
             return 0.0  # never reuse tables made from URLs
         if not 0 < value < float("inf"):  # also refuses nan
-            no_limit = " (or None: no limit)" if name == "timeout" else ""
+            no_limit = {
+                "timeout": " (or None: no limit)",
+                "url_max_age": " (0: never reuse URL sources; None: the default)",
+            }.get(name, "")
             raise TraitError(
                 f"LassoMagics.{name} must be a positive number of seconds{no_limit}, got {value!r}"
             )

@@ -302,6 +302,31 @@ def test_url_sources_are_reused_only_while_fresh(
         submit("Products", urls="http://x.test/a.csv", client=client, url_max_age=-1)
 
 
+def test_the_url_window_is_set_per_kernel_with_config(
+    ip: InteractiveShell,
+    client: Lasso,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = _CsvServer(PRODUCTS)
+    try:
+        cell = f"%lasso_table web --schema Products --url {server.url}"
+        run(ip, cell, capsys)
+        assert "reused" in run(ip, cell, capsys) and server.downloads == 1
+        ip.run_line_magic("config", "LassoMagics.url_max_age = 0")  # never reuse URL sources
+        assert "reused" not in run(ip, cell, capsys) and server.downloads == 2
+        assert "URL sources for 0 s" in run(ip, "%lasso config", capsys)
+        ip.run_cell("%config LassoMagics.url_max_age = -5")  # a TraitError, as a log line
+        assert "0: never reuse URL sources; None: the default), got -5.0" in caplog.text
+        assert magics_url_max_age(ip) == 0
+    finally:
+        server.close()
+
+
+def magics_url_max_age(shell: InteractiveShell) -> float | None:
+    return shell.magics_manager.registry["LassoMagics"].url_max_age
+
+
 # --------------------------------------------------------------- what is never reused
 
 
