@@ -1,6 +1,7 @@
 """What ``submit()`` checks before any request and what a job will create: ``SubmitPlan``
-(the schema, one source, the options) built by ``make_plan``, and ``create_table``, which
-resolves the schema, uploads the files and creates the table on the runtime thread."""
+(the schema, one source, the options) built by ``make_plan``, and its steps on the runtime
+thread: ``upload_files`` and ``create_from`` (``create_table`` runs schema resolution and both;
+jobs go through ``_reuse.create_or_reuse``, which may skip them)."""
 
 from __future__ import annotations
 

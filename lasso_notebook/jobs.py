@@ -331,7 +331,7 @@ class TableJob:
 
     @property
     def reuse_message(self) -> str:
-        """E.g. ``reused tbl_8f2c from 2026-12-01 14:02 (no new extraction; refresh=True to
+        """E.g. ``reused tbl_8f… from 2026-12-01 14:02 (no new extraction; refresh=True to
         extract again)``; "" when the job made its own table."""
         return self._reused.message(self.refresh_hint) if self._reused is not None else ""
 
