@@ -7,6 +7,7 @@
 //   {type: "refresh"} · {type: "select_schema", schema_id} · {type: "submit", values}
 //   {type: "file_start", fid, name, size, mime} · {type: "file_chunk", fid, offset} + [bytes]
 //   {type: "file_end", fid} · {type: "file_remove", fid} · {type: "reset"}
+//   {type: "extract_again"} (after a reused result: the same request, extracted anew)
 // The kernel answers every file_start and file_chunk, with {type: "file_ack", fid, received}
 // (received 0 accepts a start: no chunk goes before it) or {type: "file_refused", fid, message}
 // (that file's transfer ends, the message shows on it).
@@ -292,6 +293,8 @@ function buildJobBox() {
   );
   const rows = h("span", { class: "lasso-form__hint", testid: "job-rows" });
   const elapsed = h("span", { class: "lasso-form__hint", testid: "job-elapsed" });
+  // "reused tbl_… from …": an identical earlier extraction's table, no new extraction.
+  const reuse = h("div", { class: "lasso-form__hint", testid: "reuse-note", hidden: true });
   const error = h("div", {
     class: "lasso-form__error lasso-form__job-error",
     testid: "job-error",
@@ -318,6 +321,7 @@ function buildJobBox() {
       h("div", { class: "lasso-form__row" }, [name, status]),
       bar,
       h("div", { class: "lasso-form__row" }, [rows, elapsed]),
+      reuse,
       error,
       validation,
       report,
@@ -332,6 +336,7 @@ function buildJobBox() {
     barFill,
     rows,
     elapsed,
+    reuse,
     error,
     validation,
     report,
@@ -394,6 +399,14 @@ function buildDom() {
     text: "New extraction",
     hidden: true,
   });
+  const againButton = h("button", {
+    type: "button",
+    class: "lasso-button",
+    testid: "extract-again",
+    text: "Extract again",
+    title: "This result reused an identical earlier extraction; extract the same input anew",
+    hidden: true,
+  });
 
   const job = buildJobBox();
 
@@ -408,7 +421,7 @@ function buildDom() {
     h("div", { class: "lasso-form__title", text: "New Lasso extraction" }),
     formError,
     fieldset,
-    h("div", { class: "lasso-form__actions" }, [submitButton, resetButton]),
+    h("div", { class: "lasso-form__actions" }, [submitButton, resetButton, againButton]),
     job.node,
   ]);
 
@@ -435,6 +448,7 @@ function buildDom() {
     webhookInput,
     submitButton,
     resetButton,
+    againButton,
     job,
     errorBoxes: {
       form: formError,
@@ -665,6 +679,9 @@ function drawJob(view) {
       ? "These values produced the result below; “New extraction” starts over."
       : "";
   dom.resetButton.hidden = !(phase === "completed" || phase === "failed");
+  const reused = Boolean(job.reused) && phase === "completed";
+  dom.againButton.hidden = !reused;
+  dom.againButton.disabled = false;
   dom.form.dataset.phase = phase;
 
   box.node.hidden = phase === "idle";
@@ -690,6 +707,8 @@ function drawJob(view) {
   box.validation.dataset.level = /with errors/.test(job.validation || "") ? "error" : "ok";
   box.report.textContent = job.report || "";
   box.report.hidden = !job.report;
+  box.reuse.textContent = job.reuse_message || "";
+  box.reuse.hidden = !job.reuse_message;
   drawPreview(view);
 }
 
@@ -1088,6 +1107,10 @@ function render({ model, el }) {
   listen(dom.form, "submit", (event) => {
     event.preventDefault();
     submit();
+  });
+  listen(dom.againButton, "click", () => {
+    dom.againButton.disabled = true; // one click, one extraction
+    send({ type: "extract_again" });
   });
   listen(dom.resetButton, "click", () => {
     view.localErrors = null;

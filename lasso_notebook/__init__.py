@@ -37,6 +37,7 @@ from .models import Column, File, Phase, Row, Schema, Table
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from ._wait import WaitInterrupted, wait
     from .jobs import JobInterrupted, TableJob, attach, resolve_schema, submit
     from .widgets.form import SubmitForm
     from .widgets.progress import ProgressWidget
@@ -71,6 +72,7 @@ __all__ = [
     "TableJob",
     "UnparsedValuesWarning",
     "UnprocessableEntityError",
+    "WaitInterrupted",
     "WaitTimeoutError",
     "__version__",
     "attach",
@@ -80,6 +82,7 @@ __all__ = [
     "load_ipython_extension",
     "resolve_schema",
     "submit",
+    "wait",
 ]
 
 
@@ -100,6 +103,8 @@ _LAZY = {
     "resolve_schema": "jobs",
     "ProgressWidget": "widgets.progress",
     "SubmitForm": "widgets.form",
+    "wait": "_wait",
+    "WaitInterrupted": "_wait",
 }
 
 

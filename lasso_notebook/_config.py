@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import EngineStartError, InvalidRequestError
 
@@ -22,6 +23,8 @@ class Settings:
     base_url: str
     api_key: str | None
     embedded: bool
+    #: The embedded engine's data dir (None for any other server).
+    data_dir: Path | None = None
 
     def __repr__(self) -> str:
         return (
@@ -85,4 +88,4 @@ def resolve(api_key: str | None = None, base_url: str | None = None) -> Settings
                 f"lasso_notebook: no LASSO_API_KEY set, using the embedded Lasso engine at "
                 f"{engine.base_url} (data in {engine.data_dir})"
             )
-    return Settings(engine.base_url, engine.api_key, embedded=True)
+    return Settings(engine.base_url, engine.api_key, embedded=True, data_dir=engine.data_dir)

@@ -18,7 +18,7 @@ from .models import CreateTableRequest, Table
 if TYPE_CHECKING:
     from .client import AsyncLasso
 
-__all__ = ["LOOKUP_SCAN", "TableCreator", "same_source"]
+__all__ = ["CLOCK_SLACK", "LOOKUP_SCAN", "TableCreator", "same_source", "source_matches"]
 
 log = logging.getLogger("lasso_notebook")
 
@@ -114,11 +114,24 @@ def same_source(table: Table, request: CreateTableRequest) -> bool:
     """Whether ``table`` could have been made from ``request``'s source (a server that omits
     ``source_type`` or ``files`` is given the benefit of the doubt)."""
     if request.source_text is not None:
-        kinds, count = {"text"}, None
-    elif request.file_ids is not None:
-        kinds, count = {"files", "file"}, len(request.file_ids)
-    else:
-        kinds, count = {"urls", "url", "files", "file"}, len(request.file_urls or [])
-    if table.source_type is not None and table.source_type not in kinds:
+        return source_matches(table, "text", 1)
+    if request.file_ids is not None:
+        return source_matches(table, "files", len(request.file_ids))
+    return source_matches(table, "urls", len(request.file_urls or []))
+
+
+#: The ``source_type`` values a server may report for each kind of source (URL sources are
+#: files fetched by the server on some revisions).
+_SOURCE_TYPES = {
+    "text": {"text"},
+    "files": {"files", "file"},
+    "urls": {"urls", "url", "files", "file"},
+}
+
+
+def source_matches(table: Table, kind: str, count: int) -> bool:
+    """Whether ``table`` could have been made from ``count`` sources of ``kind`` ("text",
+    "files" or "urls"); what the server leaves out counts as matching."""
+    if table.source_type is not None and table.source_type not in _SOURCE_TYPES[kind]:
         return False
-    return count is None or not table.files or len(table.files) == count
+    return kind == "text" or not table.files or len(table.files) == count

@@ -149,6 +149,8 @@ def check_attach(args: Any, text: str | None) -> None:
             ("--context", args.context is not None),
             ("--enhance", args.enhance is not None),
             ("--webhook", args.webhook is not None),
+            ("--refresh", bool(getattr(args, "refresh", False))),
+            ("--no-reuse", bool(getattr(args, "no_reuse", False))),
         )
         if given
     ]

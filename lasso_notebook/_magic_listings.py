@@ -12,6 +12,7 @@ from . import jobs
 from ._config import DEFAULT_BASE_URL, mask_key
 from ._human import tidy
 from ._magic_housekeeping import data_dir_line
+from ._reuse_policy import reuse_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,10 +50,12 @@ def jobs_frame(targets: dict[TableJob, str]) -> pd.DataFrame:
             "total_rows": job.total_rows,
             "elapsed": job.elapsed,
             "var": targets.get(job),
+            "reused": job.reused,
         }
         for job in jobs.jobs()
     ]
-    return _frame(rows, ["id", "name", "status", "progress", "total_rows", "elapsed", "var"])
+    columns = ["id", "name", "status", "progress", "total_rows", "elapsed", "var", "reused"]
+    return _frame(rows, columns)
 
 
 def config_text(magics: LassoMagics) -> str:
@@ -87,6 +90,7 @@ def config_text(magics: LassoMagics) -> str:
         f"timeout         {_fmt_seconds(magics.timeout) if magics.timeout else 'none (wait)'}",
         f"poll_cap        {_fmt_seconds(magics.poll_cap)}",
         f"widget          {'on' if magics.widget else 'off'}",
+        f"reuse           {reuse_text(magics.reuse, magics.url_max_age)}",
         "Change with %config LassoMagics.<option> = value; the key and base URL come from "
         "the environment.",
     ]

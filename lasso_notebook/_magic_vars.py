@@ -77,6 +77,11 @@ class VarOwners:
         with self._lock:
             return self._owners.get(var)
 
+    def pending(self) -> dict[str, TableJob]:
+        """Each VAR a job will still set → that job."""
+        with self._lock:
+            return dict(self._owners)
+
     def targets(self) -> dict[TableJob, str]:
         """Each job → the variable its cell meant it for."""
         with self._lock:

@@ -1,6 +1,7 @@
 """What ``submit()`` checks before any request and what a job will create: ``SubmitPlan``
-(the schema, one source, the options) built by ``make_plan``, and ``create_table``, which
-resolves the schema, uploads the files and creates the table on the runtime thread."""
+(the schema, one source, the options) built by ``make_plan``, and its steps on the runtime
+thread: ``upload_files`` and ``create_from`` (``create_table`` runs schema resolution and both;
+jobs go through ``_reuse.create_or_reuse``, which may skip them)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,15 @@ from .models import CreateTableRequest, Schema, Table
 if TYPE_CHECKING:
     from .client import AsyncLasso
 
-__all__ = ["FileSpec", "SubmitPlan", "check_files", "create_table", "make_plan"]
+__all__ = [
+    "FileSpec",
+    "SubmitPlan",
+    "check_files",
+    "create_from",
+    "create_table",
+    "make_plan",
+    "upload_files",
+]
 
 log = logging.getLogger("lasso_notebook")
 
@@ -145,15 +154,31 @@ async def create_table(
     """Resolve the schema, upload the files (``on_upload(name, number, total)`` before each)
     and create the table."""
     schema = await aresolve_schema(client, plan.schema)
-    file_ids = None
-    if plan.files is not None:
-        file_ids = []
-        total = len(plan.files)
-        for number, (filename, content) in enumerate(plan.files, 1):
-            on_upload(filename, number, total)
-            log.debug("uploading %s (%d/%d)", filename, number, total)
-            uploaded = await client.files.upload(content, filename=filename)
-            file_ids.append(uploaded.id)
+    file_ids = await upload_files(client, plan, on_upload)
+    return await create_from(client, plan, schema, file_ids)
+
+
+async def upload_files(
+    client: AsyncLasso, plan: SubmitPlan, on_upload: Callable[[str, int, int], None]
+) -> list[str] | None:
+    """Upload the plan's files, if any (``on_upload(name, number, total)`` before each);
+    their file ids."""
+    if plan.files is None:
+        return None
+    file_ids = []
+    total = len(plan.files)
+    for number, (filename, content) in enumerate(plan.files, 1):
+        on_upload(filename, number, total)
+        log.debug("uploading %s (%d/%d)", filename, number, total)
+        uploaded = await client.files.upload(content, filename=filename)
+        file_ids.append(uploaded.id)
+    return file_ids
+
+
+async def create_from(
+    client: AsyncLasso, plan: SubmitPlan, schema: Schema, file_ids: list[str] | None
+) -> Table:
+    """``POST /tables`` for the plan (its files uploaded already)."""
     return await client.tables.create(
         schema_id=schema.id,
         name=plan.name,

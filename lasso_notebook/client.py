@@ -19,6 +19,7 @@ import httpx
 from . import _runtime
 from ._config import mask_key, resolve
 from ._create_lookup import TableCreator
+from ._fingerprint import key_fingerprint
 from ._pages import SyncPage
 from ._resources import AsyncFiles, AsyncSchemas, AsyncTables, FileInput, validation_message
 from ._retry import REFUSED_STATUSES, RETRY_STATUSES, RetryPolicy
@@ -57,6 +58,9 @@ class AsyncLasso:
         settings = resolve(api_key, base_url)
         self.base_url = settings.base_url
         self.embedded = settings.embedded
+        #: The embedded engine's data dir, where this client's reuse index lives too (None
+        #: for any other server: the index then lives in the data dir ``resolve_data_dir()``).
+        self.engine_data_dir = settings.data_dir
         self._api_key = settings.api_key
         self.retry = retry_policy or RetryPolicy(max_retries=max_retries)
         self._creator = TableCreator(self)
@@ -73,6 +77,11 @@ class AsyncLasso:
         self.schemas = AsyncSchemas(self)
         self.files = AsyncFiles(self)
         self.tables = AsyncTables(self)
+
+    @property
+    def key_fingerprint(self) -> str:
+        """A one-way hash of the API key that tells keys apart (what the reuse index keeps)."""
+        return key_fingerprint(self._api_key)
 
     @property
     def masked_key(self) -> str:

@@ -15,12 +15,15 @@ import time
 import types
 import warnings
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import _runtime
 from ._display import Progress, TerminalLine, frontend, progress_mode, status_line
-from ._plan import FileSpec, SubmitPlan, create_table, make_plan
+from ._plan import FileSpec, SubmitPlan, make_plan
 from ._polling import DEFAULT_POLL_CAP, MAX_POLL_FAILURES, PollSchedule
+from ._reuse import create_or_reuse, forget_table, open_client_index
+from ._reuse_policy import Reused, ReusePolicy, reuse_policy
 from ._schemas import aresolve_schema, as_async_client, resolve_before_submit, resolve_schema
 from ._validation import keep_valid, outcome_lines
 from .client import AsyncLasso, Lasso
@@ -93,6 +96,9 @@ def submit(
     labels: bool = False,
     meta: bool = False,
     valid_only: bool = False,
+    reuse: bool | None = None,
+    refresh: bool = False,
+    url_max_age: float | None = None,
 ) -> TableJob:
     """Start extracting a table; returns at once with its ``TableJob``.
 
@@ -102,9 +108,17 @@ def submit(
     name names its close matches); later failures land in ``job.error``, the widget and
     ``job.result()``. ``labels`` / ``meta`` shape the DataFrame; ``valid_only`` leaves out the
     rows whose validation status is ``error`` (rows with warnings stay).
+
+    An identical earlier extraction (same server, key, schema and columns, source content and
+    contexts) that is completed or still running is reused instead of creating a table
+    (``job.reused``). ``reuse=False`` turns that off for this call (None: on unless
+    ``LASSO_NOTEBOOK_REUSE=0``), ``refresh=True`` extracts again and reuses the new table
+    later, ``url_max_age`` is how many seconds a table made from URLs stays reusable
+    (default ``LASSO_NOTEBOOK_URL_MAX_AGE``, else 24 h).
     """
     if poll_cap is not None and not poll_cap > 0:
         raise InvalidRequestError("poll_cap must be a positive number of seconds")
+    policy = reuse_policy(reuse, refresh, url_max_age)
     plan = make_plan(
         schema,
         name,
@@ -125,6 +139,7 @@ def submit(
         labels=labels,
         meta=meta,
         valid_only=valid_only,
+        reuse=policy,
     )
 
 
@@ -190,9 +205,18 @@ class TableJob:
         labels: bool = False,
         meta: bool = False,
         valid_only: bool = False,
+        reuse: ReusePolicy | None = None,
     ) -> None:
         self._aclient = as_async_client(client)
         self._plan = plan
+        self._reuse_policy = reuse or ReusePolicy(enabled=False)
+        if plan is not None and self._reuse_policy.enabled:
+            # Here, on the caller's thread: a broken index warns under the cell that submitted.
+            open_client_index(self._aclient)
+        self._reused: Reused | None = None
+        #: How the "reused" message says to extract again (the magic and the form say it in
+        #: their own words).
+        self.refresh_hint = "refresh=True"
         self._table_id = table_id
         self._name = name
         self._poll_cap = poll_cap or DEFAULT_POLL_CAP
@@ -306,15 +330,36 @@ class TableJob:
         return self._detached
 
     @property
+    def reused(self) -> bool:
+        """True when the job attached to an identical earlier extraction instead of creating
+        a table (see ``submit(reuse=, refresh=)``)."""
+        return self._reused is not None
+
+    @property
+    def reused_from(self) -> datetime | None:
+        """When the reused table was created (None if not reused)."""
+        return self._reused.created_at if self._reused is not None else None
+
+    @property
+    def reuse_message(self) -> str:
+        """E.g. ``reused tbl_8f… from 2026-12-01 14:02 (no new extraction; refresh=True to
+        extract again)``; "" when the job made its own table."""
+        return self._reused.message(self.refresh_hint) if self._reused is not None else ""
+
+    @property
     def note(self) -> str:
-        return self._widget.note if self._widget is not None else self._note
+        return self._note
 
     @note.setter
     def note(self, text: str) -> None:
         """A free line under the progress bar, e.g. ``→ df (42 rows)``."""
         self._note = text
         if self._widget is not None:
-            self._widget.push(note=text, final=True)
+            self._widget.push(note=self._shown_note(), final=True)
+
+    def _shown_note(self) -> str:
+        # What the widget and the text line show under the bar: the reuse notice, then the note.
+        return " · ".join(part for part in (self.reuse_message, self._note) if part)
 
     def done(self) -> bool:
         """True once the job finished: completed, failed or detached."""
@@ -360,7 +405,7 @@ class TableJob:
         except KeyboardInterrupt:
             message = f"Stopped waiting; the job goes on in the background. {self._later_hint()}"
             if self._widget is not None:
-                self._widget.push(note=message, final=True)
+                self.note = message
             elif not quiet:
                 print(message, file=sys.stderr)
             raise JobInterrupted(message, self) from None
@@ -482,6 +527,7 @@ class TableJob:
             concurrent.futures.wait([self._result], timeout=60)
         if self.id is not None:
             _runtime.run_sync(self._aclient.tables.delete(self.id))
+            forget_table(self._aclient, self.id)
         self._status = "deleted"
         self._render(final=True)
 
@@ -498,7 +544,7 @@ class TableJob:
             elapsed=self.elapsed,
             eta=self.eta,
             error_message=self._error_text(),
-            note=self.note,
+            note=self._shown_note(),
             detached=self._detached,
         )
         # Once finished: the validation summary and the extraction report, a line each.
@@ -657,8 +703,14 @@ class TableJob:
             self._phase = Phase.RUNNING
             self._render()
 
-        table = await create_table(self._aclient, self._plan, uploading)
+        table, self._reused = await create_or_reuse(
+            self._aclient, self._plan, self._reuse_policy, uploading
+        )
         self._table_id = table.id
+        if self._reused is not None:
+            log.debug("job %s: %s", table.id, self.reuse_message)
+            if self._widget is not None:
+                self._widget.push(note=self._shown_note())
         return table
 
     def _observe(self, table: Table) -> None:

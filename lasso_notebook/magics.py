@@ -18,6 +18,7 @@ from . import _magic_housekeeping as housekeeping
 from . import _magic_listings as listings
 from . import client as client_mod
 from . import jobs
+from ._display import progress_mode
 from ._magic_args import expand_files, parse
 from ._magic_errors import (
     MagicError,
@@ -29,6 +30,7 @@ from ._magic_errors import (
 )
 from ._magic_schema import schema_command
 from ._magic_vars import VarOwners, View
+from ._magic_wait import lasso_wait
 from ._polling import DEFAULT_POLL_CAP
 from ._validation import outcome_lines
 from .errors import LassoError, UnparsedValuesWarning, WaitTimeoutError
@@ -70,17 +72,33 @@ class LassoMagics(Magics, Configurable):
     widget = Bool(True, help="Show the live progress widget (False: no progress display).").tag(
         config=True
     )
+    reuse = Bool(
+        True,
+        help="Reuse the table of an identical earlier extraction instead of extracting again "
+        "(False: every cell run creates a table; LASSO_NOTEBOOK_REUSE=0 turns it off everywhere).",
+    ).tag(config=True)
+    url_max_age = Float(
+        None,
+        allow_none=True,
+        help="Seconds a table made from URLs stays reusable; None: LASSO_NOTEBOOK_URL_MAX_AGE, "
+        "else 24 h.",
+    ).tag(config=True)
     #: A client to use instead of the one built from the environment (tests, custom setups).
     client = AnyTrait(None, allow_none=True)
 
-    @validate("timeout", "poll_cap")
+    @validate("timeout", "poll_cap", "url_max_age")
     def _positive_seconds(self, proposal: Any) -> Any:
         # Refused where it is set: a 0 or negative value would only fail every later cell.
         name, value = proposal["trait"].name, proposal["value"]
-        if name == "timeout" and value is None:
-            return None  # no limit
+        if name in ("timeout", "url_max_age") and value is None:
+            return None  # no limit / the default
+        if name == "url_max_age" and value == 0:
+            return 0.0  # never reuse tables made from URLs
         if not 0 < value < float("inf"):  # also refuses nan
-            no_limit = " (or None: no limit)" if name == "timeout" else ""
+            no_limit = {
+                "timeout": " (or None: no limit)",
+                "url_max_age": " (0: never reuse URL sources; None: the default)",
+            }.get(name, "")
             raise TraitError(
                 f"LassoMagics.{name} must be a positive number of seconds{no_limit}, got {value!r}"
             )
@@ -188,6 +206,17 @@ class LassoMagics(Magics, Configurable):
         action="store_true",
         help="No progress display for this cell. Example: --no-widget",
     )
+    @argument(
+        "--refresh",
+        action="store_true",
+        help="Extract again even if an identical extraction was done before (later runs reuse "
+        "the new table). Example: --refresh",
+    )
+    @argument(
+        "--no-reuse",
+        action="store_true",
+        help="Neither reuse an earlier table nor record this one for reuse. Example: --no-reuse",
+    )
     @line_cell_magic
     def lasso_table(self, line: str, cell: str | None = None) -> Any:
         """Extract a table with Lasso and get it as a typed DataFrame.
@@ -195,6 +224,8 @@ class LassoMagics(Magics, Configurable):
         The cell body is the source text (sent exactly as written); or give --file / --url.
         Blocking by default: the progress widget shows, the cell waits, then the DataFrame is
         stored in VAR (or is the cell's result). Ctrl-C / stop ends the wait, not the table.
+        Running the same cell again reuses the table it made (no new extraction) as long as
+        the source, schema and options are the same; --refresh extracts again.
         $name and {expression} in the magic line expand as in any IPython magic (quote values
         holding {expression} with double quotes: IPython skips $ inside single quotes).
 
@@ -261,8 +292,12 @@ class LassoMagics(Magics, Configurable):
                 webhook=args.webhook,
                 client=client,
                 progress=progress,
+                reuse=False if args.no_reuse or not self.reuse else None,
+                refresh=args.refresh,
+                url_max_age=self.url_max_age,
                 **shape,
             )
+            job.refresh_hint = "--refresh"
 
         # An attached job may be one this kernel already follows, with its own DataFrame shape
         # and a DataFrame another variable holds: this cell gets its shape, in its own copy.
@@ -309,6 +344,8 @@ class LassoMagics(Magics, Configurable):
             if var is not None:
                 self.vars.release(var, job)  # failed or detached: VAR stays as it was
             raise
+        if job.reused and progress_mode(progress) == "none":
+            print(job.reuse_message)  # no widget or status line says it
         if var is None:
             return df
         # The newest claim on VAR is this cell's (the main thread waited here), so it stores.
@@ -353,7 +390,8 @@ class LassoMagics(Magics, Configurable):
         elif not self._store(var, view.of(df), job):
             job.note = f"{var} not set: a newer cell assigned it"
         if job.widget is None:
-            print(job.note, file=sys.stderr if df is None else sys.stdout)
+            note = " · ".join(part for part in (job.reuse_message, job.note) if part)
+            print(note, file=sys.stderr if df is None else sys.stdout)
             if df is not None:
                 _print_outcome(job)
 
@@ -371,15 +409,16 @@ class LassoMagics(Magics, Configurable):
     @magic_arguments()
     @argument(
         "command",
-        choices=["schemas", "schema", "tables", "jobs", "config", "delete", "prune"],
+        choices=["schemas", "schema", "tables", "jobs", "config", "delete", "prune", "wait"],
         help="schemas, schema (one, or create), tables, jobs (this kernel's), config, delete, "
-        "prune. Example: %%lasso tables",
+        "prune, or wait (for background jobs). Example: %%lasso tables",
     )
     @argument(
         "args",
         nargs="*",
         metavar="ARG",
-        help="schema: NAME, or create NAME COLUMN…; delete: TABLE_ID…. "
+        help="schema: NAME, or create NAME COLUMN…; delete: TABLE_ID…; wait: the variables of "
+        "background cells (default: every running job). "
         "Example: %%lasso schema create Prices sku:text! price:number",
     )
     @argument(
@@ -413,6 +452,12 @@ class LassoMagics(Magics, Configurable):
         metavar="TEXT",
         help="schema create: the schema's description. Example: --description 'Q1 prices'",
     )
+    @argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="wait: give up waiting after SECONDS (the jobs go on). Example: --timeout 600",
+    )
     @line_magic
     def lasso(self, line: str) -> Any:
         """Quick listings as DataFrames, schemas from the notebook, housekeeping and the
@@ -428,14 +473,19 @@ class LassoMagics(Magics, Configurable):
             %lasso delete tbl_8f2c tbl_91aa
             %lasso prune --older-than 7d --status failed --dry-run
             %lasso config
+            %lasso wait                  # every running job of this kernel
+            %lasso wait products prices  # the background cells that set these
         """
         args = parse(self.lasso, line, "lasso")
         try:
-            if args.args and args.command not in ("schema", "delete"):
+            if args.args and args.command not in ("schema", "delete", "wait"):
                 raise MagicError(
                     f"%lasso {args.command}: unexpected {' '.join(args.args)!r} "
                     "(see %lasso? for the options)"
                 )
+            if args.command == "wait":
+                lasso_wait(self.vars, args.args, timeout=args.timeout, progress=self.widget)
+                return None
             if args.command == "config":
                 print(self.config_text())
                 return None

@@ -1,12 +1,25 @@
 """Shared fixtures. ``engine``: a fresh embedded engine (real loopback HTTP) on a temp data dir;
-``engine_factory``: start engines with custom options; all are stopped after the test."""
+``engine_factory``: start engines with custom options; all are stopped after the test. For the
+whole session ``LASSO_NOTEBOOK_DATA_DIR`` points at a temp dir, so nothing (the embedded engine,
+the reuse index, kernels started by tests) ever writes into the real ``~/.lasso_notebook``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The data dir of everything that does not choose its own (tests that need their own
+    still ``monkeypatch.setenv`` it; engine fixtures pass ``data_dir=``)."""
+    path = tmp_path_factory.mktemp("lasso-data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LASSO_NOTEBOOK_DATA_DIR", str(path))
+        yield path
 
 
 @pytest.fixture

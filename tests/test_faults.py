@@ -168,6 +168,14 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     handle.stop()
 
 
+@pytest.fixture(autouse=True)
+def own_reuse_index(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cases share one engine and one catalog; each is a fresh user of it (its own reuse
+    index), so every case really creates its table under its faults, through the reuse
+    index's claim like any submit."""
+    monkeypatch.setenv("LASSO_NOTEBOOK_DATA_DIR", str(tmp_path / "lasso-data"))
+
+
 @pytest.fixture(scope="module")
 def api(engine: Any) -> Iterator[httpx.Client]:
     """A fault-free view of the engine, to check what really exists there."""
@@ -402,6 +410,28 @@ def test_create_failing_for_good_leaves_no_table(run_job: Any, api: httpx.Client
         job.result(timeout=WAIT)
     assert job.id is None and tables_named(api, job.name) == []
     assert rule.fired == 4  # the first try and 3 retries, then a clear error
+
+
+def test_a_create_whose_answer_is_lost_for_good_is_found_by_the_next_run(
+    run_job: Any, api: httpx.Client
+) -> None:
+    # The engine makes the table, but every answer to POST /tables is a 502 and the client's
+    # look-up (GET /tables?search=) fails too: the job can only report the failure. The
+    # reuse index keeps the create as "lost", so the next run finds that table instead of
+    # extracting a second one.
+    rules = [
+        Rule("POST", TABLES, after(502), times=1),
+        Rule("GET", TABLES, refuse(500), times=99),
+    ]
+    job, _ = run_job(rules)
+    with pytest.raises(InternalServerError, match="injected 502"):
+        job.result(timeout=WAIT)
+    (made,) = tables_named(api, job.name)  # it does exist on the server
+
+    again, transport = run_job([])
+    assert_every_row_once(again, api)
+    assert again.reused and again.id == made["id"]
+    assert not any(m == "POST" and p.endswith("/tables?") for m, p in transport.seen)
 
 
 @pytest.mark.parametrize(

@@ -818,3 +818,65 @@ def test_files_stay_when_no_table_was_created(make_form: Callable) -> None:
     assert path.read_bytes() == CSV.encode()
     form.close()
     assert not form._inbox.directory.exists()
+
+
+# -- reuse: an identical request attaches to the earlier table; "Extract again" ---------------------
+
+
+def test_a_reused_result_says_so_and_extract_again_makes_a_new_table(
+    make_form: Callable, transport: CountingTransport
+) -> None:
+    form, browser = make_form(result_var=None)
+    browser.submit(name="first", source="text", text=CSV)
+    wait_done(form)
+    first, first_df = form.job, form.df
+    assert form.phase == "completed" and form.job_state["reused"] is False
+    creates = transport.counts["POST /tables"]
+
+    # "New extraction", then the very same request: reused, nothing created.
+    browser.send({"type": "reset"})
+    browser.submit(name="second", source="text", text=CSV)
+    wait_done(form)
+    assert form.phase == "completed", form.errors or form.job_state
+    assert form.job_state["reused"] is True and form.job.id == first.id
+    assert transport.counts["POST /tables"] == creates
+    message = form.job_state["reuse_message"]
+    assert message.startswith(f"reused {first.id[:6]}… from ")
+    assert message.endswith('(no new extraction; click "Extract again" to extract again)')
+    assert message in repr(form)
+    assert form.df.equals(first_df) and form.preview["total_rows"] == 3
+
+    browser.send({"type": "extract_again"})
+    wait_done(form)
+    assert form.phase == "completed", form.errors or form.job_state
+    assert form.job_state["reused"] is False and form.job_state["reuse_message"] == ""
+    assert form.job.id != first.id and transport.counts["POST /tables"] == creates + 1
+    # Only after a reused result: otherwise the message changes nothing.
+    newest = form.job
+    browser.send({"type": "extract_again"})
+    assert form.job is newest and form.phase == "completed"
+
+
+def test_extract_again_uploads_the_files_a_reused_result_never_sent(
+    make_form: Callable, transport: CountingTransport
+) -> None:
+    form, browser = make_form()
+    browser.upload("products.csv", CSV.encode(), fid="a")
+    browser.submit(name="files", source="files", files=["a"])
+    wait_done(form)
+    first = form.job
+    assert form.files[0]["status"] == "uploaded" and transport.counts["POST /files"] == 1
+
+    browser.send({"type": "reset"})
+    browser.upload("products.csv", CSV.encode(), fid="b")
+    browser.submit(name="files", source="files", files=["b"])
+    wait_done(form)
+    assert form.job_state["reused"] is True and form.job.id == first.id
+    assert transport.counts["POST /files"] == 1  # hashed locally: nothing was uploaded
+    assert form.files[0]["status"] == "received"  # so the bytes stay for "Extract again"
+
+    browser.send({"type": "extract_again"})
+    wait_done(form)
+    assert form.phase == "completed" and form.job.id != first.id
+    assert transport.counts["POST /files"] == 2 and form.files[0]["status"] == "uploaded"
+    assert list(form.df["sku"]) == ["W-1", "G-2", "Z-3"]

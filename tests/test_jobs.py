@@ -7,6 +7,7 @@ from __future__ import annotations
 import _thread
 import asyncio
 import gc
+import itertools
 import logging
 import threading
 import time
@@ -341,6 +342,8 @@ def test_the_api_key_never_shows(engine: Any) -> None:
 class Script:
     """A fake API whose table walks through ``statuses`` (one per status poll)."""
 
+    _serial = itertools.count()
+
     COLUMNS: ClassVar[list[dict[str, str]]] = [
         {"key": "name", "label": "Name", "type": "text"},
         {"key": "price", "label": "Price", "type": "number"},
@@ -360,6 +363,9 @@ class Script:
         self.throttle_poll = throttle_poll
         self.polls: list[float] = []
         self.created_at: float | None = None
+        # Every script is a server of its own (its table is always "t-1"): a job must never
+        # take one script's table for another's through the reuse index.
+        self.base_url = f"http://fake-{next(Script._serial)}.test/api/v1"
 
     def table(self, status: str, progress: int) -> dict[str, Any]:
         done = status == "completed"
@@ -420,7 +426,7 @@ class Script:
 def scripted_client(script: Script) -> Lasso:
     return Lasso(
         api_key="lasso_x",
-        base_url="http://fake.test/api/v1",
+        base_url=script.base_url,
         transport=httpx.MockTransport(script),
         retry_policy=RetryPolicy(max_retries=2, base_delay=0.05, max_delay=0.1),
     )
@@ -468,7 +474,7 @@ def test_rate_limited_poll_waits_for_retry_after() -> None:
     # No client retries, so the job's own Retry-After handling is what is exercised.
     client = Lasso(
         api_key="lasso_x",
-        base_url="http://fake.test/api/v1",
+        base_url=script.base_url,
         transport=httpx.MockTransport(script),
         retry_policy=RetryPolicy(max_retries=0),
     )

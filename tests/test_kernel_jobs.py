@@ -116,11 +116,12 @@ print("MODEL", job.widget.model_id)
     assert progress and progress == sorted(progress) and progress[-1] > 0
     assert during[-1][0] - during[0][0] > 1.0  # spread over the sleep, not one burst
 
-    # 2. Ctrl-C during job.result() returns at once; the job goes on and completes.
+    # 2. Ctrl-C during job.result() returns at once; the job goes on and completes. (The same
+    # catalog, extracted anew: reusing the first table would leave nothing to wait for.)
     waiter = Cell(
         kc,
         f"""
-job2 = ln.submit("Products", "interrupted", text="{CATALOG}", client=client)
+job2 = ln.submit("Products", "interrupted", text="{CATALOG}", client=client, reuse=False)
 df2 = job2.result()
 """,
     )

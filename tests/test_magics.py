@@ -243,6 +243,13 @@ def lasso_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield handle
 
 
+@pytest.fixture(autouse=True)
+def own_reuse_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The module's tests share one engine (to save time) but each is a fresh user of it, with
+    its own reuse index: a table made by one test is never reused by another."""
+    monkeypatch.setenv("LASSO_NOTEBOOK_DATA_DIR", str(tmp_path / "lasso-data"))
+
+
 @pytest.fixture
 def eng(lasso_engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """The engine, reached the way a user configures it: through the environment."""

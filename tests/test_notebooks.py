@@ -38,6 +38,8 @@ EXPECTED_PROGRESS_WIDGETS = {
     "04_client_api": 0,
     "05_schemas_and_validation": 1,
 }
+#: The combined display of ``%lasso wait`` (a progress widget with no table of its own).
+EXPECTED_WAIT_WIDGETS = {"02_background_jobs": "waiting for 1 job: audio"}
 
 
 class Executed(NamedTuple):
@@ -93,6 +95,14 @@ def progress_widget_states(nb: nbformat.NotebookNode) -> list[dict[str, Any]]:
         for mid in shown
         if "table_id" in states[mid]["state"] and "phase" in states[mid]["state"]
     ]
+
+
+def job_and_wait_widgets(
+    nb: nbformat.NotebookNode,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The progress widgets of jobs (each with its table) and those of ``%lasso wait``."""
+    states = progress_widget_states(nb)
+    return [s for s in states if s["table_id"]], [s for s in states if not s["table_id"]]
 
 
 def text_of(nb: nbformat.NotebookNode) -> str:
@@ -179,8 +189,20 @@ def test_saved_progress_widgets_show_the_final_status(
     """The executed notebook, opened without a kernel, shows each job as it ended. Background
     jobs finish while a later cell runs: their last updates must be saved as well."""
     nb, _ = executed(name)
-    progress = progress_widget_states(nb)
+    progress, waits = job_and_wait_widgets(nb)
     assert len(progress) == EXPECTED_PROGRESS_WIDGETS[name], progress
+    if name in EXPECTED_WAIT_WIDGETS:
+        # %lasso wait's one display: it ended when its job did, and says so.
+        (wait,) = waits
+        assert wait["name"] == EXPECTED_WAIT_WIDGETS[name]
+        assert (wait["phase"], wait["status"], wait["progress"]) == (
+            "completed",
+            "1 of 1 done",
+            100,
+        )
+        assert wait["total_rows"] == 3 and wait["error_message"] == ""
+    else:
+        assert waits == []
     summary = [(s["name"], s["phase"], s["status"], s["progress"]) for s in progress]
     for state in progress:
         assert state["phase"] == "completed", summary
@@ -214,7 +236,7 @@ def test_quickstart_saves_the_dataframe_and_final_widget_state(
         if "text/html" in output.get("data", {})
     )
     assert "<table" in html and "AUR-100" in html and "Aurora ANC Wireless Headphones" in html
-    (state,) = progress_widget_states(nb)
+    (state,) = job_and_wait_widgets(nb)[0]
     assert state["status"] == "completed"
     assert state["total_rows"] == 5
     assert state["name"] == "Quickstart listing"
@@ -256,9 +278,33 @@ def progress_outputs(nb: nbformat.NotebookNode) -> list[tuple[dict[str, Any], di
             data = output.get("data", {})
             view = data.get("application/vnd.jupyter.widget-view+json")
             state = states.get(view["model_id"], {}).get("state", {}) if view else {}
-            if "table_id" in state and "phase" in state:
+            if state.get("table_id") and "phase" in state:  # a job's, not %lasso wait's
                 found.append((data, state))
     return found
+
+
+def wait_outputs(nb: nbformat.NotebookNode) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(output data, saved widget state) of every ``%lasso wait`` display in the outputs."""
+    states = widget_states(nb)
+    found = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            view = data.get("application/vnd.jupyter.widget-view+json")
+            state = states.get(view["model_id"], {}).get("state", {}) if view else {}
+            if "table_id" in state and not state["table_id"] and "phase" in state:
+                found.append((data, state))
+    return found
+
+
+def test_saved_wait_output_shows_that_the_wait_ended(
+    executed: Callable[[str], Executed],
+) -> None:
+    nb, _ = executed("02_background_jobs")
+    ((data, state),) = wait_outputs(nb)
+    assert state["status"] == "1 of 1 done"
+    assert state["name"] in data["text/plain"] and "1 of 1 done" in data["text/plain"]
+    assert 'data-state="completed"' in data["text/html"] and "1 of 1 done" in data["text/html"]
 
 
 @pytest.mark.parametrize(

@@ -136,7 +136,10 @@ def test_job_widget_goes_through_its_states(engine_factory: Any) -> None:
     state = merged(failed.widget.comm.updates())
     assert state["phase"] == "failed" and "Could not find a table" in state["error_message"]
 
-    slow = submit("Products", "left", text=_catalog(48), client=client, progress="widget")
+    # The same catalog again, extracted anew (not reused): a job to stop watching mid-way.
+    slow = submit(
+        "Products", "left", text=_catalog(48), client=client, progress="widget", reuse=False
+    )
     wait_until(lambda: slow.phase.value == "running")
     slow.widget._handle_msg(
         {"content": {"data": {"method": "custom", "content": {"type": "stop"}}}, "buffers": []}

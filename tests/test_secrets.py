@@ -1,7 +1,7 @@
 """The API key never leaks: the example notebooks run with a recognisable key (DEBUG logging
 of lasso_notebook, httpx and httpcore on, a 401 and a failed table provoked at the end), and the
 key is found nowhere in the saved notebook (outputs, widget state, metadata), nor in the
-engine's log or files."""
+engine's log or files, nor in the client's reuse index."""
 
 from __future__ import annotations
 
@@ -79,7 +79,8 @@ def kernel_env(workdir: Path, engine: Any) -> dict[str, str]:
         LASSO_API_KEY=KEY,
         SECRETS_TEST_WRONG_KEY=WRONG_KEY,  # read by a cell: no key is ever in a cell's source
         LASSO_BASE_URL=engine.base_url,
-        LASSO_NOTEBOOK_DATA_DIR=str(workdir / "unused-data"),  # must stay unused: no embedded
+        # No embedded engine may start here; only the reuse index lives in it.
+        LASSO_NOTEBOOK_DATA_DIR=str(workdir / "lasso-data"),
         IPYTHONDIR=str(workdir / "ipython"),
         JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
@@ -131,12 +132,18 @@ def test_notebook_never_shows_the_key(
     assert "('failed_df') failed: " in text  # the failed table's message was shown
     assert "401" in text and "AuthenticationError" in text
     assert "lasso_…tail" in text  # the masked form is what %lasso config and repr show
-    assert not (tmp_path / "unused-data").exists()  # the keyed engine was used, not embedded
+    # The keyed engine was used, not an embedded one: the data dir holds the reuse index only.
+    data = tmp_path / "lasso-data"
+    assert {p.name for p in data.iterdir()} <= {
+        "reuse-index.sqlite3",
+        "reuse-index.sqlite3-wal",
+        "reuse-index.sqlite3-shm",
+    }
 
     assert CANARY not in text, _around(text, CANARY)
     for record in caplog.records:
         assert CANARY not in record.getMessage()
-    for file in keyed_engine.data_dir.rglob("*"):
+    for file in [*keyed_engine.data_dir.rglob("*"), *data.iterdir()]:
         if file.is_file():
             assert CANARY.encode() not in file.read_bytes(), file  # only key hashes are kept
 

@@ -18,22 +18,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from .._data_dir import DATA_DIR_ENV, DEFAULT_DATA_DIR, resolve_data_dir
+
 __all__ = ["DATA_DIR_ENV", "DEFAULT_DATA_DIR", "Engine", "resolve_data_dir"]
 
 log = logging.getLogger("lasso_notebook.server")
 
-DEFAULT_DATA_DIR = Path("~/.lasso_notebook")
-DATA_DIR_ENV = "LASSO_NOTEBOOK_DATA_DIR"
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
-
-
-def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
-    """The engine's data dir: ``data_dir`` if given, else ``$LASSO_NOTEBOOK_DATA_DIR`` (empty
-    counts as unset), else ``~/.lasso_notebook/``. The one place this is decided, so
-    ``serve()``, ``embedded()`` and ``python -m lasso_notebook.server`` all agree."""
-    if data_dir is None:
-        data_dir = os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR
-    return Path(data_dir).expanduser().resolve()
 
 
 class Engine:

@@ -102,7 +102,9 @@ class SubmitForm(FormOutputs, SchemaPicker, ResyncWidget):
     # -- the job ---------------------------------------------------------------------------
     #: idle | submitting | running | completed | failed
     phase = traitlets.Unicode("idle").tag(sync=True)
-    #: {id, name, status, phase, progress, total_rows, elapsed, error_message}
+    #: {id, name, status, phase, progress, total_rows, elapsed, error_message, reused,
+    #: reuse_message}; ``reused``: an identical earlier extraction's table was reused ("Extract
+    #: again" then makes a new one).
     job_state = traitlets.Dict().tag(sync=True)
     #: {columns: [{key, label, type}], rows: [{index, cells: [str]}], total_rows}
     preview = traitlets.Dict().tag(sync=True)
@@ -128,6 +130,7 @@ class SubmitForm(FormOutputs, SchemaPicker, ResyncWidget):
         self._job_fids: list[str] = []  # the files the current job uploads
         self._callbacks: list[Callable[[pd.DataFrame], Any]] = []
         self._job: TableJob | None = None
+        self._last_values: dict[str, Any] | None = None  # what the last submit sent
         self._df: pd.DataFrame | None = None
         self._generation = 0  # bumped per submission/reset, so stale work cannot write state
         self._schemas_future: Any = None
@@ -196,6 +199,8 @@ class SubmitForm(FormOutputs, SchemaPicker, ResyncWidget):
             head += " · " + " · ".join(parts)
             if state.get("error_message"):
                 head += f" · error: {state['error_message']}"
+            if state.get("reuse_message"):
+                head += f" · {state['reuse_message']}"
         errors = [f"{key}: {message}" for key, message in self.errors.items() if message]
         if errors:
             head += " · " + "; ".join(errors)
@@ -231,6 +236,8 @@ class SubmitForm(FormOutputs, SchemaPicker, ResyncWidget):
                 self._file_remove(str(content.get("fid") or ""))
             elif kind == "reset":
                 self.reset()
+            elif kind == "extract_again":
+                self.extract_again()
             else:
                 log.debug("SubmitForm: unknown message %r", kind)
         except Exception as exc:  # a bug here must show in the form, not vanish in a log
@@ -311,10 +318,13 @@ class SubmitForm(FormOutputs, SchemaPicker, ResyncWidget):
 
     # -- submit, follow, finish --------------------------------------------------------------
 
-    def submit(self, values: dict[str, Any] | None = None) -> TableJob | None:
+    def submit(
+        self, values: dict[str, Any] | None = None, *, refresh: bool = False
+    ) -> TableJob | None:
         """Submit the form (what the Extract button does); ``values`` default to the form's
         current state. Returns the started ``TableJob`` (also ``form.job``), or None when the
-        input was refused (the reasons are in ``form.errors``)."""
+        input was refused (the reasons are in ``form.errors``). An identical earlier extraction
+        is reused unless ``refresh=True``."""
         if values is None:
             values = {
                 "schema_id": self.schema_id,
@@ -346,6 +356,7 @@ class SubmitForm(FormOutputs, SchemaPicker, ResyncWidget):
                 return None
             self._generation += 1
             generation = self._generation
+            self._last_values = dict(values)
             self._job_fids = [incoming.fid for incoming in request.files]
             with self.hold_sync():
                 self.errors = {}
@@ -357,7 +368,7 @@ class SubmitForm(FormOutputs, SchemaPicker, ResyncWidget):
         # ``jobs.submit`` only checks its input here and returns at once: uploads, the create
         # call and polling run on the runtime thread, so the kernel's thread stays free.
         try:
-            job = self._start_job(request)
+            job = self._start_job(request, refresh)
         except Exception as exc:
             self._submission_failed(exc, generation)
             return None
@@ -371,10 +382,20 @@ class SubmitForm(FormOutputs, SchemaPicker, ResyncWidget):
         job.add_done_callback(lambda done: self._job_done(done, generation))
         return job
 
-    def _start_job(self, request: FormRequest) -> TableJob:
+    def extract_again(self) -> TableJob | None:
+        """What "Extract again" does after a reused result: submit the same request once more
+        with ``refresh=True`` (a new extraction). None when the last job was not reused."""
+        job = self._job
+        with self._lock:
+            values = self._last_values
+        if job is None or not job.reused or values is None or self.phase != "completed":
+            return None
+        return self.submit(values, refresh=True)
+
+    def _start_job(self, request: FormRequest, refresh: bool = False) -> TableJob:
         from .. import jobs
 
-        return jobs.submit(
+        job = jobs.submit(
             request.schema_id,
             request.name,
             text=request.text,
@@ -387,7 +408,10 @@ class SubmitForm(FormOutputs, SchemaPicker, ResyncWidget):
             webhook=request.webhook,
             client=self.client,
             progress=False,
+            refresh=refresh,
         )
+        job.refresh_hint = 'click "Extract again"'
+        return job
 
     def _submission_failed(self, exc: BaseException, generation: int) -> None:
         """No table was created: the error goes next to its field (or on top), the form is
@@ -420,6 +444,8 @@ class SubmitForm(FormOutputs, SchemaPicker, ResyncWidget):
             # The browser keeps the clock ticking between updates.
             "elapsed": elapsed,
             "error_message": self.job_state.get("error_message", ""),
+            "reused": bool(getattr(job, "reused", False)),
+            "reuse_message": str(getattr(job, "reuse_message", "")),
         }
         self._mirror_uploads(job)
         if state == self.job_state:
@@ -433,6 +459,9 @@ class SubmitForm(FormOutputs, SchemaPicker, ResyncWidget):
         # has the bytes, so the temp files go at once instead of waiting for reset or close.
         with self._lock:
             target = "uploaded" if job.id else "uploading" if job.status == "uploading" else ""
+            if getattr(job, "reused", False):
+                # Nothing was uploaded: the bytes stay for "Extract again".
+                target = ""
             if not target:
                 return
             changed = self._inbox.move(self._job_fids, ("received", "uploading"), target)

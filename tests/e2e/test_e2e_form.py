@@ -308,3 +308,47 @@ def test_form_picks_up_a_new_schema_then_locks_visibly(page: Page, lab: JupyterS
     expect(table.locator('tbody tr:first-child td[data-type="boolean"]')).to_have_text("✗")
     expect(table.locator('tbody tr:nth-child(2) td[data-type="boolean"]')).to_have_text("✓")
     assert price.evaluate("(node) => getComputedStyle(node).textAlign") == "right"
+
+
+def test_form_reused_result_offers_extract_again(page: Page, lab: JupyterServer) -> None:
+    """The same request twice: the second result reuses the first table and says so; "Extract
+    again" extracts it anew (progress runs again) and the notice goes away."""
+    nb, form = open_form(page, lab, "form_reuse.ipynb")
+    pick_schema(form, "Products")
+    catalog = csv_catalog(18, prefix="RUS")
+
+    def extract(name: str) -> list[int]:
+        by_testid(form, "name-input").fill(name)
+        by_testid(form, "source-tab-text").click()
+        by_testid(form, "text-input").fill(catalog)
+        by_testid(form, "submit-button").click()
+        return progress_values(form)
+
+    extract("E2E reuse first")
+    expect(by_testid(form, "job-progress")).to_have_attribute("data-state", "completed")
+    expect(by_testid(form, "reuse-note")).to_be_hidden()
+    expect(by_testid(form, "extract-again")).to_be_hidden()
+    first_id = by_testid(form, "job-name").inner_text().rsplit("· ", 1)[-1]
+
+    by_testid(form, "new-extraction").click()
+    extract("E2E reuse second")
+    expect(by_testid(form, "job-progress")).to_have_attribute("data-state", "completed")
+    note = by_testid(form, "reuse-note")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text(f"reused {first_id[:6]}… from ")
+    expect(note).to_contain_text('no new extraction; click "Extract again" to extract again')
+    expect(by_testid(form, "job-name")).to_contain_text(first_id)
+    expect(by_testid(form, "preview-count")).to_contain_text("18 rows")
+    again = by_testid(form, "extract-again")
+    expect(again).to_be_visible()
+
+    again.click()
+    values = progress_values(form)
+    assert any(0 < v < 100 for v in values), f"no new extraction ran: {values}"
+    expect(by_testid(form, "job-progress")).to_have_attribute("data-state", "completed")
+    expect(by_testid(form, "reuse-note")).to_be_hidden()
+    expect(again).to_be_hidden()
+    expect(by_testid(form, "job-name")).not_to_contain_text(first_id)
+    expect(by_testid(form, "preview-count")).to_contain_text("18 rows")
+    nb.run_cell(1)
+    expect(nb.outputs(1)).to_contain_text("(18, 9)", timeout=30_000)
