@@ -18,17 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from . import _runtime
 from ._display import Progress, TerminalLine, frontend, progress_mode, status_line
+from ._download import Download
 from ._plan import FileSpec, SubmitPlan, create_table, make_plan
-from ._polling import DEFAULT_POLL_CAP, MAX_POLL_FAILURES, PollSchedule
+from ._polling import DEFAULT_POLL_CAP, PollSchedule
 from ._schemas import aresolve_schema, as_async_client, resolve_schema
 from .client import AsyncLasso, Lasso
 from .errors import (
-    APIConnectionError,
-    InternalServerError,
     InvalidRequestError,
     JobDetachedError,
     LassoError,
-    RateLimitError,
     RuntimeThreadError,
     TableFailedError,
     UnparsedValuesWarning,
@@ -56,6 +54,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("lasso_notebook")
+
+#: Seconds between two redraws of the download progress (rows and rate).
+DOWNLOAD_REFRESH = 0.25
 
 
 class JobInterrupted(KeyboardInterrupt):
@@ -143,6 +144,9 @@ def attach(
                 and job._aclient is aclient
                 and not job.detached
                 and job.error is None
+                # Meta columns come with the job's own rows or from a blocking read later,
+                # which a done-callback cannot do: such a caller gets a job that reads them.
+                and (job._meta or not meta)
             ):
                 return job
     return TableJob(
@@ -196,6 +200,7 @@ class TableJob:
         self._error: BaseException | None = None
         # The DataFrame and its other shapes; no raw rows: jobs live as long as the kernel.
         self._frames: TableFrames | None = None
+        self._download: Download | None = None  # while rows arrive
         self._warned_unparsed = False
         self._stage = "create" if plan is not None else "poll"
         self._detached = False
@@ -374,13 +379,30 @@ class TableJob:
         return self._frame(labels, meta)
 
     def frame(self, *, labels: bool | None = None, meta: bool | None = None) -> pd.DataFrame | None:
-        """The DataFrame in the given shape without waiting (safe in a done-callback): None
-        until the job completed, or when it failed or was detached."""
+        """The DataFrame in the given shape without waiting: None until the job completed, or
+        when it failed or was detached. Safe in a done-callback, except for ``meta=True`` on a
+        job that did not ask for meta columns: those need a read of the rows listing first."""
         if self._error is not None or self._frames is None:
             return None
-        return self._frames.get(
-            self._labels if labels is None else labels, self._meta if meta is None else meta
-        )
+        labels = self._labels if labels is None else labels
+        meta = self._meta if meta is None else meta
+        if self._frames.lacks(meta):
+            self._read_meta_columns()
+        return self._frames.get(labels, meta)
+
+    def _read_meta_columns(self) -> None:
+        """A frame read through the export has no row ids or validation fields: read them from
+        the rows listing now (a blocking read, so never on the runtime thread)."""
+        assert self._frames is not None and self._table is not None
+        if _runtime.in_runtime_thread():
+            raise RuntimeThreadError(
+                f"the meta columns of table {self.id} were not read (its rows came from the "
+                "export); ask for them up front with meta=True, or call job.result(meta=True) "
+                "outside callbacks"
+            )
+        from .frames import read_meta_columns
+
+        self._frames.add_meta(_runtime.run_sync(read_meta_columns(self._aclient, self._table)))
 
     def _frame(self, labels: bool | None, meta: bool | None) -> pd.DataFrame:
         """``result()``'s frame: raises the job's error, and warns (once per job, on the
@@ -474,7 +496,12 @@ class TableJob:
             error_message=self._error_text(),
             note=self.note,
             detached=self._detached,
+            download=self._download_text(),
         )
+
+    def _download_text(self) -> str:
+        download = self._download
+        return download.text() if download is not None and self._stage == "rows" else ""
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> Any:
         text = repr(self)
@@ -524,6 +551,7 @@ class TableJob:
             "eta": None if self.eta is None else round(self.eta, 1),
             "error_message": self._error_text(),
             "detached": self._detached,
+            "download": self._download_text(),
         }
 
     def _render(self, final: bool = False) -> None:
@@ -557,14 +585,7 @@ class TableJob:
             self._stage = "rows"
             self._status = "fetching rows"
             self._render()
-            from .frames import TableFrames, fetch_parts
-
-            columns, rows = await fetch_parts(self._aclient, table)
-            # CPU-bound: in a worker thread, so other jobs' polls and widgets keep moving.
-            self._frames = await asyncio.to_thread(
-                TableFrames.build, rows, columns, table=table, labels=self._labels, meta=self._meta
-            )
-            del rows
+            self._frames = await self._read_frames(table)
             self._status = table.status
             outcome = self._frames.df
         except asyncio.CancelledError:
@@ -628,34 +649,48 @@ class TableJob:
         self._render(final=table.is_terminal)
 
     async def _poll(self, table: Table) -> Table:
-        schedule = self._schedule
-        failures = 0
-        while not table.is_terminal:
-            await asyncio.sleep(schedule.next_pause(time.monotonic()))
-            try:
-                self.requests += 1
-                new = await self._aclient.tables.get(table.id)
-            except RateLimitError as exc:
-                asked = self._aclient.retry.retry_after(exc.response) if exc.response else None
-                await asyncio.sleep(asked if asked is not None else self._poll_cap)
-                continue
-            except (APIConnectionError, InternalServerError) as exc:
-                failures += 1
-                if failures >= MAX_POLL_FAILURES:
-                    raise
-                log.debug("poll of %s failed (%s); trying again", table.id, exc)
-                schedule.failed()
-                continue
-            failures = 0
-            changed = (new.status, new.progress, new.total_rows) != (
-                table.status,
-                table.progress,
-                table.total_rows,
-            )
-            table = new
-            self._observe(table)
-            schedule.answered(changed)
-        return table
+        """Until the table is finished: one client's jobs are polled together (``_poller``)."""
+        from ._poller import poller_for
+
+        def counted() -> None:
+            self.requests += 1
+
+        return await poller_for(self._aclient).follow(
+            table, self._schedule, self._observe, on_request=counted
+        )
+
+    async def _read_frames(self, table: Table) -> TableFrames:
+        """The completed table's rows into its frames, showing the download as it goes."""
+        from .frames import TableFrames, read_rows
+
+        download = self._download = Download(table.total_rows)
+        last_shown = 0.0
+
+        def progress(rows: int, received: int | None) -> None:
+            nonlocal last_shown
+            download.update(rows, received)
+            now = time.monotonic()
+            if now - last_shown >= DOWNLOAD_REFRESH:
+                last_shown = now
+                self._render()
+
+        def fell_back(_reason: str) -> None:
+            nonlocal download
+            download = self._download = Download(table.total_rows)  # paging starts from 0
+
+        columns, data = await read_rows(
+            self._aclient, table, meta=self._meta, on_progress=progress, on_fallback=fell_back
+        )
+        self._download = None
+        # CPU-bound: in a worker thread, so other jobs' polls and widgets keep moving.
+        return await asyncio.to_thread(
+            TableFrames.from_columns,
+            data,
+            columns,
+            table=table,
+            labels=self._labels,
+            meta=self._meta,
+        )
 
 
 def _name_table(exc: LassoError, table_id: str) -> None:

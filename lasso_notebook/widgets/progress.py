@@ -45,6 +45,8 @@ class ProgressWidget(ResyncWidget):
     #: Free text under the bar, e.g. "→ df (42 rows)".
     note = traitlets.Unicode("").tag(sync=True)
     detached = traitlets.Bool(False).tag(sync=True)
+    #: While rows download: "45,000/100,000 · 12 MB/s" (rows so far / in all · rate).
+    download = traitlets.Unicode("").tag(sync=True)
     #: Show the "Stop watching" button (background jobs only: clicks wait for idle kernels).
     can_stop = traitlets.Bool(False).tag(sync=True)
 
@@ -144,6 +146,7 @@ class ProgressWidget(ResyncWidget):
             error_message=self.error_message,
             note=self.note,
             detached=self.detached,
+            download=self.download,
         )
 
     def __repr__(self) -> str:
