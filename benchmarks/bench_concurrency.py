@@ -47,10 +47,10 @@ def ms(values: list[float], q: float) -> float:
 
 
 def run(grouped: bool) -> dict[str, Any]:
+    from bench_frames import start_engine
+
     from lasso_notebook import Lasso, _poller, _runtime
     from lasso_notebook.jobs import resolve_schema, submit
-
-    from bench_frames import start_engine
 
     _poller.GROUP_FROM = 4 if grouped else 10**9
     with tempfile.TemporaryDirectory() as data_dir:

@@ -6,10 +6,12 @@ unexpected raises ``ExportUnusable``, and the caller reads the rows listing inst
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -38,6 +40,25 @@ class ExportUnusable(Exception):
 
 # --------------------------------------------------------------------------------------------
 # Parsing
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while one block of rows is parsed (a few ms).
+
+    Each block allocates hundreds of dicts and lists that die at once; collections triggered
+    by them traverse every list kept so far (a tags column holds one per row), which made
+    parsing ~2.5x slower. Pausing per block keeps collections to block boundaries. The switch
+    is process-wide, so it is only flipped back on if it was on.
+    """
+    enabled = gc.isenabled()
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _loads(text: bytes) -> Any:
@@ -158,14 +179,16 @@ class FlatRowsParser:
                 raise ValueError("the JSON array ends with a comma")
             text = text[:-1]
         self._expect = "row" if comma else "end"
-        self.sink.add_flat(_loads(b"[" + text + b"]"))
+        with _gc_paused():
+            self.sink.add_flat(_loads(b"[" + text + b"]"))
 
     def _send(self, chunk: bytes) -> None:
-        try:
-            self._generic.send(chunk)
-        except Exception as exc:
-            raise ValueError(f"malformed JSON array: {exc}") from None
-        self._drain()
+        with _gc_paused():
+            try:
+                self._generic.send(chunk)
+            except Exception as exc:
+                raise ValueError(f"malformed JSON array: {exc}") from None
+            self._drain()
 
     def _drain(self) -> None:
         if self._items:
