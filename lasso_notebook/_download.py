@@ -10,6 +10,8 @@ __all__ = ["Download"]
 
 #: No rate is shown before this many seconds: the first chunks say nothing about the speed.
 RATE_AFTER = 0.3
+#: Seconds between two redraws of a download's progress.
+REFRESH = 0.25
 
 
 class Download:
@@ -20,11 +22,18 @@ class Download:
         self.rows = 0
         self.bytes = 0
         self.started = time.monotonic() if now is None else now
+        self._shown = float("-inf")
 
-    def update(self, rows: int, received: int | None = None) -> None:
+    def update(self, rows: int, received: int | None = None) -> bool:
+        """New counts; True when it is time to show them again (at most every ``REFRESH`` s)."""
         self.rows = rows
         if received is not None:
             self.bytes = received
+        now = time.monotonic()
+        if now - self._shown < REFRESH:
+            return False
+        self._shown = now
+        return True
 
     def rate(self, now: float | None = None) -> str:
         """``12 MB/s``, ``850 kB/s`` or ``2,300 rows/s``; "" too early to tell."""

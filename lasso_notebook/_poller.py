@@ -319,14 +319,21 @@ class TablePoller:
                 watch.due = self._due(watch, now)
 
     async def _list_status(self, status: str) -> list[dict[str, Any]]:
-        """Every page (up to ``LIST_PAGES``) of the tables in ``status``, newest first."""
+        """The tables in ``status``, newest first: as many pages as could hold the followed
+        tables and one more (the account may have other active tables; a followed table beyond
+        them is found missing, read on its own, and then polled on its own)."""
+        pages = min(LIST_PAGES, len(self._watches) // LIST_LIMIT + 2)
         items: list[dict[str, Any]] = []
-        for page in range(1, LIST_PAGES + 1):
+        for page in range(1, pages + 1):
             self.listings += 1
             body = await self._client.request(
                 "GET", "/tables", params={"status": status, "limit": LIST_LIMIT, "page": page}
             )
             data = body["data"]
+            if any(item.get("status") != status for item in data):
+                # A server that ignores the filter (or names statuses otherwise) would list
+                # every table it has, each cycle: poll one by one instead.
+                raise ValueError(f"the listing for status={status} has other statuses")
             items.extend(data)
             if not data or page * LIST_LIMIT >= int(body["pagination"]["total"]):
                 break

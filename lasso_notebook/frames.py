@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ._download import Download
 from ._export_stream import ExportUnusable, read_export
 from ._frame_build import (
     META_COLUMNS,
@@ -44,6 +45,7 @@ __all__ = [
     "fetch_parts",
     "fetch_rows",
     "frame_from_columns",
+    "read_frames",
     "read_meta_columns",
     "read_rows",
     "unparsed_summary",
@@ -301,6 +303,37 @@ async def read_rows(
     finally:
         await _settle([columns_task])
     return columns, data
+
+
+async def read_frames(
+    client: AsyncLasso,
+    table: Table,
+    *,
+    labels: bool = False,
+    meta: bool = False,
+    on_download: Callable[[Download | None], None] | None = None,
+) -> TableFrames:
+    """A completed table's frames (``read_rows``, then the conversion in a worker thread:
+    it is CPU-bound and would stall every other job's polls and widgets on the runtime loop).
+    ``on_download`` gets the download's progress now and then, and None once the rows are in."""
+    download = Download(table.total_rows)
+
+    def progress(rows: int, received: int | None) -> None:
+        if download.update(rows, received) and on_download is not None:
+            on_download(download)
+
+    def fell_back(_reason: str) -> None:
+        nonlocal download
+        download = Download(table.total_rows)  # the listing is read from its first row
+
+    columns, data = await read_rows(
+        client, table, meta=meta, on_progress=progress, on_fallback=fell_back
+    )
+    if on_download is not None:
+        on_download(None)
+    return await asyncio.to_thread(
+        TableFrames.from_columns, data, columns, table=table, labels=labels, meta=meta
+    )
 
 
 async def read_meta_columns(client: AsyncLasso, table: Table) -> pd.DataFrame:

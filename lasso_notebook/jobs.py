@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from . import _runtime
 from ._display import Progress, TerminalLine, frontend, progress_mode, status_line
-from ._download import Download
 from ._plan import FileSpec, SubmitPlan, create_table, make_plan
 from ._polling import DEFAULT_POLL_CAP, PollSchedule
 from ._schemas import aresolve_schema, as_async_client, resolve_schema
@@ -38,6 +37,7 @@ from .models import Phase, Schema, Table
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ._download import Download
     from .frames import TableFrames
     from .widgets.progress import ProgressWidget
 
@@ -54,9 +54,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("lasso_notebook")
-
-#: Seconds between two redraws of the download progress (rows and rate).
-DOWNLOAD_REFRESH = 0.25
 
 
 class JobInterrupted(KeyboardInterrupt):
@@ -585,7 +582,15 @@ class TableJob:
             self._stage = "rows"
             self._status = "fetching rows"
             self._render()
-            self._frames = await self._read_frames(table)
+            from .frames import read_frames
+
+            self._frames = await read_frames(
+                self._aclient,
+                table,
+                labels=self._labels,
+                meta=self._meta,
+                on_download=self._show_download,
+            )
             self._status = table.status
             outcome = self._frames.df
         except asyncio.CancelledError:
@@ -659,38 +664,9 @@ class TableJob:
             table, self._schedule, self._observe, on_request=counted
         )
 
-    async def _read_frames(self, table: Table) -> TableFrames:
-        """The completed table's rows into its frames, showing the download as it goes."""
-        from .frames import TableFrames, read_rows
-
-        download = self._download = Download(table.total_rows)
-        last_shown = 0.0
-
-        def progress(rows: int, received: int | None) -> None:
-            nonlocal last_shown
-            download.update(rows, received)
-            now = time.monotonic()
-            if now - last_shown >= DOWNLOAD_REFRESH:
-                last_shown = now
-                self._render()
-
-        def fell_back(_reason: str) -> None:
-            nonlocal download
-            download = self._download = Download(table.total_rows)  # paging starts from 0
-
-        columns, data = await read_rows(
-            self._aclient, table, meta=self._meta, on_progress=progress, on_fallback=fell_back
-        )
-        self._download = None
-        # CPU-bound: in a worker thread, so other jobs' polls and widgets keep moving.
-        return await asyncio.to_thread(
-            TableFrames.from_columns,
-            data,
-            columns,
-            table=table,
-            labels=self._labels,
-            meta=self._meta,
-        )
+    def _show_download(self, download: Download | None) -> None:
+        self._download = download
+        self._render()
 
 
 def _name_table(exc: LassoError, table_id: str) -> None:

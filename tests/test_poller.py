@@ -39,7 +39,9 @@ class Recorder(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path.split("/api/v1", 1)[-1]
-        self.seen.append((time.monotonic(), f"{request.method} {path}?{request.url.query.decode()}"))
+        self.seen.append(
+            (time.monotonic(), f"{request.method} {path}?{request.url.query.decode()}")
+        )
         if self.fault is not None:
             answer = self.fault(request)
             if answer is not None:
@@ -69,7 +71,12 @@ class Recorder(httpx.AsyncBaseTransport):
 
 
 def envelope(status: int, kind: str, headers: dict[str, str] | None = None) -> httpx.Response:
-    body = {"status_code": status, "error_type": kind, "message": f"injected {status}", "request_id": "x"}
+    body = {
+        "status_code": status,
+        "error_type": kind,
+        "message": f"injected {status}",
+        "request_id": "x",
+    }
     return httpx.Response(status, json=body, headers=headers or {})
 
 
@@ -119,9 +126,11 @@ def test_many_jobs_are_each_noticed_with_few_requests(paced: Any) -> None:
     progress: dict[int, list[int]] = {}
     for job in jobs:
         job.add_update_callback(
-            lambda j: progress.setdefault(id(j), []).append(j.progress)
-            if j.phase is Phase.RUNNING
-            else None
+            lambda j: (
+                progress.setdefault(id(j), []).append(j.progress)
+                if j.phase is Phase.RUNNING
+                else None
+            )
         )
     finish(jobs)
     elapsed = time.monotonic() - started
@@ -167,9 +176,9 @@ def test_a_listing_without_progress_still_shows_progress_never_backwards(
     shown: dict[int, list[int]] = {}
     for job in jobs:
         job.add_update_callback(
-            lambda j: shown.setdefault(id(j), []).append(j.progress)
-            if j.phase is Phase.RUNNING
-            else None
+            lambda j: (
+                shown.setdefault(id(j), []).append(j.progress) if j.phase is Phase.RUNNING else None
+            )
         )
     finish(jobs)
     assert all(job.phase is Phase.COMPLETED for job in jobs)
@@ -179,11 +188,25 @@ def test_a_listing_without_progress_still_shows_progress_never_backwards(
     client.close()
 
 
-def test_a_refused_listing_falls_back_to_polling_each_table(paced: Any) -> None:
-    def refuse(request: httpx.Request) -> httpx.Response | None:
-        return envelope(422, "validation_error") if is_listing(request) else None
+def _refused(request: httpx.Request) -> httpx.Response | None:
+    return envelope(422, "validation_error") if is_listing(request) else None
 
-    transport = Recorder(fault=refuse)
+
+def _unfiltered(request: httpx.Request, response: httpx.Response) -> httpx.Response:
+    """A server that ignores ``status=``: its listing holds tables in any status."""
+    body = response.json()
+    if is_listing(request):
+        body["data"].append({"id": "tbl_0ther", "status": "completed", "total_rows": 1})
+    return httpx.Response(response.status_code, json=body)
+
+
+@pytest.mark.parametrize(
+    "server", [{"fault": _refused}, {"edit": _unfiltered}], ids=["refused", "unfiltered"]
+)
+def test_an_unusable_listing_falls_back_to_polling_each_table(
+    paced: Any, server: dict[str, Any]
+) -> None:
+    transport = Recorder(**server)
     client, jobs = start_jobs(paced, transport, 8)
     finish(jobs)
     assert all(job.phase is Phase.COMPLETED for job in jobs)
