@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "META_COLUMNS",
+    "SOURCE_COLUMN",
     "RowColumns",
     "build_frame",
     "dtype_for",
@@ -33,6 +34,8 @@ log = logging.getLogger("lasso_notebook")
 
 #: Columns added with ``meta=True`` (prefixed so they cannot clash with schema keys).
 META_COLUMNS = ("_row_id", "_validation_status", "_validation_errors")
+#: The column naming each row's source when a frame combines several (``RowColumns.source``).
+SOURCE_COLUMN = "_source"
 
 _TEXT_TYPES = frozenset({"text", "url", "email", "richtext", "image"})
 _LIST_TYPES = frozenset({"tags", "images"})
@@ -59,6 +62,9 @@ class RowColumns:
         self.row_index: list[int] | None = None
         #: ``_row_id`` / ``_validation_status`` / ``_validation_errors`` per row, when read.
         self.meta: dict[str, list[Any]] | None = None
+        #: Where each row came from (file name, URL or "text"), when rows of several sources
+        #: are combined: the frame's ``_source`` column.
+        self.source: list[str | None] | None = None
 
     def add_flat(self, rows: list[Any]) -> None:
         """Append a batch of flat rows; anything but a JSON object is a ``ValueError``."""
@@ -93,6 +99,27 @@ class RowColumns:
         self.meta["_row_id"].extend(row.get("id") for row in rows)
         self.meta["_validation_status"].extend(row.get("validation_status") for row in rows)
         self.meta["_validation_errors"].extend(row.get("validation_errors") for row in rows)
+
+    def extend(self, other: RowColumns, *, source: str | None = None) -> None:
+        """Append ``other``'s rows, which it gives up (a batch builds one frame from several
+        tables this way). ``source`` names where they came from (``_source``). The combined
+        rows are numbered by position; meta columns are kept only if both sides have them."""
+        for key in other.values.keys() - self.values.keys():
+            self.values[key] = [None] * self.count
+        for key, column in self.values.items():
+            column.extend(other.values.pop(key, None) or [None] * other.count)
+        if self.meta is not None and other.meta is not None and self.count:
+            for name, column in self.meta.items():
+                column.extend(other.meta[name])
+        else:
+            self.meta = other.meta if not self.count else None
+        if source is not None or self.source is not None or other.source is not None:
+            mine = self.source if self.source is not None else [None] * self.count
+            theirs = other.source if other.source is not None else [source] * other.count
+            self.source = mine + theirs
+        self.row_index = None
+        self.count += other.count
+        other.values, other.meta, other.source, other.count = {}, None, None, 0
 
     @classmethod
     def from_rows(cls, rows: Sequence[dict[str, Any]]) -> RowColumns:
@@ -338,8 +365,8 @@ def frame_from_columns(
     Column order is the schema's; names are keys (``labels=True``: labels); the index is
     ``row_index``. Values that do not fit their type become NA and are listed in
     ``df.attrs["lasso"]["unparsed"]``. Keys no column describes are appended as object
-    columns. ``meta=True`` adds the row id and validation columns (rows read from the listing
-    only). ``consume=True`` empties ``data`` column by column while converting, so the raw
+    columns, then ``_source`` when the rows name their sources. ``meta=True`` adds the row id
+    and validation columns (rows read from the listing only). ``consume=True`` empties ``data`` column by column while converting, so the raw
     values and the frame never both exist in full.
     """
     import pandas as pd
@@ -360,6 +387,8 @@ def frame_from_columns(
             values = [None] * data.count
         arrays[key] = _convert(column, values, positions, problems)
         del values
+    if data.source is not None:
+        arrays[SOURCE_COLUMN] = pd.array(data.source, dtype="string")
     if meta:
         arrays.update(_meta_arrays(data))
     frame = pd.DataFrame(arrays, index=index, copy=False)

@@ -18,6 +18,7 @@ from ._download import Download
 from ._export_stream import ExportUnusable, read_export
 from ._frame_build import (
     META_COLUMNS,
+    SOURCE_COLUMN,
     RowColumns,
     build_frame,
     dtype_for,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "META_COLUMNS",
+    "SOURCE_COLUMN",
     "IncompleteRowsError",
     "RowColumns",
     "TableFrames",
@@ -429,6 +431,8 @@ class TableFrames:
         keys = [key for key, _ in self._columns]
         current = [names[k] for k in keys] if self.labels else keys
         wanted = [names[k] for k in keys] if labels else keys
+        if SOURCE_COLUMN in self.df.columns:  # not a data column: never renamed
+            current, wanted = [*current, SOURCE_COLUMN], [*wanted, SOURCE_COLUMN]
         frame = self.df[current].set_axis(wanted, axis=1)
         if meta:
             extra = self.df[list(META_COLUMNS)] if self.meta else self._meta_columns
