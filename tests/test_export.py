@@ -277,6 +277,24 @@ def test_any_export_problem_falls_back_to_paging_with_the_same_frame(
     assert transport.paged()
 
 
+def test_an_export_served_elsewhere_is_followed(
+    engine: Any, table_id: str, paged: pd.DataFrame
+) -> None:
+    """A server may answer the export with a redirect to where the file is stored."""
+
+    class Redirecting(Recorder):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path.endswith("/export") and "stored" not in request.url.params:
+                self.seen.append(f"redirected {request.url.path}")
+                return httpx.Response(302, headers={"Location": f"{request.url}&stored=1"})
+            return await super().handle_async_request(request)
+
+    transport = Redirecting()
+    assert_same_frame(job_frame(engine, table_id, transport).result(), paged)
+    assert transport.count("redirected") == 1 and transport.count("stored=1") == 1
+    assert not transport.paged()
+
+
 def test_rows_deleted_from_the_middle_keep_their_row_index(engine: Any, api: httpx.Client) -> None:
     """row_index has a gap: the export cannot say which rows are gone, so the rows listing is
     read, and the frame's index is the real row_index."""
