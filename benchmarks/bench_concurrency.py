@@ -1,6 +1,8 @@
 """Benchmark 3: 200 concurrent background jobs (each with its progress widget) on one runtime
-thread — the CPU that thread uses, and how late a trivial call on the main thread runs while they
-poll, against the same measurement with no jobs.
+thread — the CPU that thread uses, the status requests sent, how late a finished table is noticed,
+and how late a trivial call on the main thread runs while they poll. Side by side in one run:
+the jobs polled together (one listing of the active tables per cycle, ``_poller``) and the same
+poller with grouping switched off (every table polled on its own schedule, as before).
 
 Run: ``.venv/bin/python benchmarks/bench_concurrency.py`` (or ``make bench``).
 """
@@ -12,9 +14,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 JOBS = 200
-WINDOW = 10.0  # seconds measured while the jobs run
+WINDOW = 15.0  # seconds measured while the jobs run
 TICK = 0.005  # the main thread asks to run a trivial call every 5 ms
 
 
@@ -35,21 +38,27 @@ def thread_cpu(ident: int | None) -> float:
     return time.clock_gettime(time.pthread_getcpuclockid(ident))
 
 
-def main() -> None:
-    from lasso_notebook import Lasso, _runtime
-    from lasso_notebook.jobs import resolve_schema, submit
+def ms(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    if q >= 100:
+        return max(values) * 1000
+    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000 if len(values) > 1 else 0.0
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+def run(grouped: bool) -> dict[str, Any]:
     from bench_frames import start_engine
 
+    from lasso_notebook import Lasso, _poller, _runtime
+    from lasso_notebook.jobs import resolve_schema, submit
+
+    _poller.GROUP_FROM = 4 if grouped else 10**9
     with tempfile.TemporaryDirectory() as data_dir:
         # The engine in its own process: only the client's own cost lands in this one.
         engine, base_url, key = start_engine(data_dir, "--pace", "0.4", "--workers", "8")
         try:
             client = Lasso(api_key=key, base_url=base_url)
             schema = resolve_schema(client, "Products")
-            baseline = main_thread_lateness(3.0)
-
             text = "name,sku,price\n" + "\n".join(f"Item {i},S{i},{i}.5" for i in range(40))
             started = time.perf_counter()
             jobs = [
@@ -59,44 +68,64 @@ def main() -> None:
             while any(job.id is None and not job.done() for job in jobs):
                 time.sleep(0.05)
             created = time.perf_counter() - started
+            time.sleep(1.0)  # past every job's first poll: the steady state is measured
+            poller = _poller.poller_for(client.async_client)
             runtime_ident = _runtime._thread.ident if _runtime._thread else None
-            cpu0, polls0, wall0 = (
-                thread_cpu(runtime_ident),
-                sum(j.requests for j in jobs),
-                time.perf_counter(),
-            )
+            cpu0, wall0 = thread_cpu(runtime_ident), time.perf_counter()
+            requests0 = poller.listings + poller.reads
+            done0 = {id(job) for job in jobs if job.done()}
             busy = main_thread_lateness(WINDOW)
             cpu = thread_cpu(runtime_ident) - cpu0
             wall = time.perf_counter() - wall0
-            polls = sum(j.requests for j in jobs) - polls0
-            finished = sum(job.done() for job in jobs)
+            requests = poller.listings + poller.reads - requests0
+            listings = poller.listings
+            finished = [job for job in jobs if job.done() and id(job) not in done0]
+            delays = [
+                job.terminal_seen_at - job.table.updated_at.timestamp()
+                for job in finished
+                if job.terminal_seen_at is not None and job.table and job.table.updated_at
+            ]
             running = sum(job.phase.value == "running" for job in jobs)
             for job in jobs:
                 job.detach()
+            client.close()
         finally:
             engine.terminate()
             engine.wait(timeout=10)
+    return {
+        "created": created,
+        "wall": wall,
+        "cpu": cpu,
+        "requests": requests,
+        "listings": listings,
+        "finished": len(finished),
+        "running": running,
+        "delays": delays,
+        "busy": busy,
+    }
 
-    def ms(values: list[float], q: float) -> float:
-        return (
-            statistics.quantiles(values, n=100)[int(q) - 1] * 1000
-            if q < 100
-            else max(values) * 1000
+
+def main() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    baseline = main_thread_lateness(3.0)
+    results = [("each table on its own", run(grouped=False)), ("polled together", run(True))]
+    print(
+        f"{JOBS} jobs with widgets, engine --pace 0.4 --workers 8; {WINDOW:.0f} s measured "
+        "after creation (engine in another process)"
+    )
+    for label, r in results:
+        print(
+            f"[{label:>21}] runtime thread {100 * r['cpu'] / r['wall']:5.1f}% of one core · "
+            f"{r['requests'] / r['wall']:5.1f} status requests/s · finished in window "
+            f"{r['finished']}, noticed after median {ms(r['delays'], 50):.0f} ms "
+            f"(max {ms(r['delays'], 100):.0f}) · main-thread call late p50/p99 "
+            f"{ms(r['busy'], 50):.2f}/{ms(r['busy'], 99):.2f} ms"
         )
-
+    print(f"idle main-thread call late p50/p99 {ms(baseline, 50):.2f}/{ms(baseline, 99):.2f} ms")
+    (_, off), (_, on) = results
     print(
-        f"{JOBS} jobs submitted (schema resolved, tables created) in {created:.1f} s; "
-        f"measured {wall:.1f} s with {running} processing, {finished} finished, the rest queued"
-    )
-    print(
-        f"runtime thread CPU: {cpu:.2f} s in {wall:.1f} s = {100 * cpu / wall:.1f}% of one core;"
-        f" {polls / wall:.0f} status polls/s ({1000 * cpu / max(polls, 1):.2f} ms CPU per poll,"
-        " widget updates included)"
-    )
-    print(
-        f"main-thread trivial call, lateness p50/p99/max: "
-        f"idle {ms(baseline, 50):.2f}/{ms(baseline, 99):.2f}/{ms(baseline, 100):.2f} ms · "
-        f"with {JOBS} jobs {ms(busy, 50):.2f}/{ms(busy, 99):.2f}/{ms(busy, 100):.2f} ms"
+        f"ratio: {off['cpu'] / off['wall'] / max(on['cpu'] / on['wall'], 1e-9):.1f}× less "
+        f"runtime-thread CPU, {off['requests'] / max(on['requests'], 1):.1f}× fewer requests"
     )
 
 

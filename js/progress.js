@@ -91,6 +91,8 @@ function render({ model, el }) {
     if (phase === "running" && label !== "uploading" && label !== "fetching rows") {
       label = `${label} ${progress}%`;
     }
+    const download = model.get("download") || "";
+    if (label === "fetching rows" && download) label = `${label} ${download}`;
     if (detached) label = `detached · ${label}`;
     status.textContent = label;
 
@@ -138,7 +140,7 @@ function render({ model, el }) {
 
   const traits = [
     "table_id", "name", "status", "phase", "progress", "total_rows", "elapsed", "eta",
-    "error_message", "note", "detached", "can_stop", "validation", "report",
+    "error_message", "note", "detached", "can_stop", "validation", "report", "download",
   ];
   for (const trait of traits) model.on(`change:${trait}`, onChange);
   const timer = setInterval(() => { if (active()) drawTime(); }, TICK_MS);

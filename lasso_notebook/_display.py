@@ -89,11 +89,15 @@ def status_line(
     error_message: str = "",
     note: str = "",
     detached: bool = False,
+    download: str = "",
 ) -> str:
-    """E.g. ``tbl_8f… "Q1 catalog" · processing 45% · 12 rows · 8 s``."""
+    """E.g. ``tbl_8f… "Q1 catalog" · processing 45% · 12 rows · 8 s``; while rows download,
+    ``fetching rows 45,000/100,000 · 12 MB/s`` (``download``) is the state."""
     state = status or phase
     if phase == "running" and status not in ("uploading", "fetching rows"):
         state = f"{status} {progress}%"
+    if status == "fetching rows" and download:
+        state = f"{status} {download}"
     if detached:
         state = f"detached ({state})"
     parts = [f'{short_id(table_id)} "{name}"' if name else short_id(table_id)]

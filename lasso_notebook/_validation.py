@@ -30,6 +30,8 @@ __all__ = [
 MAX_REASONS = 20
 #: Sample values kept per reason, each at most ``SAMPLE_CHARS`` long.
 MAX_SAMPLES = 3
+#: Row indexes kept per reason (what ``df.attrs["lasso"]["unparsed"]`` lists).
+MAX_ROWS = 20
 SAMPLE_CHARS = 60
 #: Reasons named in the one-line form.
 LINE_REASONS = 3
@@ -98,16 +100,20 @@ def _severity(issue: Mapping[str, Any], row_status: Any) -> str:
 
 class Tally:
     """Counts rows by validation status and their issues by (column, severity, reason), with a
-    few sample values per reason. ``summary()`` is the shape both the engine (a table's
-    ``validation_summary``) and ``df.attrs["lasso"]["validation"]`` carry."""
+    few sample values and the first row indexes per reason. ``summary()`` is the shape both the
+    engine (a table's ``validation_summary``) and ``df.attrs["lasso"]["validation"]`` carry."""
 
     def __init__(self) -> None:
         self.rows = 0
         self.statuses = {"valid": 0, "warning": 0, "error": 0}
-        # (column, severity, reason) -> [count, samples]
+        # (column, severity, reason) -> [count, samples, row indexes]
         self._reasons: dict[tuple[str, str, str], list[Any]] = {}
 
-    def add(self, status: Any, errors: Any) -> None:
+    def add(self, status: Any, errors: Any, index: int | None = None) -> None:
+        """Count one row; ``index`` is its ``row_index`` (default: rows counted so far, for
+        rows added in order from the first)."""
+        if index is None:
+            index = self.rows
         self.rows += 1
         self.statuses[status if status == "warning" or status == "error" else "valid"] += 1
         if not errors or not isinstance(errors, list):
@@ -118,15 +124,17 @@ class Tally:
             column = str(issue.get("column_key") or issue.get("column") or "")
             severity = _severity(issue, status)
             reason, sample = reason_of(str(issue.get("message") or "invalid value"))
-            entry = self._reasons.setdefault((column, severity, reason), [0, []])
+            entry = self._reasons.setdefault((column, severity, reason), [0, [], []])
             entry[0] += 1
             if sample is not None and len(entry[1]) < MAX_SAMPLES and sample not in entry[1]:
                 entry[1].append(sample)
+            if len(entry[2]) < MAX_ROWS and (not entry[2] or entry[2][-1] != index):
+                entry[2].append(index)
 
     def add_rows(self, rows: Iterable[Mapping[str, Any]]) -> None:
         add = self.add
         for row in rows:
-            add(row.get("validation_status"), row.get("validation_errors"))
+            add(row.get("validation_status"), row.get("validation_errors"), row.get("row_index"))
 
     def summary(self) -> dict[str, Any]:
         """``{rows, valid, warning, error, reasons: [{column, severity, reason, count,
@@ -144,8 +152,9 @@ class Tally:
                     "reason": reason,
                     "count": count,
                     "samples": list(samples),
+                    "rows": list(rows),
                 }
-                for (column, severity, reason), (count, samples) in ranked[:MAX_REASONS]
+                for (column, severity, reason), (count, samples, rows) in ranked[:MAX_REASONS]
             ],
         }
 
@@ -199,6 +208,8 @@ def server_unparsed(
         if item.get("severity") == "error" and item.get("samples"):
             for n, sample in enumerate(item["samples"]):
                 note(item["column"], item["reason"], sample, 0 if n else item["count"], None)
+            entry = found[item["column"]]
+            entry["rows"] = sorted({*entry["rows"], *(item.get("rows") or [])})[:MAX_ROWS]
     return found
 
 

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
@@ -156,6 +157,15 @@ class AsyncLasso:
             log.debug("retrying %s %s in %.2f s (attempt %d)", method, path, delay, attempt + 1)
             await asyncio.sleep(delay)
             attempt += 1
+
+    def stream(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None
+    ) -> AbstractAsyncContextManager[httpx.Response]:
+        """One request whose body is read as it arrives (``async with``), without the retry
+        rules: the caller decides what a failure means (the export falls back to paging).
+        Redirects are followed (a file may be served from storage elsewhere; httpx drops the
+        key when the redirect leaves the API's origin)."""
+        return self._http.stream(method, path.lstrip("/"), params=params, follow_redirects=True)
 
     async def create_table(self, request: CreateTableRequest) -> Table:
         """``POST /tables`` that never leaves two tables for one call (see ``_create_lookup``)."""

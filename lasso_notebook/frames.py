@@ -1,21 +1,32 @@
-"""Rows → typed pandas DataFrame: concurrent, exactly-once row fetching (``fetch_rows``), the
-column-type → dtype conversion (``build_frame``) driven by the table's columns, not by guessing,
-and a job's frame with its other shapes (``TableFrames``) kept without the raw rows.
+"""A completed table's rows → typed pandas DataFrame. ``read_rows`` picks the way in: one streamed
+json export when the frame needs no row metadata, else (and whenever the export fails a check)
+concurrent, exactly-once paging (``fetch_rows``). ``TableFrames`` keeps a job's frame and makes
+its other shapes without the raw rows. The conversion itself lives in ``_frame_build``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
-import json
 import logging
 import math
-from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timezone
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ._validation import frame_attrs
+from ._download import Download
+from ._export_stream import ExportUnusable, read_export
+from ._frame_build import (
+    META_COLUMNS,
+    SOURCE_COLUMN,
+    RowColumns,
+    build_frame,
+    dtype_for,
+    frame_from_columns,
+    meta_frame,
+    unique_labels,
+    unparsed_summary,
+)
 from .errors import APIConnectionError, InternalServerError, LassoError, RateLimitError
 from .models import Column, Table
 
@@ -26,14 +37,21 @@ if TYPE_CHECKING:
 
 __all__ = [
     "META_COLUMNS",
+    "SOURCE_COLUMN",
     "IncompleteRowsError",
+    "RowColumns",
     "TableFrames",
     "build_frame",
     "dtype_for",
     "fetch_frame",
     "fetch_parts",
     "fetch_rows",
+    "frame_from_columns",
+    "read_frames",
+    "read_meta_columns",
+    "read_rows",
     "unparsed_summary",
+    "uses_export",
 ]
 
 log = logging.getLogger("lasso_notebook")
@@ -47,12 +65,10 @@ PAGE_ATTEMPTS = 4
 #: Extra passes over the pages when the assembled count falls short of the total.
 REFETCH_ROUNDS = 3
 
-#: Columns added with ``meta=True`` (prefixed so they cannot clash with schema keys).
-META_COLUMNS = ("_row_id", "_validation_status", "_validation_errors")
-
-_TEXT_TYPES = frozenset({"text", "url", "email", "richtext", "image"})
-_LIST_TYPES = frozenset({"tags", "images"})
 _TRANSIENT = (APIConnectionError, InternalServerError, RateLimitError)
+
+#: ``on_progress(rows, received_bytes)`` while rows arrive (bytes are None when paging).
+ProgressCallback = Callable[[int, "int | None"], None]
 
 
 class IncompleteRowsError(LassoError):
@@ -60,7 +76,7 @@ class IncompleteRowsError(LassoError):
 
 
 # --------------------------------------------------------------------------------------------
-# Fetching
+# Paging
 
 
 async def _get_page(client: AsyncLasso, table_id: str, page: int, limit: int) -> dict[str, Any]:
@@ -238,266 +254,107 @@ async def fetch_frame(
 
 
 # --------------------------------------------------------------------------------------------
-# Conversion
+# Choosing the way in
 
 
-def is_integer_column(column: Column) -> bool:
-    """The schema says integer: a column ``type`` of ``"integer"`` (a type some API revisions
-    use), or a ``number`` column with ``format: "integer"`` (what ``create_schema`` writes for
-    ``int`` fields). Every other number column is ``Float64``, whatever its values, so two
-    tables of one schema always concatenate without a dtype change."""
-    if column.type == "integer":
-        return True
-    fmt = column.get("format")
-    return column.type == "number" and isinstance(fmt, str) and fmt.lower() in ("integer", "int")
+def uses_export(table: Table, *, meta: bool, provenance: bool = False) -> bool:
+    """Whether a frame can come from the json export: it has no row ids, validation fields or
+    per-row provenance (``meta`` / ``provenance``), which only the rows listing carries."""
+    return not meta and not provenance and table.total_rows > 0
 
 
-def dtype_for(column: Column) -> str:
-    """The pandas dtype a column type maps to (number: ``Float64``, ``Int64`` only when the
-    schema says integer, see ``is_integer_column``)."""
-    kind = column.type
-    if kind in ("number", "integer"):
-        return "Int64" if is_integer_column(column) else "Float64"
-    if kind == "boolean":
-        return "boolean"
-    if kind == "date":
-        return "datetime64[us]"
-    if kind in _TEXT_TYPES:
-        return "string"
-    if kind == "enum":
-        return "category"
-    return "object"
-
-
-class _Problems:
-    """Values that did not fit their column's type: kept out of the frame (NA), reported."""
-
-    def __init__(self) -> None:
-        self.by_key: dict[str, dict[str, Any]] = {}
-
-    def add(self, key: str, indexes: Sequence[int], values: Sequence[Any]) -> None:
-        if not indexes:
-            return
-        self.by_key[key] = {
-            "count": len(indexes),
-            "rows": list(indexes[:20]),
-            "examples": [_short(v) for v in values[:5]],
-        }
-
-
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= 60 else text[:57] + "…"
-
-
-def _text(value: Any) -> Any:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
-
-
-_BOOLS: dict[Any, bool] = {
-    **dict.fromkeys((True, "true", "yes", "y", "1", "t"), True),
-    **dict.fromkeys((False, "false", "no", "n", "0", "f"), False),
-}
-
-
-def _convert(column: Column, values: list[Any], index: Sequence[int], problems: _Problems) -> Any:
-    import numpy as np
-    import pandas as pd
-
-    kind = column.type
-    key = column.key
-    if kind in ("number", "integer"):
-        raw = pd.Series(values, dtype=object)
-        # Booleans are not numbers here, whatever Python thinks.
-        raw = raw.where(~raw.map(lambda v: isinstance(v, bool)), "not-a-number")
-        numbers = pd.to_numeric(raw.where(raw != "", None), errors="coerce").astype("float64")
-        floats = numbers.to_numpy()
-        if is_integer_column(column):
-            # An integer column holds whole numbers only: 2.5 does not fit, like "free".
-            whole = np.isnan(floats) | ((floats == np.floor(floats)) & (np.abs(floats) < 2**53))
-            floats = np.where(whole, floats, np.nan)
-        bad = raw.notna().to_numpy() & (raw != "").to_numpy() & np.isnan(floats)
-        _report(problems, key, bad, index, values)
-        return pd.array(floats, dtype="Float64").astype(dtype_for(column))
-    if kind == "boolean":
-        out: list[Any] = []
-        bad = np.zeros(len(values), dtype=bool)
-        for i, value in enumerate(values):
-            if _is_missing(value):
-                out.append(None)
-                continue
-            key_ = value.strip().lower() if isinstance(value, str) else value
-            try:
-                out.append(_BOOLS[key_])
-            except (KeyError, TypeError):
-                out.append(None)
-                bad[i] = True
-        _report(problems, key, bad, index, values)
-        return pd.array(out, dtype="boolean")
-    if kind == "date":
-        raw = pd.Series(
-            [v if isinstance(v, str) and v.strip() else None for v in values], dtype=object
-        )
-        parsed = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601")
-        retry = parsed.isna().to_numpy() & raw.notna().to_numpy()
-        if retry.any():
-            # Not ISO 8601 ("March 10, 2025"): one value at a time through dateutil.
-            for i in np.flatnonzero(retry):
-                parsed.iloc[i] = pd.to_datetime(raw.iloc[i], errors="coerce", utc=True)
-        bad = np.array([not _is_missing(v) for v in values], dtype=bool) & parsed.isna().to_numpy()
-        _report(problems, key, bad, index, values)
-        return parsed.dt.tz_localize(None).astype("datetime64[us]").to_numpy()
-    if kind in _TEXT_TYPES:
-        return pd.array([_text(v) for v in values], dtype="string")
-    if kind == "enum":
-        categories = list(dict.fromkeys(str(v) for v in column.enum_values or []))
-        texts = [None if _is_missing(v) else _text(v) for v in values]
-        if not categories:
-            categories = sorted({t for t in texts if t is not None})
-        allowed = set(categories)
-        bad = np.array([t is not None and t not in allowed for t in texts], dtype=bool)
-        _report(problems, key, bad, index, values)
-        return pd.Categorical([t if t in allowed else None for t in texts], categories=categories)
-    array = np.empty(len(values), dtype=object)
-    if kind in _LIST_TYPES:
-        for i, value in enumerate(values):
-            if value is None:
-                array[i] = None
-            elif isinstance(value, list):
-                array[i] = value
-            elif isinstance(value, str) and value.strip().startswith("["):
-                try:
-                    decoded = json.loads(value)
-                except ValueError:
-                    decoded = [value]
-                array[i] = decoded if isinstance(decoded, list) else [value]
-            else:
-                array[i] = [value]
-        return array
-    array[:] = values  # json and types this version does not know: as the server sent them
-    return array
-
-
-def _report(
-    problems: _Problems, key: str, bad: Any, index: Sequence[int], values: Sequence[Any]
-) -> None:
-    positions = [int(i) for i in bad.nonzero()[0]] if bad.any() else []
-    problems.add(key, [index[i] for i in positions], [values[i] for i in positions])
-
-
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.isoformat().replace("+00:00", "Z")
-
-
-def _unique_labels(columns: Iterable[tuple[str, str | None]]) -> dict[str, str]:
-    """Key → column name for ``labels=True``, from (key, label) pairs; a repeated label gets
-    its key appended."""
-    names: dict[str, str] = {}
-    seen: set[str] = set()
-    for key, label in columns:
-        name = label or key
-        if name in seen:
-            name = f"{name} ({key})"
-        seen.add(name)
-        names[key] = name
-    return names
-
-
-def _meta_arrays(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    import pandas as pd
-
-    errors = pd.Series([r.get("validation_errors") for r in rows], dtype=object)
-    return {
-        "_row_id": pd.array([r.get("id") for r in rows], dtype="string"),
-        "_validation_status": pd.array([r.get("validation_status") for r in rows], dtype="string"),
-        "_validation_errors": errors.to_numpy(),
-    }
-
-
-def build_frame(
-    rows: Sequence[dict[str, Any]],
-    columns: Sequence[Column | dict[str, Any]],
+async def read_rows(
+    client: AsyncLasso,
+    table: Table,
     *,
-    table: Table | None = None,
+    meta: bool = False,
+    on_progress: ProgressCallback | None = None,
+    on_fallback: Callable[[str], None] | None = None,
+) -> tuple[list[Column], RowColumns]:
+    """The columns and every row of a completed table, gathered column by column.
+
+    Without ``meta`` the rows come from one streamed json export (``read_export``); any error,
+    409, malformed or truncated body or count mismatch there is logged and the rows listing is
+    read instead (``on_fallback(reason)`` is told), exactly once per row as always. With
+    ``meta`` the listing is read directly: only it has row ids and validation fields.
+    """
+    columns_task = asyncio.ensure_future(client.tables.columns(table.id))
+    try:
+        data: RowColumns | None = None
+        if uses_export(table, meta=meta):
+            try:
+                data = await read_export(client, table, on_progress=on_progress)
+            except ExportUnusable as exc:
+                log.info("table %s: export not used (%s); reading the rows listing", table.id, exc)
+                if on_fallback is not None:
+                    on_fallback(str(exc))
+        if data is None:
+            paging_progress = None
+            if on_progress is not None:
+                callback = on_progress
+
+                def paging_progress(rows: int, _total: int) -> None:
+                    callback(rows, None)
+
+            rows = await fetch_rows(
+                client, table.id, expected=table.total_rows, on_progress=paging_progress
+            )
+            data = RowColumns.from_rows(rows)
+            del rows
+        columns = await columns_task
+    finally:
+        await _settle([columns_task])
+    return columns, data
+
+
+async def read_frames(
+    client: AsyncLasso,
+    table: Table,
+    *,
     labels: bool = False,
     meta: bool = False,
-) -> pd.DataFrame:
-    """A DataFrame from raw row dicts and the table's columns.
+    statuses: bool = False,
+    on_download: Callable[[Download | None], None] | None = None,
+) -> TableFrames:
+    """A completed table's frames (``read_rows``, then the conversion in a worker thread:
+    it is CPU-bound and would stall every other job's polls and widgets on the runtime loop).
+    ``statuses``: the rows' validation fields are needed although the frame has no meta
+    columns (to keep only valid rows), so the rows listing is read. ``on_download`` gets the
+    download's progress now and then, and None once the rows are in."""
+    download = Download(table.total_rows)
 
-    Column order is the schema's; names are keys (``labels=True``: labels); the index is
-    ``row_index``. Values that do not fit their type become NA and are listed in
-    ``df.attrs["lasso"]["unparsed"]``. Keys in rows that no column describes are appended as
-    object columns. ``meta=True`` adds the row id and validation columns.
-    """
+    def progress(rows: int, received: int | None) -> None:
+        if download.update(rows, received) and on_download is not None:
+            on_download(download)
+
+    def fell_back(_reason: str) -> None:
+        nonlocal download
+        download = Download(table.total_rows)  # the listing is read from its first row
+
+    columns, data = await read_rows(
+        client, table, meta=meta or statuses, on_progress=progress, on_fallback=fell_back
+    )
+    if on_download is not None:
+        on_download(None)
+    return await asyncio.to_thread(
+        TableFrames.from_columns, data, columns, table=table, labels=labels, meta=meta
+    )
+
+
+async def read_meta_columns(client: AsyncLasso, table: Table) -> pd.DataFrame:
+    """The meta columns of every row (id, validation status and errors), indexed by
+    ``row_index``: for a frame that was read through the export, which has none."""
     import pandas as pd
 
-    cols = [c if isinstance(c, Column) else Column.model_validate(c) for c in columns]
-    cols = list({c.key: c for c in reversed(cols)}.values())[::-1]  # first of a duplicate key
-    known = {c.key for c in cols}
-    extra: dict[str, None] = {}
-    for row in rows:
-        for key in row.get("data") or {}:
-            if key not in known:
-                extra[key] = None
-    cols += [Column(key=key, type="json") for key in extra]
-
-    index = [int(row["row_index"]) for row in rows]
-    datas = [row.get("data") or {} for row in rows]
-    problems = _Problems()
-    arrays: dict[str, Any] = {}
-    for column in cols:
-        key = column.key
-        arrays[key] = _convert(column, [d.get(key) for d in datas], index, problems)
-    if meta:
-        arrays.update(_meta_arrays(rows))
-    frame = pd.DataFrame(arrays, index=pd.Index(index, dtype="int64", name="row_index"))
-    if labels:
-        frame = frame.rename(columns=_unique_labels((c.key, c.label) for c in cols))
-    if problems.by_key:
-        log.info(
-            "lasso_notebook: values that do not fit their column type were set to NA: %s",
-            ", ".join(f"{k} ({v['count']})" for k, v in problems.by_key.items()),
-        )
-    frame.attrs["lasso"] = {
-        "table_id": table.id if table else None,
-        "name": table.name if table else None,
-        "schema_id": table.schema_id if table else None,
-        "status": table.status if table else None,
-        "total_rows": table.total_rows if table else len(rows),
-        "rows": len(rows),
-        "created_at": _iso(table.created_at) if table else None,
-        "updated_at": _iso(table.updated_at) if table else None,
-        "fetched_at": _iso(datetime.now(timezone.utc)),
-        "columns": [{"key": c.key, "label": c.label, "type": c.type} for c in cols],
-        # validation, unparsed (the server's and this conversion's), extraction_report
-        **frame_attrs(rows, table, problems.by_key),
-    }
-    return frame
+    rows = await fetch_rows(client, table.id, expected=table.total_rows)
+    data = RowColumns.from_rows(rows)
+    del rows
+    index = pd.Index(data.row_index or [], dtype="int64", name="row_index")
+    return meta_frame(data, index)
 
 
-def unparsed_summary(df: pd.DataFrame) -> str:
-    """``"3 values did not fit their column type and are NA: released (2), price (1)"``, or
-    "" when every value fitted (read from ``df.attrs["lasso"]["unparsed"]``: values the server
-    stored as null with a reason, and values that do not fit the column's dtype)."""
-    unparsed = (df.attrs.get("lasso") or {}).get("unparsed") or {}
-    if not unparsed:
-        return ""
-    count = sum(problem["count"] for problem in unparsed.values())
-    columns = ", ".join(f"{key} ({problem['count']})" for key, problem in unparsed.items())
-    values = "value" if count == 1 else "values"
-    return f"{count} {values} did not fit their column type and are NA: {columns}"
+# --------------------------------------------------------------------------------------------
+# A job's frames
 
 
 class TableFrames:
@@ -505,7 +362,8 @@ class TableFrames:
 
     The raw rows are not kept: a job lives as long as the kernel, and its rows would hold the
     data a second time. Another shape is derived from ``df``: columns renamed between keys and
-    labels, and the ``META_COLUMNS`` dropped or added (kept aside, alone, when ``df`` lacks them).
+    labels, and the ``META_COLUMNS`` dropped or added (kept aside, alone, when ``df`` lacks
+    them). A frame read through the export has no meta columns until ``add_meta`` gives them.
     """
 
     def __init__(
@@ -516,14 +374,31 @@ class TableFrames:
         meta: bool,
         meta_columns: pd.DataFrame | None = None,
     ) -> None:
-        if not meta and meta_columns is None:
-            raise ValueError("a frame without meta columns needs them in meta_columns")
         self.df = df
         self.labels = labels
         self.meta = meta
         self._meta_columns = meta_columns
         # (key, label) of every data column in order, taken before anyone can change df.attrs.
         self._columns = [(c["key"], c["label"]) for c in df.attrs["lasso"]["columns"]]
+
+    @classmethod
+    def from_columns(
+        cls,
+        data: RowColumns,
+        columns: Sequence[Column | dict[str, Any]],
+        *,
+        table: Table | None = None,
+        labels: bool = False,
+        meta: bool = False,
+    ) -> TableFrames:
+        """The frame from gathered rows, which it consumes, plus what the other shapes need
+        (CPU-bound: run it off the loop)."""
+        df = frame_from_columns(data, columns, table=table, labels=labels, meta=meta, consume=True)
+        meta_columns = None
+        if not meta and data.meta is not None:
+            meta_columns = meta_frame(data, df.index)
+        data.meta = None
+        return cls(df, labels=labels, meta=meta, meta_columns=meta_columns)
 
     @classmethod
     def build(
@@ -535,12 +410,18 @@ class TableFrames:
         labels: bool = False,
         meta: bool = False,
     ) -> TableFrames:
-        """``build_frame`` plus what the other shapes need (CPU-bound: run it off the loop)."""
-        import pandas as pd
+        """``from_columns`` for row objects of the rows listing."""
+        return cls.from_columns(
+            RowColumns.from_rows(rows), columns, table=table, labels=labels, meta=meta
+        )
 
-        df = build_frame(rows, columns, table=table, labels=labels, meta=meta)
-        meta_columns = None if meta else pd.DataFrame(_meta_arrays(rows), index=df.index)
-        return cls(df, labels=labels, meta=meta, meta_columns=meta_columns)
+    def lacks(self, meta: bool) -> bool:
+        """True when the shape asked for needs meta columns this frame has not read."""
+        return meta and not self.meta and self._meta_columns is None
+
+    def add_meta(self, meta_columns: pd.DataFrame) -> None:
+        """The meta columns read later, indexed by ``row_index`` (rows missing there get NA)."""
+        self._meta_columns = meta_columns
 
     def statuses(self) -> pd.Series | None:
         """Each row's validation status, indexed like ``df``; None when the rows had none."""
@@ -555,10 +436,14 @@ class TableFrames:
         itself in its own shape, else a new frame as ``build_frame`` would have made it."""
         if (labels, meta) == (self.labels, self.meta):
             return self.df
-        names = _unique_labels(self._columns)
+        if self.lacks(meta):
+            raise LookupError("the meta columns were not read; add_meta() them first")
+        names = unique_labels(self._columns)
         keys = [key for key, _ in self._columns]
         current = [names[k] for k in keys] if self.labels else keys
         wanted = [names[k] for k in keys] if labels else keys
+        if SOURCE_COLUMN in self.df.columns:  # not a data column: never renamed
+            current, wanted = [*current, SOURCE_COLUMN], [*wanted, SOURCE_COLUMN]
         frame = self.df[current].set_axis(wanted, axis=1)
         if meta:
             extra = self.df[list(META_COLUMNS)] if self.meta else self._meta_columns

@@ -21,19 +21,16 @@ from typing import TYPE_CHECKING, Any
 from . import _runtime
 from ._display import Progress, TerminalLine, frontend, progress_mode, status_line
 from ._plan import FileSpec, SubmitPlan, make_plan
-from ._polling import DEFAULT_POLL_CAP, MAX_POLL_FAILURES, PollSchedule
+from ._polling import DEFAULT_POLL_CAP, PollSchedule
 from ._reuse import create_or_reuse, forget_table, open_client_index
 from ._reuse_policy import Reused, ReusePolicy, reuse_policy
 from ._schemas import aresolve_schema, as_async_client, resolve_before_submit, resolve_schema
 from ._validation import keep_valid, outcome_lines
 from .client import AsyncLasso, Lasso
 from .errors import (
-    APIConnectionError,
-    InternalServerError,
     InvalidRequestError,
     JobDetachedError,
     LassoError,
-    RateLimitError,
     RuntimeThreadError,
     TableFailedError,
     UnparsedValuesWarning,
@@ -45,6 +42,7 @@ from .models import Phase, Schema, Table
 if TYPE_CHECKING:
     import pandas as pd
 
+    from ._download import Download
     from .frames import TableFrames
     from .widgets.progress import ProgressWidget
 
@@ -166,6 +164,9 @@ def attach(
                 and job._aclient is aclient
                 and not job.detached
                 and job.error is None
+                # Meta columns come with the job's own rows or from a blocking read later,
+                # which a done-callback cannot do: such a caller gets a job that reads them.
+                and (job._meta or not meta)
             ):
                 return job
     return TableJob(
@@ -231,6 +232,7 @@ class TableJob:
         self._error: BaseException | None = None
         # The DataFrame and its other shapes; no raw rows: jobs live as long as the kernel.
         self._frames: TableFrames | None = None
+        self._download: Download | None = None  # while rows arrive
         self._warned_unparsed = False
         self._stage = "create" if plan is not None else "poll"
         self._detached = False
@@ -439,17 +441,36 @@ class TableJob:
         meta: bool | None = None,
         valid_only: bool | None = None,
     ) -> pd.DataFrame | None:
-        """The DataFrame in the given shape without waiting (safe in a done-callback): None
-        until the job completed, or when it failed or was detached. ``valid_only`` leaves out
-        rows whose validation status is ``error`` (rows with warnings stay)."""
+        """The DataFrame in the given shape without waiting: None until the job completed, or
+        when it failed or was detached. ``valid_only`` leaves out rows whose validation status
+        is ``error`` (rows with warnings stay). Safe in a done-callback, except for
+        ``meta=True`` / ``valid_only=True`` on a job that did not ask for them up front: the
+        rows' validation fields need a read of the rows listing first."""
         if self._error is not None or self._frames is None:
             return None
-        df = self._frames.get(
-            self._labels if labels is None else labels, self._meta if meta is None else meta
-        )
-        if self._valid_only if valid_only is None else valid_only:
+        labels = self._labels if labels is None else labels
+        meta = self._meta if meta is None else meta
+        valid_only = self._valid_only if valid_only is None else valid_only
+        if self._frames.lacks(meta or valid_only):
+            self._read_meta_columns()
+        df = self._frames.get(labels, meta)
+        if valid_only:
             df = keep_valid(df, self._frames.statuses())
         return df
+
+    def _read_meta_columns(self) -> None:
+        """A frame read through the export has no row ids or validation fields: read them from
+        the rows listing now (a blocking read, so never on the runtime thread)."""
+        assert self._frames is not None and self._table is not None
+        if _runtime.in_runtime_thread():
+            raise RuntimeThreadError(
+                f"the meta columns of table {self.id} were not read (its rows came from the "
+                "export); ask for them up front with meta=True, or call job.result(meta=True) "
+                "outside callbacks"
+            )
+        from .frames import read_meta_columns
+
+        self._frames.add_meta(_runtime.run_sync(read_meta_columns(self._aclient, self._table)))
 
     def _frame(
         self, labels: bool | None, meta: bool | None, valid_only: bool | None = None
@@ -546,6 +567,7 @@ class TableJob:
             error_message=self._error_text(),
             note=self._shown_note(),
             detached=self._detached,
+            download=self._download_text(),
         )
         # Once finished: the validation summary and the extraction report, a line each.
         return "\n".join([line, *(text for text in self._outcome_lines() if text)])
@@ -554,6 +576,10 @@ class TableJob:
         if not self._finished:
             return "", ""
         return outcome_lines(self._table, self.df)
+
+    def _download_text(self) -> str:
+        download = self._download
+        return download.text() if download is not None and self._stage == "rows" else ""
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> Any:
         text = repr(self)
@@ -615,6 +641,7 @@ class TableJob:
             "error_message": self._error_text(),
             "detached": self._detached,
             **dict(zip(("validation", "report"), self._outcome_lines(), strict=True)),
+            "download": self._download_text(),
         }
 
     def _render(self, final: bool = False) -> None:
@@ -648,14 +675,16 @@ class TableJob:
             self._stage = "rows"
             self._status = "fetching rows"
             self._render()
-            from .frames import TableFrames, fetch_parts
+            from .frames import read_frames
 
-            columns, rows = await fetch_parts(self._aclient, table)
-            # CPU-bound: in a worker thread, so other jobs' polls and widgets keep moving.
-            self._frames = await asyncio.to_thread(
-                TableFrames.build, rows, columns, table=table, labels=self._labels, meta=self._meta
+            self._frames = await read_frames(
+                self._aclient,
+                table,
+                labels=self._labels,
+                meta=self._meta,
+                statuses=self._valid_only,
+                on_download=self._show_download,
             )
-            del rows
             self._status = table.status
             outcome = self._frames.df
         except asyncio.CancelledError:
@@ -725,34 +754,19 @@ class TableJob:
         self._render(final=table.is_terminal)
 
     async def _poll(self, table: Table) -> Table:
-        schedule = self._schedule
-        failures = 0
-        while not table.is_terminal:
-            await asyncio.sleep(schedule.next_pause(time.monotonic()))
-            try:
-                self.requests += 1
-                new = await self._aclient.tables.get(table.id)
-            except RateLimitError as exc:
-                asked = self._aclient.retry.retry_after(exc.response) if exc.response else None
-                await asyncio.sleep(asked if asked is not None else self._poll_cap)
-                continue
-            except (APIConnectionError, InternalServerError) as exc:
-                failures += 1
-                if failures >= MAX_POLL_FAILURES:
-                    raise
-                log.debug("poll of %s failed (%s); trying again", table.id, exc)
-                schedule.failed()
-                continue
-            failures = 0
-            changed = (new.status, new.progress, new.total_rows) != (
-                table.status,
-                table.progress,
-                table.total_rows,
-            )
-            table = new
-            self._observe(table)
-            schedule.answered(changed)
-        return table
+        """Until the table is finished: one client's jobs are polled together (``_poller``)."""
+        from ._poller import poller_for
+
+        def counted() -> None:
+            self.requests += 1
+
+        return await poller_for(self._aclient).follow(
+            table, self._schedule, self._observe, on_request=counted
+        )
+
+    def _show_download(self, download: Download | None) -> None:
+        self._download = download
+        self._render()
 
 
 def _name_table(exc: LassoError, table_id: str) -> None:

@@ -20,10 +20,12 @@ from lasso_notebook.client import RetryPolicy
 from lasso_notebook.errors import BadRequestError
 from lasso_notebook.frames import (
     IncompleteRowsError,
+    RowColumns,
     TableFrames,
     build_frame,
     fetch_frame,
     fetch_rows,
+    frame_from_columns,
     unparsed_summary,
 )
 from lasso_notebook.models import Column
@@ -418,3 +420,42 @@ def test_a_failed_page_stops_the_reads_in_flight(caplog: Any) -> None:
         time.sleep(0.05)
     assert len(sent) == ended
     assert "never retrieved" not in caplog.text
+
+
+# --------------------------------------------------------------------------------------------
+# Rows gathered column by column
+
+
+def test_row_columns_combine_tables_with_a_source_column() -> None:
+    """A batch builds one frame from several tables: keys are united (NA where a table lacks
+    one), rows are numbered by position, and ``_source`` names each row's source in every
+    shape of the frame."""
+    first = RowColumns()
+    first.add_flat([{"title": "Anvil", "price": 2}, {"title": "Rope"}])
+    second = RowColumns.from_rows(ROWS[1:])
+    combined = RowColumns()
+    combined.extend(first, source="a.csv")
+    combined.extend(second, source="b.pdf")
+    assert first.count == second.count == 0 and not first.values  # given up, not copied
+    frames = TableFrames.from_columns(combined, ALL_COLUMNS, labels=True)
+    df = frames.df
+    assert list(df["_source"]) == ["a.csv", "a.csv", "b.pdf", "b.pdf"]
+    assert str(df["_source"].dtype) == "string" and list(df.index) == [0, 1, 2, 3]
+    assert list(df["Title"])[:2] == ["Anvil", "Rope"] and pd.isna(df["Price"].iloc[1])
+    assert df.columns[-1] == "_source"
+    keys = frames.get(labels=False, meta=False)
+    assert list(keys.columns[-1:]) == ["_source"] and "title" in keys.columns
+    assert frames.lacks(meta=True)  # flat rows have no row ids: meta needs the listing
+
+
+def test_flat_rows_with_missing_and_late_keys() -> None:
+    data = RowColumns()
+    data.add_flat([{"a": 1, "b": 2}, {"a": 3, "b": 4}])
+    data.add_flat([{"b": 5, "c": [1]}, {"a": 6}])
+    assert data.values == {"a": [1, 3, None, 6], "b": [2, 4, 5, None], "c": [None, None, [1], None]}
+    with pytest.raises(ValueError):
+        data.add_flat([{"a": 1}, [1, 2]])
+    df = frame_from_columns(data, [{"key": "a", "type": "number"}, {"key": "b", "type": "text"}])
+    # A number column is Float64 unless the schema says integer, whatever the values.
+    assert list(df.columns) == ["a", "b", "c"] and str(df["a"].dtype) == "Float64"
+    assert isinstance(df.index, pd.RangeIndex) and df.index.name == "row_index"

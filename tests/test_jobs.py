@@ -565,13 +565,13 @@ def test_the_frame_is_built_off_the_runtime_loop(monkeypatch: pytest.MonkeyPatch
     from lasso_notebook import frames
 
     threads: list[str] = []
-    real = frames.build_frame
+    real = frames.frame_from_columns
 
     def recording(*args: Any, **kwargs: Any) -> pd.DataFrame:
         threads.append(threading.current_thread().name)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(frames, "build_frame", recording)
+    monkeypatch.setattr(frames, "frame_from_columns", recording)
     job = submit(
         "s-1",
         "threaded",

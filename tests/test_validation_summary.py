@@ -98,6 +98,7 @@ def test_the_tally_ranks_errors_first_keeps_few_samples_and_caps_reasons() -> No
         "reason": "not a number",
         "count": 5,
         "samples": ["free", "Q3 2025", "n/a"],
+        "rows": [0, 1, 2, 3, 4],  # the rows it was counted in, in order from the first
     }
     assert len(summary["reasons"]) == MAX_REASONS
     assert all(r["severity"] == "error" for r in summary["reasons"])  # the warning fell off

@@ -87,6 +87,28 @@ class Rows(Database):
         for row in cur:
             yield row_view(row)
 
+    def iter_data_batches(self, table_id: str, size: int = 1000) -> Iterator[list[str]]:
+        """The rows' ``data`` as stored (JSON text), in ``row_index`` order, ``size`` at a time.
+        Each batch is its own query (from the row_index where the last one stopped), so a
+        consumer may take them on different threads and memory stays bounded by a batch."""
+        after = -1
+        while True:
+            batch = (
+                self._conn()
+                .execute(
+                    "SELECT row_index, data FROM rows WHERE table_id = ? AND row_index > ?"
+                    " ORDER BY row_index LIMIT ?",
+                    (table_id, after, size),
+                )
+                .fetchall()
+            )
+            if not batch:
+                return
+            after = batch[-1][0]
+            yield [row[1] for row in batch]
+            if len(batch) < size:
+                return
+
     def get_row(self, table_id: str, row_id: str) -> dict[str, Any] | None:
         row = self._one("SELECT * FROM rows WHERE id = ? AND table_id = ?", (row_id, table_id))
         return None if row is None else row_view(row)

@@ -52,6 +52,8 @@ class ProgressWidget(FallbackDisplay, ResyncWidget):
     #: that failed), one line; "" when it says nothing notable.
     report = traitlets.Unicode("").tag(sync=True)
     detached = traitlets.Bool(False).tag(sync=True)
+    #: While rows download: "45,000/100,000 · 12 MB/s" (rows so far / in all · rate).
+    download = traitlets.Unicode("").tag(sync=True)
     #: Show the "Stop watching" button (background jobs only: clicks wait for idle kernels).
     can_stop = traitlets.Bool(False).tag(sync=True)
 
@@ -156,6 +158,7 @@ class ProgressWidget(FallbackDisplay, ResyncWidget):
             error_message=error_message,
             note=note,
             detached=self.detached,
+            download=self.download,
         )
 
     def __repr__(self) -> str:
