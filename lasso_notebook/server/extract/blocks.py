@@ -1,0 +1,247 @@
+"""Product blocks in running text (Word paragraphs, PDF text, e-mails): a heading style that
+repeats starts each block (or, in plain text, blank lines part them), and the block's lines give
+the fields: ``Label: value`` pairs, prices, availability phrases, ``Name (CODE)`` titles. Also
+single product lines (``Acme Drill (AX100): $129.00, in stock``) between prose paragraphs."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .values import currency_note, find_price, is_prose, is_sku_like, split_label, stock_of
+
+__all__ = ["Paragraph", "product_line", "read_blocks", "read_lines"]
+
+_SPLIT = re.compile(r"\s+[—–|·•]\s+|\s+-{1,2}\s+|\t+|\s{3,}|;\s+|\s*/\s+(?=[A-Z$€£])")
+_BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣]|\d{1,3}[.)]|\(\d{1,3}\))\s+")
+_CODE_IN_PARENS = re.compile(r"^(?P<name>.+?)\s*[(\[](?P<code>[A-Za-z0-9][A-Za-z0-9\-_./]{2,24})[)\]]\s*$")  # fmt: skip
+_PIECE = re.compile(
+    r"(?<=\)):\s+|(?<=[)\w]),\s+(?=[$€£]|\d|[A-Z][\w.-]*\s?(?:[A-Za-z.-]+\s?)?:|in stock|out of"
+    r"|sold|only|auf lager|en stock|op voorraad|nicht|épuisé|agotado|ausverkauft|uitverkocht)",
+    re.I,
+)
+_NUMBERING = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
+
+
+@dataclass
+class Paragraph:
+    """A paragraph of a document: its text and its style (``heading`` level 1-6 from the
+    document's heading styles, or 0; ``bold``/``size`` where the format tells)."""
+
+    text: str
+    heading: int = 0
+    bold: bool = False
+    size: float = 0.0
+    line: int | None = None
+    page: int | None = None
+
+
+def _style(p: Paragraph) -> tuple[int, bool, float] | None:
+    if p.heading:
+        return (p.heading, False, 0.0)
+    if p.bold and len(p.text) <= 120 and not find_price(p.text):
+        return (0, True, round(p.size))
+    return None
+
+
+class _Fields:
+    """Collects one record's fields from text segments."""
+
+    def __init__(self) -> None:
+        self.record: dict[str, Any] = {}
+        self.prices: list[tuple[bool, str, str | None]] = []
+        self.plain: list[str] = []
+
+    def put(self, key: str, value: Any) -> None:
+        if value not in (None, "", []) and self.record.get(key) in (None, "", []):
+            self.record[key] = value
+
+    def segment(self, text: str) -> None:
+        text = text.strip().strip(",;").strip()
+        if not text:
+            return
+        price = find_price(text)
+        if price is not None:
+            self.prices.append((False, price.text, price.currency))
+            return
+        stock = stock_of(text)
+        if stock is not None:
+            self.put("in_stock", stock)
+            return
+        label = split_label(text)
+        if label is not None:
+            fieldname, _name, value = label
+            if fieldname in ("price", "list price"):
+                found = find_price(value, loose=True)
+                if found is not None:
+                    self.prices.append((fieldname == "list price", found.text, found.currency))
+                    return
+            if fieldname == "in_stock":
+                self.put("in_stock", stock_of(value, short_words=True))
+            elif fieldname == "tags":
+                tags = [t.strip().lstrip("#") for t in re.split(r"[,;|]", value) if t.strip()]
+                self.put("tags", tags)
+            elif fieldname == "name":
+                self.put("name", _name_and_code(value, self))
+            else:
+                self.put(fieldname, value)
+            return
+        self.plain.append(text)
+
+    def finish(self, title: str | None) -> dict[str, Any]:
+        if title:
+            self.put("name", _name_and_code(title, self))
+        if not self.record.get("name"):
+            plain = [p for p in self.plain if not is_prose(p) and len(p) <= 150]
+            if plain:
+                self.put("name", _name_and_code(plain[0], self))
+                self.plain.remove(plain[0])
+        if "sku" not in self.record:
+            code = next((p for p in self.plain if is_sku_like(p)), None)
+            if code is not None:
+                self.record["sku"] = code
+                self.plain.remove(code)
+        if self.prices:
+            ordered = sorted(self.prices, key=lambda p: p[0])
+            self.put("price", ordered[0][1])
+            self.put("currency", ordered[0][2] or next((c for _, _, c in self.prices if c), None))  # fmt: skip
+        if self.plain and "description" not in self.record:
+            prose = [p for p in self.plain if p != self.record.get("name")]
+            if prose:
+                self.record["description"] = " ".join(prose)
+        return self.record
+
+
+def _name_and_code(text: str, fields: _Fields) -> str:
+    """``Acme Drill (AX100)`` -> name ``Acme Drill``, sku ``AX100``."""
+    text = _NUMBERING.sub("", text).strip()
+    match = _CODE_IN_PARENS.match(text)
+    if match and is_sku_like(match.group("code")):
+        fields.put("sku", match.group("code"))
+        return match.group("name").strip().rstrip(":-–—").strip()
+    return text
+
+
+def _split(line: str) -> list[str]:
+    line = _BULLET.sub("", line.strip())
+    parts = [p for p in _SPLIT.split(line) if p and p.strip()]
+    out: list[str] = []
+    for part in parts:
+        # "Name (CODE): $129.00, in stock" -> the name, then the typed pieces after ": " / ", "
+        pieces = re.split(_PIECE, part)
+        out.extend(p for p in pieces if p.strip())
+    return out
+
+
+def product_line(line: str) -> dict[str, Any] | None:
+    """The record of one product line (a name and a price, SKU or availability), else
+    ``None``."""
+    if not line.strip() or (is_prose(line) and not find_price(line.split()[-1].rstrip("."))):
+        return None
+    segments = _split(line)
+    if len(segments) < 2:
+        return None
+    fields = _Fields()
+    first, *rest = segments
+    label = split_label(first)
+    if label is None and not find_price(first) and stock_of(first) is None:
+        title: str | None = first
+    else:
+        title = None
+        rest = segments
+    for segment in rest:
+        fields.segment(segment)
+    record = fields.finish(title)
+    typed = any(k in record for k in ("price", "sku", "in_stock"))
+    return record if record.get("name") and typed else None
+
+
+def read_lines(lines: Sequence[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Product lines among other text (an e-mail's prose, greetings, notes): the records of
+    the lines that are products, and the other lines (notes, for a currency statement)."""
+    records, notes = [], []
+    for line in lines:
+        record = product_line(line)
+        if record is None:
+            if line.strip():
+                notes.append(line.strip())
+            continue
+        records.append(record)
+    return records, notes
+
+
+def _blocks_by_style(paragraphs: Sequence[Paragraph]) -> list[list[Paragraph]] | None:
+    styles = Counter(s for p in paragraphs if (s := _style(p)) is not None)
+    repeated = [s for s, n in styles.items() if n >= 2]
+    if not repeated:
+        return None
+    # The deepest repeated heading style leads the blocks (a document title is level 1, once).
+    lead = max(repeated, key=lambda s: (s[0], styles[s]))
+    blocks: list[list[Paragraph]] = []
+    for p in paragraphs:
+        if _style(p) == lead:
+            blocks.append([p])
+        elif blocks and (_style(p) is None or _style(p) > lead):  # type: ignore[operator]
+            blocks[-1].append(p)
+        elif blocks and _style(p) is not None:
+            blocks.append([])  # a higher heading (a section) ends the block
+    return [b for b in blocks if b]
+
+
+def _blocks_by_blank_lines(paragraphs: Sequence[Paragraph]) -> list[list[Paragraph]]:
+    blocks: list[list[Paragraph]] = [[]]
+    for p in paragraphs:
+        if not p.text.strip():
+            if blocks[-1]:
+                blocks.append([])
+            continue
+        blocks[-1].append(p)
+    return [b for b in blocks if b]
+
+
+def read_blocks(paragraphs: Sequence[Paragraph]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The product records of a document made of blocks, and its other paragraphs (notes).
+    Returns no records unless two or more blocks are products (a name and a price or SKU)."""
+    blocks = _blocks_by_style(paragraphs) or _blocks_by_blank_lines(paragraphs)
+    records: list[dict[str, Any]] = []
+    used: set[int] = set()
+    for block in blocks:
+        record = _read_block(block)
+        if record is not None:
+            record["_line"] = block[0].line
+            record["_page"] = block[0].page
+            records.append(record)
+            used.update(id(p) for p in block)
+    notes = [p.text for p in paragraphs if id(p) not in used and p.text.strip()]
+    if len(records) < 2:
+        return [], [p.text for p in paragraphs if p.text.strip()]
+    return records, notes
+
+
+def _read_block(block: list[Paragraph]) -> dict[str, Any] | None:
+    fields = _Fields()
+    first = block[0]
+    title = None
+    lines = [p.text for p in block]
+    if _style(first) is not None or (split_label(first.text) is None and not find_price(first.text)):  # fmt: skip
+        title, lines = first.text.strip(), lines[1:]
+    if title and is_prose(title):
+        return None
+    for line in lines:
+        if is_prose(line) and not split_label(line):
+            fields.plain.append(line.strip())
+            continue
+        for segment in _split(line) or [line]:
+            fields.segment(segment)
+    record = fields.finish(title)
+    if not record.get("name") or not any(k in record for k in ("price", "sku")):
+        return None
+    return record
+
+
+def notes_currency(notes: Sequence[str]) -> str | None:
+    """The currency stated by a document's notes (``Prices in EUR``)."""
+    return next((c for n in notes if (c := currency_note(n))), None)
