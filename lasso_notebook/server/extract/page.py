@@ -160,6 +160,22 @@ def _tags(element: Element) -> list[str]:
     return tags
 
 
+_BARE_CURRENCY = re.compile(r"^(?:[$€£¥]|US\$|USD|EUR|GBP|CHF)$")
+
+
+def _join_currency(segs: list[Segment]) -> list[Segment]:
+    """``<span>$</span><span>1,099.00</span>``: a bare currency sign joins its number."""
+    out: list[Segment] = []
+    for seg in segs:
+        if out and _BARE_CURRENCY.match(out[-1].text) and seg.text[:1].isdigit():
+            out[-1] = Segment(f"{out[-1].text}{seg.text}", seg.element, seg.struck)
+        elif out and _BARE_CURRENCY.match(seg.text) and out[-1].text[-1:].isdigit():
+            out[-1] = Segment(f"{out[-1].text} {seg.text}", out[-1].element, out[-1].struck)
+        else:
+            out.append(seg)
+    return out
+
+
 def _within(node: Element, roots: set[Element]) -> bool:
     return node in roots or any(a in roots for a in node.iterancestors())
 
@@ -173,7 +189,7 @@ class _Reader:
         self.prices = _Prices()
         self.tags: list[str] = []
         self.sku_guess: str | None = None
-        self.plain: list[str] = []
+        self.plain: list[Segment] = []
 
     def put(self, key: str, value: Any) -> None:
         if value not in (None, "", []) and self.record.get(key) in (None, "", []):
@@ -197,7 +213,7 @@ class _Reader:
         if not text:
             return
         if hint in ("price", "compare"):
-            texts = [s for s in segments(element)]
+            texts = _join_currency(list(segments(element)))
             added = False
             for seg in texts:
                 compare = hint == "compare" or seg.struck or _hint_field(seg.element) == "compare"
@@ -223,12 +239,13 @@ class _Reader:
         if hint == "sku":
             self.put("sku", text.split()[-1] if len(text.split()) > 1 and not label else text)
         elif hint == "name" and self.record.get("name"):
-            self.plain.append(text)
+            self.plain.append(Segment(text, element))
         else:
             self.put(hint, text)
 
     def free(self, segs: list[Segment]) -> None:
         """Segments no class name claimed: labels, prices, availability, codes, plain text."""
+        segs = _join_currency(segs)
         i = 0
         while i < len(segs):
             seg = segs[i]
@@ -253,7 +270,7 @@ class _Reader:
             elif is_sku_like(text) and self.sku_guess is None:
                 self.sku_guess = text
             else:
-                self.plain.append(text)
+                self.plain.append(seg)
             i += 1
 
     def links(self, elements: list[Element], name_element: Element | None) -> None:
@@ -303,7 +320,7 @@ def read_unit(
             reader.put("name", element_text(anchors[0]))
             name_element = anchors[0]
         else:
-            plain = [p for p in reader.plain if not is_prose(p) and len(p) <= 150]
+            plain = [p.text for p in reader.plain if not is_prose(p.text) and len(p.text) <= 150]
             reader.put("name", plain[0] if plain else None)
     if "sku" not in record and reader.sku_guess and reader.sku_guess not in str(record.get("name")):
         record["sku"] = reader.sku_guess
@@ -323,9 +340,34 @@ def read_unit(
                 if found is not None:
                     reader.put("price", found.text)
                     reader.put("currency", found.currency)
+    if not record.get("brand") and name_element is not None:
+        reader.put("brand", _vendor_line(elements, name_element, reader.plain))
     if isinstance(record.get("brand"), str):
         record["brand"] = re.sub(r"^(?:by|von|par|door|por)\s+", "", record["brand"], flags=re.I)
     return record
+
+
+_BADGES = re.compile(
+    r"^(?:new|sale|hot|top|bestseller|best seller|limited|exclusive|online only|neu|angebot"
+    r"|nouveau|promo|nieuw|actie|nuevo|oferta|-?\d+\s?%.*)$",
+    re.I,
+)
+
+
+def _vendor_line(elements: list[Element], name: Element, plain: list[Segment]) -> str | None:
+    """A card's vendor printed without a class name: the one short plain line above the
+    title (``<p class="text-xs">Echo</p><h3>Echo CS-590 …</h3>``)."""
+    order = {id(el): n for n, el in enumerate(e for root in elements for e in root.iter())}
+    at = order.get(id(name))
+    if at is None:
+        return None
+    above = [p for p in plain if order.get(id(p.element), at) < at]
+    if len(above) != 1:
+        return None
+    text = above[0].text
+    if len(text.split()) > 4 or is_prose(text) or _BADGES.match(text) or find_price(text):
+        return None
+    return text
 
 
 # -- finding repeated blocks ---------------------------------------------------------------
