@@ -296,7 +296,7 @@ def columns_pdf(
             y += 7
             pdf.text(15, y, p["sku"])
             name = p["name"]
-            if pdf.get_string_width(name) > 68:  # wrap the name onto a second line
+            if len(name) > 30:  # wrap the name onto a second line
                 cut = name.rfind(" ", 0, 28)
                 pdf.text(38, y, name[:cut])
                 pdf.text(38, y + 4, name[cut + 1 :])
@@ -307,7 +307,7 @@ def columns_pdf(
             pdf.text(140, y, stock)
             price = usd(p["price"])
             pdf.text(185 - pdf.get_string_width(price), y, price)  # right-aligned
-            if pdf.get_string_width(name) > 68:
+            if len(name) > 30:
                 y += 4
         pdf.set_font("Helvetica", "", 7)
         pdf.text(95, 285, f"Page {start // per_page + 1}")

@@ -86,4 +86,6 @@ def new_message(text: str) -> list[str]:
         out.pop(0)
     if out and _GREETING.match(out[0]):
         out.pop(0)
+    while out and not out[0].strip():
+        out.pop(0)
     return out

@@ -202,8 +202,12 @@ def _walk_products(items: list[Any]) -> list[Item]:
             else:
                 found.append(node)
             continue
-        for key in ("itemlistelement", "item", "mainentity", "about", "itemoffered", "hasvariant"):
-            stack.extend(node.props.get(key, []))
+        inner = [
+            value
+            for key in ("itemlistelement", "item", "mainentity", "about", "itemoffered")
+            for value in node.props.get(key, [])
+        ]
+        stack[0:0] = inner  # depth first: products keep the document's order
     return found
 
 
