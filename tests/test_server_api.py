@@ -515,10 +515,12 @@ def test_rows_list_sort_get(api: httpx.Client) -> None:
         "enhancement_status",
         "is_edited",
         "created_at",
+        "source",  # provenance: the file (or "text") and line the row was read from
     }
     assert row["data"]["name"] == "Widget 10" and row["data"]["price"] == 10.5
     assert row["data"]["in_stock"] is False and row["data"]["tags"] == ["a", "b"]
     assert row["validation_status"] == "valid" and row["is_edited"] is False
+    assert row["source"] == {"file": "text", "line": 12}  # header on line 1: Widget 10 is 12
     desc = api.get(
         f"/tables/{table['id']}/rows", params={"sort_by": "price", "sort_order": "desc", "limit": 3}
     )

@@ -140,6 +140,9 @@ class Database:
         # Added after the first release: data dirs created before get the column here.
         if "extraction_report" not in {r[1] for r in conn.execute("PRAGMA table_info(tables)")}:
             conn.execute("ALTER TABLE tables ADD COLUMN extraction_report TEXT")
+        # Row provenance (file, sheet, page, line as JSON); NULL for rows written before it.
+        if "source" not in {r[1] for r in conn.execute("PRAGMA table_info(rows)")}:
+            conn.execute("ALTER TABLE rows ADD COLUMN source TEXT")
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

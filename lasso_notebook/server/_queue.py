@@ -84,7 +84,7 @@ class Queue(Database):
                 ).fetchone()[0]
                 c.executemany(
                     "INSERT INTO rows (id, table_id, row_index, data, validation_status,"
-                    " validation_errors, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    " validation_errors, created_at, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             new_id("row"),
@@ -94,11 +94,28 @@ class Queue(Database):
                             r.get("validation_status"),
                             dumps(r["validation_errors"]) if r.get("validation_errors") else "[]",
                             ts,
+                            dumps(r["source"]) if r.get("source") else None,
                         )
                         for i, r in enumerate(rows)
                     ],
                 )
         return True
+
+    def fill_missing(
+        self, table_id: str, engine_id: str, first_index: int, values: dict[str, Any]
+    ) -> None:
+        """Set ``values`` (column key -> value) on the table's rows from ``first_index`` on
+        where they are still null: a note below a long table states the currency of rows
+        already written. Only while this engine holds the table."""
+        with self.tx() as c:
+            for key, value in values.items():
+                path = f'$."{key}"'
+                c.execute(
+                    "UPDATE rows SET data = json_set(data, ?, json(?)) WHERE table_id = ?"
+                    " AND row_index >= ? AND json_extract(data, ?) IS NULL AND EXISTS"
+                    " (SELECT 1 FROM tables WHERE id = ? AND lease_owner = ?)",
+                    (path, dumps(value), table_id, first_index, path, table_id, engine_id),
+                )
 
     def finish_table(
         self,

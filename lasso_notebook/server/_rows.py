@@ -20,7 +20,7 @@ _ROW_JSON = (
     " 'validation_errors', json(validation_errors),"
     " 'enhancement_status', json(enhancement_status),"
     " 'is_edited', json(CASE WHEN is_edited THEN 'true' ELSE 'false' END),"
-    " 'created_at', created_at)"
+    " 'created_at', created_at, 'source', json(source))"
 )
 
 
@@ -34,6 +34,7 @@ def row_view(row: sqlite3.Row) -> dict[str, Any]:
         "enhancement_status": loads(row["enhancement_status"]),
         "is_edited": bool(row["is_edited"]),
         "created_at": row["created_at"],
+        "source": loads(row["source"]),
     }
 
 

@@ -251,59 +251,90 @@ class WorkerPool:
             makers.append(make)
         return makers
 
-    def _run(self, job: dict[str, Any]) -> None:
-        run = _Run(self, job)
-        finished: dict[str, Any] | None = None
-        # Per source: the header -> column mapping used and the source columns left unmapped.
-        reports: list[dict[str, Any]] = []
+    def _read_source(
+        self, job: dict[str, Any], run: _Run, make: Callable[[], Source], index: int, count: int
+    ) -> dict[str, Any]:
+        """Extract one source of the table into ``run``; returns its report entry, with
+        ``status`` "failed" and the reason in ``error`` when the source could not be read (the
+        rows it gave before failing are kept)."""
+        ref = (job["source_refs"] or [{}])[index] if job["source_type"] != "text" else {}
+        entry: dict[str, Any] = {"source": ref.get("filename") or ref.get("url") or "text"}
+        first_index = run.total + len(run.buffer)
         try:
-            makers = self._sources(job, run)
-            count = len(makers)
-            for index, make in enumerate(makers):
-                source = make()
-                run.label = source.label
-                check_container(source)
-                check_lines(source)
+            source = make()
+            run.label = source.label
+            check_container(source)
+            check_lines(source)
 
-                def progress(fraction: float, index: int = index) -> None:
-                    run.step((index + max(0.0, min(1.0, fraction))) / count)
+            def progress(fraction: float) -> None:
+                run.step((index + max(0.0, min(1.0, fraction))) / count)
 
-                reports.append({})
-                for row in extract(
-                    source,
-                    job["columns"],
-                    job["additional_context"],
-                    progress,
-                    report=reports[-1],
-                ):
-                    run.add(row)
-            run.write()
-            if run.total == 0:
-                raise ExtractionError("No rows could be extracted from the source.")
-            finished = self.store.finish_table(
-                job["id"], self.engine_id, "completed", None, {"sources": reports}
-            )
+            for row in extract(
+                source, job["columns"], job["additional_context"], progress, report=entry
+            ):
+                run.add(row)
+            fill = entry.pop("fill", None)
+            if fill:
+                run.write()
+                self.store.fill_missing(job["id"], self.engine_id, first_index, fill)
+            entry.update(status="ok", error=None)
         except _Abort:
-            if self.stopping.is_set():
-                self._safe(self.store.requeue, job["id"], self.engine_id)
+            raise
         except ExtractionError as exc:
-            finished = self._safe(
-                self.store.finish_table,
-                job["id"],
-                self.engine_id,
-                "failed",
-                exc.message,
-                {"sources": reports} if any(reports) else None,
-            )
+            entry.update(status="failed", error=exc.message)
         except Exception as exc:  # MemoryError and RecursionError included
             message = _human_failure(exc, run.label)
             if message is None:
-                log.exception("extraction of %s crashed", job["id"])
+                log.exception("extraction of %s (%s) crashed", job["id"], entry["source"])
                 message = (
                     f"Extraction failed unexpectedly ({type(exc).__name__}); see the engine log."
                 )
             else:
                 log.warning("extraction of %s failed: %s", job["id"], message)
+            entry.update(status="failed", error=message)
+        entry.pop("fill", None)
+        return entry
+
+    def _run(self, job: dict[str, Any]) -> None:
+        run = _Run(self, job)
+        finished: dict[str, Any] | None = None
+        try:
+            makers = self._sources(job, run)
+            entries = [
+                self._read_source(job, run, make, index, len(makers))
+                for index, make in enumerate(makers)
+            ]
+            run.write()
+            report = _table_report(entries, run.total)
+            failed = [e for e in entries if e["status"] == "failed"]
+            if run.total == 0:
+                if len(entries) == 1 and failed:
+                    message = failed[0]["error"]
+                elif failed:
+                    reasons = "; ".join(f"{e['source']}: {e['error']}" for e in failed)
+                    message = (
+                        f"No rows could be extracted from any of the {len(entries)} sources: "
+                        f"{reasons}"
+                    )
+                else:
+                    message = "No rows could be extracted from the source."
+                finished = self._safe(
+                    self.store.finish_table, job["id"], self.engine_id, "failed", message, report
+                )
+            else:
+                finished = self.store.finish_table(
+                    job["id"], self.engine_id, "completed", None, report
+                )
+        except _Abort:
+            if self.stopping.is_set():
+                self._safe(self.store.requeue, job["id"], self.engine_id)
+        except ExtractionError as exc:  # a source list that cannot be read at all
+            finished = self._safe(
+                self.store.finish_table, job["id"], self.engine_id, "failed", exc.message
+            )
+        except Exception:
+            log.exception("extraction of %s crashed", job["id"])
+            message = "Extraction failed unexpectedly; see the engine log."
             finished = self._safe(
                 self.store.finish_table, job["id"], self.engine_id, "failed", message
             )
@@ -321,3 +352,22 @@ class WorkerPool:
         except Exception:
             log.exception("store update failed")
             return None
+
+
+def _table_report(entries: list[dict[str, Any]], rows: int) -> dict[str, Any]:
+    """The table's ``extraction_report``: rows written, rows skipped by reason over all
+    sources, the files that failed and why, and each source's own entry."""
+    skipped: dict[str, int] = {}
+    for entry in entries:
+        for reason, n in (entry.get("skipped") or {}).items():
+            skipped[reason] = skipped.get(reason, 0) + n
+    return {
+        "rows": rows,
+        "skipped": skipped,
+        "failed_files": [
+            {"source": e["source"], "reason": e["error"]}
+            for e in entries
+            if e.get("status") == "failed"
+        ],
+        "sources": entries,
+    }

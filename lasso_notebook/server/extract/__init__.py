@@ -1,14 +1,18 @@
 """The extractor interface: ``extract(source, columns, additional_context, progress)`` yields
 validated rows for one source (a text, or a stored file); ``ExtractionError`` carries the human
-reason a source cannot be used. Readers per file type plug in with ``register_reader``.
+reason a source cannot be used. Readers per file type plug in with ``register_reader``; tabular
+readers hand their rows of cells to the grid stage (``grid.py``), which classifies every row.
 
 Row shape: ``{"data": {key: value}, "validation_status": "valid"|"warning"|"error",
-"validation_errors": [{"column_key", "message", "severity"}]}``. Readers stream records with
-``Step`` markers (bytes read, sheets, PDF pages); ``progress(fraction)`` is called when the
-fraction crosses the next 1/STEPS boundary and after every PDF page, always after the rows read
-so far were yielded, so the caller can persist them first. A progress call may raise to abort
-extraction (engine stopping, table deleted). ``report`` (a dict) receives the mapping used and
-the source columns left unmapped.
+"validation_errors": [{"column_key", "message", "severity"}], "source": {"file", "sheet",
+"page", "line"}}``. Readers stream records with markers: ``Step`` (bytes read, sheets, PDF
+pages), ``Skip`` (a row that is not a product, by reason) and ``Note`` (text around a table);
+``progress(fraction)`` is called when the fraction crosses the next 1/STEPS boundary and after
+every PDF page, always after the rows read so far were yielded, so the caller can persist them
+first. A progress call may raise to abort extraction (engine stopping, table deleted).
+``report`` (a dict) receives the source's entry of the table's ``extraction_report``: mapping,
+unmapped columns and why, rows, skipped rows by reason with samples, notes on rules applied,
+and ``fill`` (values a late note gave for rows already yielded without them).
 """
 
 from __future__ import annotations
@@ -17,12 +21,25 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypedDict
 
-from .coerce import coercer, column_style
+from .coerce import QUANTITY, coercer, column_style, currency_in
+from .currency import note_currency
 from .errors import ExtractionError
 from .mapping import Mapper, normalize
 from .records import iter_csv, parse_text
 from .sniff import EXTENSION_OF_TYPE, sniff
-from .source import MAX_TEXT_BYTES, Record, Source, Step, iter_text_lines, read_text_file
+from .source import (
+    MAX_TEXT_BYTES,
+    SECTION,
+    TITLE,
+    Item,
+    Note,
+    Record,
+    Skip,
+    Source,
+    Step,
+    iter_text_lines,
+    read_text_file,
+)
 
 __all__ = [
     "MAX_TEXT_BYTES",
@@ -45,13 +62,16 @@ SAMPLE = 2000
 ProgressCallback = Callable[[float], None]
 
 
-class ExtractedRow(TypedDict):
+class ExtractedRow(TypedDict, total=False):
     data: dict[str, Any]
     validation_status: str
     validation_errors: list[dict[str, str]]
+    source: dict[str, Any]
 
 
-Reader = Callable[[Source], Iterable[Record | Step]]
+Reader = Callable[[Source], Iterable[Item]]
+#: Samples kept per skip reason in the report, and their longest length.
+MAX_SAMPLES = 3
 _READERS: list[tuple[tuple[str, ...], tuple[str, ...], Reader]] = []
 _SUPPORTED = (
     "CSV, TSV, TXT, Markdown, HTML, JSON, JSON Lines, Excel (.xlsx, .xls), PDF and Word (.docx)"
@@ -75,14 +95,14 @@ def register_reader(
 
 
 def _text_reader(hint: str | None) -> Reader:
-    def read(source: Source) -> list[Record]:
+    def read(source: Source) -> list[Item]:
         return parse_text(read_text_file(source), hint)
 
     return read
 
 
 def _csv_reader(delimiter: str | None) -> Reader:
-    def read(source: Source) -> Iterator[Record | Step]:
+    def read(source: Source) -> Iterator[Item]:
         lines, fraction = iter_text_lines(source)
         yield from iter_csv(lines, delimiter, fraction)
 
@@ -92,7 +112,7 @@ def _csv_reader(delimiter: str | None) -> Reader:
 def _lazy(module: str, name: str) -> Reader:
     """Import a binary reader (pdfplumber, openpyxl ...) only when a file needs it."""
 
-    def read(source: Source) -> Iterable[Record | Step]:
+    def read(source: Source) -> Iterable[Item]:
         from importlib import import_module
 
         reader: Reader = getattr(import_module(f".readers.{module}", __name__), name)
@@ -136,7 +156,7 @@ def _kind(source: Source) -> str:
     return EXTENSION_OF_TYPE.get(ctype, ctype)
 
 
-def _load(source: Source) -> Iterable[Record | Step]:
+def _load(source: Source) -> Iterable[Item]:
     if source.text is not None:
         return parse_text(source.text)
     if source.path is None or not source.path.exists():
@@ -188,10 +208,43 @@ def _unwrap(raw: dict[str, Any], column: dict[str, Any]) -> Any:
 
 
 Plan = list[tuple[str, str, Any, dict[str, Any]]]  # (header, column key, coercer, column)
+_FALLBACKS = (TITLE, SECTION)
+
+
+class _Currency:
+    """Where a row's currency comes from, in order: the price cell's own sign or code, the
+    price column's header, the currency column, a note in the document, additional_context."""
+
+    def __init__(self, key: str | None, context: str | None) -> None:
+        self.key = key
+        self.note: str | None = None
+        self.context = note_currency(context)
+        self.used: dict[str, int] = {}
+
+    def fill(self, data: dict[str, Any], raw_price: Any, header_code: str | None) -> None:
+        if self.key is None:
+            return
+        code = currency_in(raw_price) if raw_price is not None else None
+        how = "the price cells"
+        if code is None:
+            code, how = header_code, "the price column's header"
+        if code is None:
+            code, how = data[self.key], "a currency column"
+        if code is None:
+            code, how = self.note, "a note in the document"
+        if code is None:
+            code, how = self.context, "additional_context"
+        if code is not None:
+            data[self.key] = code
+            self.used[how] = self.used.get(how, 0) + 1
 
 
 def _build_row(
-    record: Record, plan: Plan, keys: list[str], required: list[str]
+    record: Record,
+    plan: Plan,
+    keys: list[str],
+    required: list[str],
+    money: tuple[_Currency, str | None, str | None] | None = None,
 ) -> ExtractedRow | None:
     data: dict[str, Any] = dict.fromkeys(keys)
     issues: list[dict[str, str]] = []
@@ -206,12 +259,17 @@ def _build_row(
             raw = _unwrap(raw, column)
         value, issue = convert(raw)
         if issue:
+            if header in _FALLBACKS:
+                continue  # a section heading that does not fit the column is just not used
             issues.append({"column_key": key, "message": issue[1], "severity": issue[0]})
         if value is not None and value != []:
             data[key] = value
-            filled += 1
+            filled += header not in _FALLBACKS
     if not filled and not issues:
         return None  # nothing of this record fits the schema: not a row
+    if money is not None:
+        currency, price_header, header_code = money
+        currency.fill(data, record.get(price_header) if price_header else None, header_code)
     status = "valid"
     for issue in issues:
         status = (
@@ -227,16 +285,37 @@ def _build_row(
     return {"data": data, "validation_status": status, "validation_errors": issues}
 
 
-def _steps(items: Iterable[Record | Step]) -> Iterator[Record | Step]:
+def _steps(items: Iterable[Item]) -> Iterator[Item]:
     """Readers that return a plain list get a Step per record, so progress still moves."""
     if isinstance(items, list):
-        total = len(items)
-        for n, item in enumerate(items, 1):
+        total = sum(1 for item in items if isinstance(item, dict)) or 1
+        n = 0
+        for item in items:
             yield item
-            if not isinstance(item, Step):
+            if isinstance(item, dict):
+                n += 1
                 yield Step(n / total)
         return
     yield from items
+
+
+class _Skips:
+    """Rows not written, counted by reason with a few samples each."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.samples: dict[str, list[str]] = {}
+
+    def add(self, reason: str, sample: str) -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + 1
+        kept = self.samples.setdefault(reason, [])
+        sample = " ".join(sample.split())
+        if sample and len(kept) < MAX_SAMPLES:
+            kept.append(sample if len(sample) <= 80 else sample[:79] + "…")
+
+
+def _row_text(record: Record) -> str:
+    return " | ".join(str(v) for v in record.values() if v not in (None, ""))
 
 
 def extract(
@@ -251,6 +330,10 @@ def extract(
     items = iter(_steps(_load(source)))
     mapper = Mapper(columns, additional_context)
     by_key = {c["key"]: c for c in columns}
+    skips = _Skips()
+    currency = _Currency(mapper.key_of.get("currency"), additional_context)
+    price_key = mapper.key_of.get("price")
+    origin = source.filename or "text"
 
     # Sample first: every header set of the document's first records, and the value styles
     # (decimal comma, day-first dates) each column shows, decide mapping and coercion.
@@ -262,9 +345,14 @@ def extract(
             state["next"] = int(state["fraction"] * STEPS) + 1
             progress(state["fraction"])
 
+    def note(text: str) -> None:
+        if currency.note is None:
+            currency.note = note_currency(text)
+
     # The sample stops early at a page boundary, so a PDF's progress moves from page one; steps
-    # before the first record are reported at once (no rows are pending then).
-    sample: list[Record | Step] = []
+    # before the first record are reported at once (no rows are pending then). Notes and skips
+    # are read as they come.
+    sample: list[Item] = []
     for item in items:
         if isinstance(item, Step):
             if len(sample) == 0:
@@ -274,20 +362,27 @@ def extract(
             if item.page:
                 break
             continue
-        sample.append(_flatten(item) if any(isinstance(v, dict) for v in item.values()) else item)
+        if isinstance(item, (Skip, Note)):
+            sample.append(item)
+            if isinstance(item, Note):
+                note(item.text)
+            continue
+        if any(isinstance(v, dict) for v in item.values()):
+            item = _flatten(item)
+        sample.append(item)
         if len(sample) >= SAMPLE:
             break
-    records = [r for r in sample if not isinstance(r, Step)]
+    records = [r for r in sample if isinstance(r, dict)]
     header_sets: dict[tuple[str, ...], list[Record]] = {}
     for record in records:
         header_sets.setdefault(tuple(record), []).append(record)
     mapped_any = False
     for headers, group in header_sets.items():
         samples = {h: [r.get(h) for r in group[:200]] for h in headers}
-        if mapper.map(headers, samples):
+        if [m for m in mapper.map(headers, samples) if m[0] not in _FALLBACKS]:
             mapped_any = True
     if report is not None:
-        report.update({"source": source.filename or "text", **mapper.report()})
+        report.update({"source": origin, **mapper.report()})
     if records and not mapped_any:
         seen = list(dict.fromkeys(h for r in records for h in r))
         shown = ", ".join(h for h in seen[:8] if not h.startswith("_")) or "none"
@@ -295,62 +390,96 @@ def extract(
             f"None of the fields in {source.label} ({shown}) match the schema's columns "
             f"({', '.join(c.get('label') or c['key'] for c in columns)})."
         )
-    plans: dict[tuple[str, ...], Plan] = {}
+    plans: dict[tuple[str, ...], tuple[Plan, tuple[_Currency, str | None, str | None] | None]] = {}
     keys = list(by_key)
     required = [c["key"] for c in columns if c.get("required")]
 
-    def plan_for(headers: tuple[str, ...], record: Record) -> Plan:
+    def plan_for(
+        headers: tuple[str, ...], record: Record
+    ) -> tuple[Plan, tuple[_Currency, str | None, str | None] | None]:
         """Mapping, evidence-styled columns and their coercers, once per header set."""
         found = plans.get(headers)
         if found is None:
             group = header_sets.get(headers) or [record]
             mapping = mapper.map(headers, {h: [r.get(h) for r in group[:200]] for h in headers})
-            found = []
+            plan: Plan = []
+            price_header = None
             for header, key in mapping:
                 column = by_key[key]
-                if column.get("type") in ("number", "date"):
+                if column.get("type") in ("number", "date", "boolean"):
                     column = column_style(column, [r.get(header) for r in group])
-                found.append((header, key, coercer(column), column))
+                if header in mapper.quantity:
+                    column = {**column, QUANTITY: True}
+                if key == price_key and header not in _FALLBACKS:
+                    price_header = header
+                plan.append((header, key, coercer(column), column))
+            money = None
+            if currency.key is not None:
+                money = (currency, price_header, currency_in(price_header) if price_header else None)  # fmt: skip
+            found = (plan, money)
             if len(plans) < 512:
                 plans[headers] = found
         return found
 
     counts = {"records": 0, "rows": 0, "skipped": 0}
+    no_currency = 0  # rows yielded before a note could say the currency
 
     # Nested objects only come from JSON; when the sample had none, the rest is not checked
     # (the check costs more than the rest of the row on a 100,000-line CSV).
     nested = any(isinstance(v, dict) for r in records for v in r.values())
 
-    def stream() -> Iterator[Record | Step]:
+    def stream() -> Iterator[Item]:
         yield from sample
         for item in items:
-            if (
-                nested
-                and not isinstance(item, Step)
-                and any(isinstance(v, dict) for v in item.values())
-            ):
+            if nested and isinstance(item, dict) and any(isinstance(v, dict) for v in item.values()):  # fmt: skip
                 item = _flatten(item)
             yield item
 
     for item in stream():
-        if isinstance(item, Step):
+        if isinstance(item, dict):
+            counts["records"] += 1
+            plan, money = plan_for(tuple(item), item)
+            row = _build_row(item, plan, keys, required, money)
+            if row is None:
+                counts["skipped"] += 1
+                skips.add("empty", _row_text(item))
+                continue
+            where = getattr(item, "where", None)
+            row["source"] = {"file": origin, **where} if where else {"file": origin}
+            if currency.key is not None and row["data"][currency.key] is None:
+                no_currency += 1
+            counts["rows"] += 1
+            yield row
+        elif isinstance(item, Step):
             step(item)
-            continue
-        counts["records"] += 1
-        row = _build_row(item, plan_for(tuple(item), item), keys, required)
-        if row is None:
-            counts["skipped"] += 1
-            continue
-        counts["rows"] += 1
-        yield row
+        elif isinstance(item, Skip):
+            skips.add(item.reason, item.sample)
+        elif isinstance(item, Note):
+            note(item.text)
     if report is not None:
         report.update(mapper.report())
         report.update(counts)
+        report["skipped"] = dict(skips.counts)
+        if skips.samples:
+            report["skipped_samples"] = {k: v for k, v in skips.samples.items() if v}
+        notes = list(mapper.notes)
+        for how, n in currency.used.items():
+            code = "" if how != "a note in the document" else f" {currency.note}"
+            notes.append(f"currency{code} from {how} ({n} rows)")
+        if no_currency and currency.note is not None and currency.key is not None:
+            report["fill"] = {currency.key: currency.note}
+            notes.append(
+                f"currency {currency.note} from a note below the rows ({no_currency} rows)"
+            )
+        if notes:
+            report["notes"] = notes
     if state["fraction"] < 1.0:
         progress(1.0)
     if counts["rows"] == 0:
-        if counts["records"] == 0:
+        if counts["records"] == 0 and not skips.counts:
             raise ExtractionError(f"{source.label} holds no records to extract.")
+        skipped = ", ".join(f"{n} {reason}" for reason, n in skips.counts.items())
         raise ExtractionError(
-            f"No rows could be extracted from {source.label}: every record was empty."
+            f"No rows could be extracted from {source.label}: every record was empty"
+            + (f" or not a product (skipped: {skipped})." if skipped else ".")
         )

@@ -24,27 +24,112 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-__all__ = ["DAY_FIRST", "DECIMAL_COMMA", "Coercer", "coerce", "coercer", "column_style"]
+__all__ = [
+    "DASH_FALSE",
+    "DAY_FIRST",
+    "DECIMAL_COMMA",
+    "QUANTITY",
+    "Coercer",
+    "Money",
+    "coerce",
+    "coercer",
+    "column_style",
+    "currency_in",
+    "is_measure",
+]
 
 Issue = tuple[str, str]  # (severity, message)
 
 #: Private column keys set by ``column_style``: per-source evidence for ambiguous values.
 DECIMAL_COMMA = "_decimal_comma"
 DAY_FIRST = "_day_first"
+#: A yes/no column filled from a stock quantity: quantity > 0 is yes (a documented rule).
+QUANTITY = "_quantity"
+#: A yes/no column drawn with check marks, where a dash means no (✓ / –).
+DASH_FALSE = "_dash_false"
+
+
+class Money(float):
+    """A number that carries its currency (a spreadsheet cell with a currency format)."""
+
+    currency: str | None
+
+    def __new__(cls, value: float, currency: str | None = None) -> Money:
+        obj = super().__new__(cls, value)
+        obj.currency = currency
+        return obj
+
+
+_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR", "Fr.": "CHF", "CHF": "CHF", "kr": "SEK", "zł": "PLN"}  # fmt: skip
+_CODES = "USD|EUR|GBP|CHF|JPY|CZK|SEK|NOK|DKK|PLN|CAD|AUD|NZD|HUF|INR|CNY|HKD|SGD|ZAR|MXN|BRL"
+_CURRENCY_IN = re.compile(rf"(?<![A-Za-z])({_CODES})(?![A-Za-z])|(US\$|C\$|A\$|[$€£¥₹])")
+_OTHER_DOLLARS = {"C$": "CAD", "A$": "AUD"}
+
+
+def currency_in(text: Any) -> str | None:
+    """The ISO 4217 code a text shows by code or symbol (``$129.00`` -> USD, ``EUR 12``)."""
+    if isinstance(text, Money):
+        return text.currency
+    if not isinstance(text, str):
+        return None
+    found = _CURRENCY_IN.search(text)
+    if not found:
+        return None
+    if found.group(1):
+        return found.group(1).upper()
+    symbol = found.group(2)
+    return _OTHER_DOLLARS.get(symbol) or _SYMBOLS.get(symbol)
+
+
+_MEASURE = re.compile(
+    r"^(?:\d+(?:[.,]\d+)?\s*(?:[x×*]\s*\d+(?:[.,]\d+)?\s*){0,2}"
+    r"(?:kg|g|mg|lbs?|oz|t|mm|cm|dm|m|km|in|inch(?:es)?|\"|''|″|ft|feet|yd|l|ml|cl|dl|gal|w|kw|v|"
+    r"mah|ah|hz|khz|ghz|gb|tb|mb|px|pcs|pc|stk|st|pack|pk|qt|pt|m2|m²|m3|m³|°|%)\.?"
+    r"|\d+(?:[.,]\d+)?\s*[x×]\s*\d+(?:[.,]\d+)?(?:\s*[x×]\s*\d+(?:[.,]\d+)?)?\s*[a-z]*)$",
+    re.I,
+)
+
+
+def is_measure(value: Any) -> bool:
+    """A size, weight or dimension (``12 kg``, ``10"``, ``250FT``, ``30 x 40 cm``): never a SKU."""
+    return isinstance(value, str) and bool(_MEASURE.match(value.strip()))
+
 
 _TRUE = {
     "true", "yes", "y", "1", "t", "on", "instock", "available", "x", "✓", "✔", "☑", "ja",
-    "oui", "si", "sí", "wahr", "lieferbar", "verfugbar", "auflager", "enstock", "disponible",
+    "j", "oui", "o", "si", "sí", "wahr", "lieferbar", "verfugbar", "verfügbar", "auflager",
+    "vorratig", "vorrätig", "enstock", "disponible", "opvoorraad", "voorradig", "leverbaar",
+    "beschikbaar", "enexistencia", "enexistencias", "verdadero", "vrai", "waar", "instockyes",
 }  # fmt: skip
 _FALSE = {
     "false", "no", "n", "0", "f", "off", "outofstock", "unavailable", "notavailable", "soldout",
     "✗", "✘", "×", "☐", "nein", "non", "falsch", "ausverkauft", "nichtlieferbar",
-    "discontinued", "backorder", "backordered", "nostock", "rupture", "agotado",
+    "nichtverfugbar", "nichtverfügbar", "nichtvorratig", "nichtvorrätig", "vergriffen",
+    "discontinued", "backorder", "backordered", "nostock", "rupture", "rupturedestock",
+    "epuise", "épuisé", "indisponible", "nee", "uitverkocht", "nietopvoorraad",
+    "nietleverbaar", "agotado", "sinexistencias", "faux", "onwaar", "falso",
 }  # fmt: skip
+_DASHES = {"-", "–", "—", "--"}
 _STOCK_TRUE = re.compile(
-    r"^(?:in stock|available|only \d+ left|\d+ (?:in stock|available))\b", re.I
+    r"^(?:in stock|available|only \d+ left|\d+ (?:in stock|available)|auf lager|lieferbar"
+    r"|en stock|op voorraad|en existencia|disponible|noch \d+|nur noch \d+|plus que \d+)\b",
+    re.I,
 )
-_STOCK_FALSE = re.compile(r"^(?:out of stock|sold out|not available|unavailable)\b", re.I)
+_STOCK_FALSE = re.compile(
+    r"^(?:out of stock|sold out|not available|unavailable|nicht (?:auf lager|lieferbar|"
+    r"verfügbar)|ausverkauft|épuisé|epuise|rupture|uitverkocht|niet (?:op voorraad|leverbaar)"
+    r"|agotado|sin existencias)\b",
+    re.I,
+)
+# Magnitudes after a number: 1.2k, 1,2 Tsd., 3.5M, 2 Mio., 1.5 million.
+_MAGNITUDE = re.compile(
+    r"^\s*(k|tsd\.?|tausend|thousand|m|mio\.?|million|millionen|mn|mm|mrd\.?|bn|billion)"
+    r"(?![a-z])",
+    re.I,
+)
+_SCALE = {"k": 1e3, "tsd": 1e3, "tausend": 1e3, "thousand": 1e3, "m": 1e6, "mio": 1e6,
+          "million": 1e6, "millionen": 1e6, "mn": 1e6, "mm": 1e6, "mrd": 1e9, "bn": 1e9,
+          "billion": 1e9}  # fmt: skip
 # Placeholders that mean "no value" in every column type.
 _NULLS = {"-", "—", "–", "n/a", "n.a.", "null", "none", "nan", "#n/a", "tbd", "k.a."}
 _NULLS_TYPED = _NULLS | {"na", "?", "--"}
@@ -131,6 +216,16 @@ def _number(value: Any, decimal_comma: bool | None = None) -> tuple[Any, Issue |
         return None, ("error", f"{raw!r} is not a number")
     leftover = core.replace(match.group(0), "", 1).strip()
     if leftover:
+        after = core[match.end() :]
+        magnitude = _MAGNITUDE.match(after)
+        word = magnitude.group(1) if magnitude else ""
+        # "m" alone is a metre unless written as a capital M (3.5M); "mm" only as a capital MM.
+        if magnitude and (word not in ("m", "mm") or word.isupper()):
+            rest = (core[: match.start()] + after[magnitude.end() :]).strip(" .")
+            scaled = number * _SCALE[word.casefold().rstrip(".")]
+            number = int(scaled) if float(scaled).is_integer() else round(scaled, 6)
+            if not _CURRENCY.sub("", rest).strip():
+                return number, None
         return number, ("warning", f"kept the number {number} from {raw!r}")
     return number, None
 
@@ -153,6 +248,16 @@ def number_style(value: Any) -> bool | None:
 
 
 # -- booleans ------------------------------------------------------------------------------
+def _quantity(value: Any) -> tuple[Any, Issue | None]:
+    """A stock quantity as in stock: quantity > 0 (the documented rule, reported once)."""
+    if isinstance(value, bool):
+        return value, None
+    number, issue = _number(value)
+    if number is None or (issue and issue[0] == "error"):
+        return _boolean(value)
+    return number > 0, None
+
+
 def _boolean(value: Any) -> tuple[Any, Issue | None]:
     if isinstance(value, bool):
         return value, None
@@ -263,6 +368,10 @@ def column_style(column: dict[str, Any], values: list[Any]) -> dict[str, Any]:
         votes = [v for v in (date_style(x) for x in values) if v is not None]
         if votes:
             return {**column, DAY_FIRST: sum(votes) > len(votes) / 2}
+    if kind == "boolean":
+        marks = {"✓", "✔", "☑", "x", "X"}
+        if any(isinstance(x, str) and x.strip() in marks for x in values):
+            return {**column, DASH_FALSE: True}
     return column
 
 
@@ -380,11 +489,13 @@ def coercer(column: dict[str, Any]) -> Coercer:
     nulls = _NULLS if is_text else _NULLS_TYPED
     decimal_comma, day_first = column.get(DECIMAL_COMMA), column.get(DAY_FIRST)
     allowed = column.get("enum_values") or []
+    if kind == "boolean" and column.get(DASH_FALSE):
+        nulls = nulls - _DASHES
     inner: Coercer = {
         "text": _text_value,
         "richtext": _text_value,
         "number": lambda v: _number(v, decimal_comma),
-        "boolean": _boolean,
+        "boolean": _quantity if column.get(QUANTITY) else _boolean,
         "date": lambda v: _date(v, day_first),
         "url": _first_url,
         "image": _first_url,
@@ -394,6 +505,9 @@ def coercer(column: dict[str, Any]) -> Coercer:
         "images": _images,
         "json": _json,
     }.get(kind, lambda v: (v, None))  # newer column types pass through untouched
+    if kind == "boolean" and column.get(DASH_FALSE):
+        plain = inner
+        inner = lambda v: (False, None) if isinstance(v, str) and v.strip() in _DASHES else plain(v)  # noqa: E731
 
     def run(value: Any) -> tuple[Any, Issue | None]:
         if value is None:

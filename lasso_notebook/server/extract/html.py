@@ -1,13 +1,17 @@
-"""HTML -> records with the stdlib parser: every ``<table>`` (header from ``<th>`` or the first
-row; links and images kept on the cells), else the page's visible text lines parsed as text."""
+"""HTML -> records with the stdlib parser: every ``<table>`` drawn as a grid (``thead`` and
+``<th>`` rows are headers, ``tfoot`` rows footers, ``colspan``/``rowspan`` cells fill every cell
+they cover; links and images kept on the cells) read by the grid stage, with the page's other
+visible lines as notes; a page without a table has its visible text parsed as text."""
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
 
 from .errors import ExtractionError
-from .source import Linked, Record
+from .grid import GridRow, grid_items
+from .source import Item, Linked, Note
 
 __all__ = ["looks_like_html", "parse_html"]
 
@@ -24,9 +28,18 @@ def looks_like_html(text: str) -> bool:
     return bool(_HTML_START.match(head)) or ("<table" in head.lower() and "</" in text)
 
 
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int((value or "1").strip()), 1000))
+    except ValueError:
+        return 1
+
+
 class _Cell:
-    def __init__(self, header: bool) -> None:
+    def __init__(self, header: bool, colspan: int = 1, rowspan: int = 1) -> None:
         self.header = header
+        self.colspan = colspan
+        self.rowspan = rowspan
         self.text: list[str] = []
         self.urls: list[str] = []
 
@@ -40,8 +53,10 @@ class _Cell:
 class _Parser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.tables: list[list[list[_Cell]]] = []
-        self.stack: list[list[list[_Cell]]] = []  # nested tables
+        self.tables: list[list[tuple[list[_Cell], str | None]]] = []
+        self.stack: list[list[tuple[list[_Cell], str | None]]] = []  # nested tables
+        self.part: list[str | None] = []  # thead / tbody / tfoot of each open table
+        self.in_table_text = 0
         self.cell: _Cell | None = None
         self.skip = 0
         self.lines: list[str] = [""]
@@ -52,13 +67,16 @@ class _Parser(HTMLParser):
             self.skip += 1
         elif tag == "table":
             self.stack.append([])
+            self.part.append(None)
+        elif tag in ("thead", "tbody", "tfoot") and self.part:
+            self.part[-1] = tag
         elif tag == "tr" and self.stack:
-            self.stack[-1].append([])
+            self.stack[-1].append(([], self.part[-1]))
         elif tag in ("td", "th") and self.stack:
             if not self.stack[-1]:
-                self.stack[-1].append([])
-            self.cell = _Cell(tag == "th")
-            self.stack[-1][-1].append(self.cell)
+                self.stack[-1].append(([], self.part[-1]))
+            self.cell = _Cell(tag == "th", _span(a.get("colspan")), _span(a.get("rowspan")))
+            self.stack[-1][-1][0].append(self.cell)
         elif tag == "a" and a.get("href") and self.cell is not None:
             self.cell.urls.append(a["href"])
         elif tag == "img" and self.cell is not None and (a.get("src") or a.get("data-src")):
@@ -71,7 +89,11 @@ class _Parser(HTMLParser):
             self.skip = max(0, self.skip - 1)
         elif tag == "table" and self.stack:
             self.tables.append(self.stack.pop())
+            self.part.pop()
             self.cell = None
+            self.lines.append("\x00table")  # where the table stood among the lines
+        elif tag in ("thead", "tbody", "tfoot") and self.part:
+            self.part[-1] = None
         elif tag in ("td", "th"):
             self.cell = None
         if tag in _BLOCK or tag in ("td", "th"):
@@ -82,32 +104,73 @@ class _Parser(HTMLParser):
             return
         if self.cell is not None:
             self.cell.text.append(data)
-        self.lines[-1] += data
+        if not self.stack:
+            self.lines[-1] += data  # text outside tables: the page's notes and prose
 
 
-def parse_html(text: str) -> list[Record]:
-    from .records import parse_text, table_records
+def _carried(carry: dict[int, list[Any]], values: list[Any], col: int) -> int:
+    """Fill the cells a rowspan from above covers, from column ``col``; the next free one."""
+    while col in carry:
+        left = carry[col]
+        values.append(left[1])
+        left[0] -= 1
+        if left[0] <= 0:
+            del carry[col]
+        col += 1
+    return col
+
+
+def _grid(rows: list[tuple[list[_Cell], str | None]]) -> list[GridRow]:
+    """Rows of cells as drawn: a cell spanning columns or rows fills every cell it covers."""
+    out: list[GridRow] = []
+    carry: dict[int, list[Any]] = {}  # column -> [rows still covered, value]
+    for n, (cells, part) in enumerate(rows):
+        values: list[Any] = []
+        col = _carried(carry, values, 0)
+        for cell in cells:
+            col = _carried(carry, values, col)
+            value = cell.value()
+            for _ in range(cell.colspan):
+                values.append(value)
+                if cell.rowspan > 1:
+                    carry[col] = [cell.rowspan - 1, value]
+                col += 1
+        _carried(carry, values, col)
+        role = None
+        if part == "thead" or (cells and all(c.header for c in cells) and len(cells) > 1):
+            role = "header"
+        elif part == "tfoot":
+            role = "footer"
+        if cells and n == 0 and all(c.header for c in cells):
+            role = "header"
+        out.append(GridRow(values, None, role))
+    return out
+
+
+def parse_html(text: str) -> list[Item]:
+    from .records import parse_text
 
     parser = _Parser()
     parser.feed(text)
     parser.close()
-    records: list[Record] = []
-    for table in parser.tables:
-        rows = [row for row in table if row]
-        if len(rows) < 2 or max(len(r) for r in rows) < 2:
+    items: list[Item] = []
+    found = False
+    tables = iter(parser.tables)
+    for line in parser.lines:
+        if line != "\x00table":
+            if line.strip():
+                items.append(Note(" ".join(line.split())))
+            continue
+        table = [row for row in next(tables) if row[0]]
+        if len(table) < 2 or max(sum(c.colspan for c in r[0]) for r in table) < 2:
             continue  # layout tables and one-column lists are not product tables
-        first = rows[0]
-        header = None
-        if all(c.header for c in first):
-            header = [
-                " ".join(str(c.value()).split()) or f"column {i + 1}" for i, c in enumerate(first)
-            ]
-            rows = rows[1:]
-        records.extend(table_records([[c.value() for c in r] for r in rows], header))
-    if records:
-        return records
+        read = list(grid_items(_grid(table)))
+        found = found or any(isinstance(item, dict) for item in read)
+        items.extend(read)
+    if found:
+        return items
     # No table: product cards, lists, prose. Their visible text may hold listings or records.
-    visible = "\n".join(" ".join(line.split()) for line in parser.lines)
+    visible = "\n".join(" ".join(line.split()) for line in parser.lines if line != "\x00table")
     visible = re.sub(r"\n{3,}", "\n\n", visible).strip()
     if not visible:
         raise ExtractionError("The HTML page has no table and no visible text.")

@@ -1,6 +1,7 @@
 """Text -> records: finds the tabular structure in a text (CSV/TSV, markdown or HTML table,
-JSON / JSON Lines, line listings, ``Key: value`` blocks) and returns ``{header: value}`` dicts.
-CSV is also parsed as a stream (``iter_csv``) so big files need bounded memory."""
+JSON / JSON Lines, line listings, ``Key: value`` blocks) and returns ``{header: value}`` dicts
+(located by line where known) with the grid stage's ``Skip``/``Note`` markers. CSV is also
+parsed as a stream (``iter_csv``) so big files need bounded memory."""
 
 from __future__ import annotations
 
@@ -8,17 +9,18 @@ import csv
 import io
 import itertools
 import json
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .errors import ExtractionError
-from .source import Linked, Record, Step
+from .grid import GridRow, find_header, grid_items
+from .source import TITLE, Item, Linked, Located, Note, Record, Skip, Step
 
 __all__ = [
     "TITLE",
+    "find_header",
     "iter_csv",
     "parse_csv",
     "parse_json",
@@ -28,8 +30,6 @@ __all__ = [
     "parse_text",
     "table_records",
 ]
-
-TITLE = "_title"  # pseudo-header: the untitled first line of a "Key: value" block
 
 # Containers under which a JSON document usually keeps its list of items.
 _LIST_KEYS = ("products", "items", "data", "rows", "records", "results", "entries", "list")
@@ -45,13 +45,13 @@ _MD_LINK = re.compile(r"!?\[([^\]]*)\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)
 _CSV_STEP_ROWS = 2000
 
 
-def parse_text(text: str, hint: str | None = None) -> list[Record]:
+def parse_text(text: str, hint: str | None = None) -> list[Item]:
     """Detect the format of ``text`` (or use ``hint``: csv, tsv, json, jsonl, markdown, kv,
     html, listing) and return its records."""
     from .html import looks_like_html, parse_html
     from .listing import looks_like_listing, parse_listing
 
-    parsers: dict[str, Callable[[str], list[Record]]] = {
+    parsers: dict[str, Callable[[str], list[Item]]] = {
         "csv": parse_csv,
         "tsv": lambda t: parse_csv(t, delimiter="\t"),
         "json": parse_json,
@@ -104,12 +104,13 @@ def parse_text(text: str, hint: str | None = None) -> list[Record]:
     )
 
 
-def _try_csv(text: str) -> list[Record]:
+def _try_csv(text: str) -> list[Item]:
     try:
         records = parse_csv(text)
     except ExtractionError:
         return []
-    headers = list(records[0]) if records else []
+    first = next((r for r in records if isinstance(r, dict)), None)
+    headers = list(first) if first else []
     # A one-column "CSV" is any list of lines: only accept it under a short, label-like header.
     if len(headers) == 1 and (len(headers[0]) > 40 or len(headers[0].split()) > 4):
         return []
@@ -119,12 +120,6 @@ def _try_csv(text: str) -> list[Record]:
 # -- tables (shared by CSV, spreadsheets, PDF, Word, HTML) ------------------------------------
 def _blank(cell: Any) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
-
-
-def _is_value(cell: Any) -> bool:
-    if isinstance(cell, (int, float)) or not isinstance(cell, str):
-        return not _blank(cell)
-    return bool(_VALUE_CELL.match(cell.strip()))
 
 
 def _headers(row: list[Any]) -> list[str]:
@@ -137,62 +132,15 @@ def _headers(row: list[Any]) -> list[str]:
     return names
 
 
-def find_header(rows: list[list[Any]]) -> tuple[int, bool]:
-    """Index of the header row among the first rows of a table, and whether it is a header.
-
-    Title lines above the header ("Spring catalog 2024") have fewer cells than the table and
-    are skipped. A first full row made of values (prices, URLs, dates) means there is no
-    header: ``(index, False)``, and columns are named ``column 1`` ... and mapped by content.
-    """
-    widths = [sum(not _blank(c) for c in row) for row in rows]
-    if not widths:
-        return 0, True
-    # The table's width: the most common width among rows of two cells or more (title lines
-    # have one), the wider on ties; a one-column table is width 1.
-    wide = Counter(w for w in widths if w >= 2) or Counter(w for w in widths if w)
-    full = max(wide.items(), key=lambda item: (item[1], item[0]))[0] if wide else 1
-    need = max(min(2, full), math.ceil(full * 0.7))
-    for i, width in enumerate(widths):
-        if width >= need:
-            values = sum(_is_value(c) for c in rows[i] if not _blank(c))
-            return i, not (values and values >= max(1, width // 3))
-    return 0, True
-
-
 def table_records(
     rows: Iterable[list[Any]], header: list[str] | None = None, lookahead: int = 30
-) -> Iterator[Record]:
-    """Records of a grid of cells: finds the header row (see ``find_header``), skips blank
-    rows and repeated header rows (tables continued over pages or sheets)."""
-    it = iter(rows)
-    if header is None:
-        head = [r for r in itertools.islice(it, lookahead)]
-        nonblank = [r for r in head if any(not _blank(c) for c in r)]
-        if not nonblank:
-            return
-        index, is_header = find_header(nonblank)
-        if is_header:
-            header, body = _headers(nonblank[index]), nonblank[index + 1 :]
-        else:
-            width = max(len(r) for r in nonblank)
-            header, body = [f"column {i + 1}" for i in range(width)], nonblank[index:]
-        it = itertools.chain(body, it)
-    raw_header = [h.casefold() for h in header]
-    first = raw_header[0] if raw_header else ""
-    width = len(header)
-    for row in it:
-        cells = [c.strip() if type(c) is str else c for c in row]  # keeps Linked cells
-        if not any(c is not None and c != "" for c in cells):
-            continue
-        if (
-            cells
-            and str(cells[0] or "").casefold() == first
-            and [str(c or "").casefold() for c in cells[:width]] == raw_header
-        ):
-            continue  # the header repeated (page break, pasted twice)
-        if len(cells) < width:
-            cells += [""] * (width - len(cells))
-        yield {h: ("" if c is None else c) for h, c in zip(header, cells, strict=False)}
+) -> Iterator[Item]:
+    """Classified items of a grid of cells (see ``grid``): the header row is found below any
+    title lines, or given as ``header``."""
+    grid_rows: Iterable[GridRow] = (GridRow(list(r)) for r in rows)
+    if header is not None:
+        grid_rows = itertools.chain([GridRow(list(header), None, "header")], grid_rows)
+    return grid_items(grid_rows, lookahead=lookahead)
 
 
 # -- CSV / TSV ---------------------------------------------------------------------------------
@@ -215,7 +163,7 @@ def iter_csv(
     lines: Iterable[str],
     delimiter: str | None = None,
     fraction: Callable[[], float] | None = None,
-) -> Iterator[Record | Step]:
+) -> Iterator[Item]:
     """Stream the records of CSV/TSV lines, with a ``Step`` every few thousand rows."""
     it = iter(lines)
     head: list[str] = []
@@ -229,22 +177,30 @@ def iter_csv(
         raise ExtractionError("The source is empty: there is no text to extract rows from.")
     delimiter = delimiter or _sniff_delimiter("".join(head))
     reader = csv.reader(itertools.chain(head, it), delimiter=delimiter)
+
+    def rows() -> Iterator[GridRow]:
+        for cells in reader:
+            yield GridRow(cells, {"line": reader.line_num})
+
     count = 0
     produced = False
     try:
-        for record in table_records(reader):
-            produced = True
-            yield record
-            count += 1
-            if fraction is not None and count % _CSV_STEP_ROWS == 0:
-                yield Step(fraction())
+        for item in grid_items(rows()):
+            yield item
+            if isinstance(item, Skip):
+                produced = True
+            elif isinstance(item, dict):
+                produced = True
+                count += 1
+                if fraction is not None and count % _CSV_STEP_ROWS == 0:
+                    yield Step(fraction())
     except csv.Error as exc:
         raise ExtractionError(f"The CSV text could not be read: {exc}") from exc
     if not produced:
         raise ExtractionError("The CSV source needs a header line and at least one data line.")
 
 
-def parse_csv(text: str, delimiter: str | None = None) -> list[Record]:
+def parse_csv(text: str, delimiter: str | None = None) -> list[Item]:
     stream = io.StringIO(text.lstrip("\ufeff"))
     return [r for r in iter_csv(stream, delimiter) if not isinstance(r, Step)]
 
@@ -269,25 +225,33 @@ def _split_md_row(line: str) -> list[str]:
     return [_md_cell(c) for c in re.split(r"(?<!\\)\|", line)]
 
 
-def parse_markdown(text: str) -> list[Record]:
-    """Every markdown table in the text; tables with the same header are concatenated."""
-    records: list[Record] = []
+def parse_markdown(text: str) -> list[Item]:
+    """Every markdown table in the text, each read by the grid stage; the lines around the
+    tables are notes (a title, "Prices in USD")."""
+    items: list[Item] = []
     lines = text.splitlines()
     i = 0
-    while i < len(lines) - 1:
-        if lines[i].lstrip().startswith("|") and _MD_SEPARATOR.match(lines[i + 1]):
-            header = _headers(_split_md_row(lines[i]))
+    found = False
+    while i < len(lines):
+        if (
+            i < len(lines) - 1
+            and lines[i].lstrip().startswith("|")
+            and _MD_SEPARATOR.match(lines[i + 1])
+        ):
+            rows = [GridRow(_split_md_row(lines[i]), {"line": i + 1}, "header")]
             i += 2
-            body = []
             while i < len(lines) and lines[i].lstrip().startswith("|"):
-                body.append(_split_md_row(lines[i]))
+                rows.append(GridRow(_split_md_row(lines[i]), {"line": i + 1}))
                 i += 1
-            records.extend(table_records(body, header))
+            items.extend(grid_items(rows))
+            found = True
         else:
+            if lines[i].strip():
+                items.append(Note(lines[i].strip().lstrip("#").strip()))
             i += 1
-    if not records:
+    if not found:
         raise ExtractionError("No markdown table with a header and a separator line was found.")
-    return records
+    return items
 
 
 # -- JSON --------------------------------------------------------------------------------------
@@ -313,7 +277,7 @@ def _find_records(doc: Any, depth: int = 0) -> list[Record] | None:
     return None
 
 
-def parse_json(text: str) -> list[Record]:
+def parse_json(text: str) -> list[Item]:
     try:
         doc = json.loads(text)
     except ValueError as exc:
@@ -327,8 +291,8 @@ def parse_json(text: str) -> list[Record]:
     return records
 
 
-def parse_jsonl(text: str) -> list[Record]:
-    records: list[Record] = []
+def parse_jsonl(text: str) -> list[Item]:
+    records: list[Item] = []
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -345,21 +309,24 @@ def parse_jsonl(text: str) -> list[Record]:
 
 
 # -- Key: value blocks -------------------------------------------------------------------------
-def parse_keyvalue(text: str) -> list[Record]:
+def parse_keyvalue(text: str) -> list[Item]:
     """``Key: value`` lines; blank lines or a repeated key start the next record.
 
     A first line without a colon is kept as the record's title (mapped to a name column).
     """
-    records: list[Record] = []
+    records: list[Item] = []
     current: Record = {}
+    start = 1
 
     def close() -> None:
         nonlocal current
         if any(k != TITLE for k in current):
-            records.append(current)
+            records.append(Located(current, {"line": start}))
         current = {}
 
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
+        if not current:
+            start = number
         if not line.strip():
             close()
             continue
@@ -368,11 +335,13 @@ def parse_keyvalue(text: str) -> list[Record]:
             if current and any(k != TITLE for k in current):
                 close()
             if not current:
+                start = number
                 current[TITLE] = line.strip().lstrip("#").strip()
             continue
         key, value = match.group(1).strip(), match.group(2).strip()
         if key in current:
             close()
+            start = number
         current[key] = value
     close()
     if not records:

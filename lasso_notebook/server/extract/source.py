@@ -1,5 +1,6 @@
-"""What the extractor reads from: the ``Source`` of one table input, the ``Step`` progress
-marker readers interleave with their records, and text decoding for stored files."""
+"""What the extractor reads from: the ``Source`` of one table input, the markers readers
+interleave with their records (``Step`` progress, ``Skip`` for a row that is not a product,
+``Note`` for a line of text around a table), located records, and text decoding for files."""
 
 from __future__ import annotations
 
@@ -13,8 +14,14 @@ from .errors import ExtractionError
 
 __all__ = [
     "MAX_TEXT_BYTES",
+    "SECTION",
+    "TITLE",
+    "Item",
     "Linked",
+    "Located",
+    "Note",
     "Record",
+    "Skip",
     "Source",
     "Step",
     "detect_encoding",
@@ -23,6 +30,8 @@ __all__ = [
 ]
 
 Record = dict[str, Any]
+TITLE = "_title"  # pseudo-header: the untitled first line of a "Key: value" block
+SECTION = "_section"  # pseudo-header: the section heading a table row stands under
 #: Text files larger than this are refused rather than loaded into memory.
 MAX_TEXT_BYTES = 256 * 1024 * 1024
 
@@ -51,6 +60,38 @@ class Step:
 
     fraction: float
     page: bool = False
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A candidate row that is not a product: ``reason`` (total, section, header, note, empty)
+    and a short ``sample`` of its text for the extraction report."""
+
+    reason: str
+    sample: str = ""
+
+
+@dataclass(frozen=True)
+class Note:
+    """A line of text around a table (title, note above, below or beside it, prose): read for
+    document-wide facts such as "Alle Preise in EUR"."""
+
+    text: str
+
+
+class Located(dict):  # type: ignore[type-arg]
+    """A record that knows where it was read: ``where`` holds ``sheet``, ``page`` and
+    ``line`` (1-based) where known."""
+
+    __slots__ = ("where",)
+
+    def __init__(self, data: Any = (), where: dict[str, Any] | None = None) -> None:
+        super().__init__(data)
+        self.where = where
+
+
+#: What readers yield: records (plain or located) and markers.
+Item = Record | Step | Skip | Note
 
 
 def detect_encoding(path: Path) -> str:

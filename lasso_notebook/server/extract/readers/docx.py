@@ -1,5 +1,6 @@
-"""Word ``.docx`` with python-docx: every table (hyperlinks kept on the cells), then the
-paragraphs, parsed as listings or ``Key: value`` blocks (prose that holds neither is ignored)."""
+"""Word ``.docx`` with python-docx: every table read by the grid stage (a merged cell fills
+every cell it covers; hyperlinks kept on the cells), then the paragraphs, parsed as listings
+or ``Key: value`` blocks; paragraphs are also notes (prose that holds no records is ignored)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import ExtractionError
-from ..records import parse_text, table_records
-from ..source import Linked, Record, Source, Step
+from ..grid import GridRow, grid_items
+from ..records import parse_text
+from ..source import Item, Linked, Note, Source, Step
 
 __all__ = ["read_docx"]
 
@@ -25,7 +27,7 @@ def _cell(cell: Any) -> str:
     return Linked(text or " ".join(urls), urls) if urls else text
 
 
-def read_docx(source: Source) -> Iterator[Record | Step]:
+def read_docx(source: Source) -> Iterator[Item]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
@@ -38,18 +40,22 @@ def read_docx(source: Source) -> Iterator[Record | Step]:
         ) from exc
     tables = document.tables
     produced = False
+    for paragraph in document.paragraphs:  # notes first: "All prices in USD." above a table
+        if paragraph.text.strip():
+            yield Note(" ".join(paragraph.text.split()))
     for n, table in enumerate(tables):
         rows = []
         for row in table.rows:
-            cells, previous = [], None
+            cells, seen = [], {}
             for cell in row.cells:
-                # A merged cell comes back once per grid column: keep one copy.
-                cells.append("" if cell._tc is previous else _cell(cell))
-                previous = cell._tc
-            rows.append(cells)
-        for record in table_records(rows):
-            produced = True
-            yield record
+                # A merged cell comes back once per grid column it covers: it fills each.
+                if id(cell._tc) not in seen:
+                    seen[id(cell._tc)] = _cell(cell)
+                cells.append(seen[id(cell._tc)])
+            rows.append(GridRow(cells))
+        for item in grid_items(rows):
+            produced = produced or isinstance(item, dict)
+            yield item
         yield Step(0.8 * (n + 1) / max(1, len(tables)))
     text = "\n".join(p.text for p in document.paragraphs)
     if text.strip():
@@ -62,8 +68,8 @@ def read_docx(source: Source) -> Iterator[Record | Step]:
                     "(lines like 'Acme Drill — SKU A1 — $9' or 'Name: ...' blocks)."
                 ) from None
             records = []
-        produced = produced or bool(records)
-        yield from records
+        produced = produced or any(isinstance(r, dict) for r in records)
+        yield from (r for r in records if not isinstance(r, Note))
     if not produced and not text.strip():
         raise ExtractionError(f"{source.label} is empty: it has no tables and no text.")
     yield Step(1.0)

@@ -1,20 +1,20 @@
-"""PDF with pdfplumber: each page's ruled tables first (a table continued over pages keeps its
-header), then the text of pages without tables, parsed as listings or ``Key: value`` blocks.
-One ``Step`` per page, pages are released as soon as they are read (bounded memory)."""
+"""PDF with pdfplumber: each page's ruled tables are fed to one grid (a table continued over
+pages keeps its header, a header repeated at a page break is skipped, a different header
+starts a new table), the page's other text lines are notes; the text of pages without tables is
+parsed as listings or ``Key: value`` blocks. One ``Step`` per page; pages are released as soon
+as they are read (bounded memory)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from ..errors import ExtractionError
-from ..records import find_header, parse_text, table_records
-from ..source import Record, Source, Step
+from ..grid import GridRow, TableGrid
+from ..records import parse_text
+from ..source import Item, Located, Note, Source, Step
 
 __all__ = ["read_pdf"]
-
-_DIGIT = re.compile(r"\d")
 
 
 def _open(source: Source) -> Any:
@@ -44,12 +44,18 @@ def _clean(cell: Any) -> str:
     return " ".join(str(cell).split()) if cell is not None else ""
 
 
-def _header_like(row: list[str]) -> bool:
-    filled = [c for c in row if c]
-    return len(filled) >= max(2, len(row) // 2) and not any(_DIGIT.search(c) for c in filled)
+def _outside(page: Any, boxes: list[tuple[float, float, float, float]]) -> str:
+    """The page's text outside the tables' boxes (titles, notes, footers)."""
+
+    def keep(obj: dict[str, Any]) -> bool:
+        x = (obj.get("x0", 0) + obj.get("x1", 0)) / 2
+        y = (obj.get("top", 0) + obj.get("bottom", 0)) / 2
+        return not any(x0 <= x <= x1 and top <= y <= bottom for x0, top, x1, bottom in boxes)
+
+    return page.filter(keep).extract_text() or ""
 
 
-def read_pdf(source: Source) -> Iterator[Record | Step]:
+def read_pdf(source: Source) -> Iterator[Item]:
     pdf = _open(source)
     with pdf:
         try:
@@ -58,43 +64,50 @@ def read_pdf(source: Source) -> Iterator[Record | Step]:
             raise ExtractionError(f"{source.label} could not be read as a PDF ({exc}).") from exc
         if pages == 0:
             raise ExtractionError(f"{source.label} has no pages.")
-        header: list[str] | None = None
-        texts: list[str] = []
+        grid = TableGrid()
+        texts: list[tuple[int, str]] = []
         any_text = produced = False
         for number, page in enumerate(pdf.pages, 1):
             try:
-                tables = [[[_clean(c) for c in row] for row in t] for t in page.extract_tables()]
-                tables = [[r for r in t if any(r)] for t in tables]
-                tables = [t for t in tables if len(t) >= 1 and max(len(r) for r in t) >= 2]
-                if not tables:
+                found = [t for t in page.find_tables()]
+                tables = [[[_clean(c) for c in row] for row in t.extract()] for t in found]
+                keep = [
+                    k
+                    for k, t in enumerate(tables)
+                    if [r for r in t if any(r)] and max(len(r) for r in t) >= 2
+                ]
+                if not keep:
                     text = page.extract_text() or ""
                     any_text = any_text or bool(text.strip())
-                    texts.append(text)
-                for rows in tables:
+                    texts.append((number, text))
+                else:
                     any_text = True
-                    # A page that starts with data continues the previous page's table.
-                    if header is None or len(rows[0]) != len(header) or _header_like(rows[0]):
-                        index, is_header = find_header(rows)
-                        if is_header:
-                            header, rows = rows[index], rows[index + 1 :]
-                        elif header is None or len(rows[0]) != len(header):
-                            header = [f"column {i + 1}" for i in range(len(rows[0]))]
-                    for record in table_records(rows, _unique(header)):
-                        produced = True
-                        yield record
+                    outside = _outside(page, [found[k].bbox for k in keep])
+                    for line in outside.splitlines():
+                        if line.strip():
+                            yield Note(line.strip())
+                    where = {"page": number}
+                    for k in keep:
+                        rows = [GridRow(r, where) for r in tables[k] if any(r)]
+                        for item in grid.feed(rows, part=True):
+                            produced = produced or isinstance(item, dict)
+                            yield item
             finally:
                 page.close()  # drops the page's parsed objects: memory stays flat
             yield Step(number / pages, page=True)
-        text = "\n\n".join(t for t in texts if t.strip())
-        if text.strip():
+        for item in grid.close():
+            produced = produced or isinstance(item, dict)
+            yield item
+        text_pages = [(n, t) for n, t in texts if t.strip()]
+        if text_pages:
             try:
-                records = parse_text(text)
+                items = _text_items(text_pages)
             except ExtractionError:
                 if not produced:
                     raise
-                records = []
-            yield from records
-            produced = produced or bool(records)
+                items = []
+            yield from items
+            produced = produced or any(isinstance(i, dict) for i in items)
         if not any_text:
             raise ExtractionError(
                 f"{source.label} has no text layer (a scanned PDF?): OCR is not available in "
@@ -102,11 +115,19 @@ def read_pdf(source: Source) -> Iterator[Record | Step]:
             )
 
 
-def _unique(header: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for i, name in enumerate(header):
-        name = name or f"column {i + 1}"
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name} {seen[name]}")
-    return out
+def _text_items(pages: list[tuple[int, str]]) -> list[Item]:
+    """The text of pages without tables, parsed as one text; records keep their page."""
+    text = "\n\n".join(t for _, t in pages)
+    items = parse_text(text)
+    # Map each record's line (within the joined text) back to its page.
+    starts: list[tuple[int, int]] = []
+    line = 1
+    for number, page_text in pages:
+        starts.append((line, number))
+        line += len(page_text.splitlines()) + 2 - (1 if page_text.endswith("\n") else 0)
+    for item in items:
+        where = getattr(item, "where", None)
+        if isinstance(item, Located) and where and "line" in where:
+            page = next((n for s, n in reversed(starts) if s <= where["line"]), None)
+            item.where = {"page": page}
+    return items
