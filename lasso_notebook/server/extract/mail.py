@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 
-__all__ = ["Mail", "looks_like_mail", "new_message", "read_eml"]
+__all__ = ["Mail", "looks_like_mail", "message_lines", "new_message", "read_eml"]
 
 _QUOTE_HEAD = re.compile(
     r"^\s*(?:on\b.{4,200}\bwrote:|am\b.{4,200}\bschrieb.{0,40}:|le\b.{4,200}\ba écrit\s*:"
@@ -67,11 +67,11 @@ def looks_like_mail(text: str) -> bool:
     return greeting and sign_off
 
 
-def new_message(text: str) -> list[str]:
-    """The lines of the message itself: up to a quoted earlier message or the sign-off (the
-    signature follows it), without ``>`` lines and the greeting."""
+def message_lines(text: str) -> list[tuple[int, str]]:
+    """``(line number, line)`` of the message itself: up to a quoted earlier message or the
+    sign-off (the signature follows it), without ``>`` lines and the greeting."""
     lines = text.replace("\r\n", "\n").split("\n")
-    out: list[str] = []
+    out: list[tuple[int, str]] = []
     for index, line in enumerate(lines):
         if line.rstrip() in ("--", "-- ") or _QUOTE_HEAD.match(line):
             break
@@ -81,11 +81,16 @@ def new_message(text: str) -> list[str]:
             break
         if line.lstrip().startswith(">"):
             continue
-        out.append(line)
-    while out and not out[0].strip():
+        out.append((index + 1, line))
+    while out and not out[0][1].strip():
         out.pop(0)
-    if out and _GREETING.match(out[0]):
+    if out and _GREETING.match(out[0][1]):
         out.pop(0)
-    while out and not out[0].strip():
+    while out and not out[0][1].strip():
         out.pop(0)
     return out
+
+
+def new_message(text: str) -> list[str]:
+    """The lines of ``message_lines``."""
+    return [line for _, line in message_lines(text)]

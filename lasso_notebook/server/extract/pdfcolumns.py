@@ -12,10 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .blocks import Paragraph
 from .fixedwidth import is_furniture
 from .layout import Grid, GridRow, Span, assign
 
-__all__ = ["ColumnReader", "Phrase", "lines_of"]
+__all__ = ["ColumnReader", "Phrase", "lines_of", "paragraphs_of"]
 
 _NUMERIC = re.compile(r"^[-+(]?[$€£]?\s*\d[\d.,' ]*[)%]?\s*(?:[$€£]|EUR|USD|GBP|CHF)?-?$", re.I)
 _HAS_NUMBER = re.compile(r"\d")
@@ -170,3 +171,25 @@ class ColumnReader:
 
 def _cells(line: Line) -> list[tuple[float, float, str]]:
     return [(p.x0, p.x1, p.text) for p in line.phrases]
+
+
+def paragraphs_of(words: Iterable[dict[str, Any]], page: int) -> list[Paragraph]:
+    """A page's lines as paragraphs for the product-block reader: bold or larger lines are
+    styled (a heading), a wide vertical gap is a blank line."""
+    lines = [line for line in lines_of(words) if not is_furniture(line.text)]
+    if not lines:
+        return []
+    sizes = [p.size for line in lines for p in line.phrases]
+    body = statistics.median(sizes)
+    pitches = [b.top - a.top for a, b in itertools.pairwise(lines)]
+    pitch = statistics.median(pitches) if pitches else body * 1.4
+    out: list[Paragraph] = []
+    previous = None
+    for number, line in enumerate(lines, 1):
+        if previous is not None and line.top - previous.top > pitch * 1.6:
+            out.append(Paragraph("", page=page))
+        size = max(p.size for p in line.phrases)
+        bold = all(p.bold for p in line.phrases) or size >= body * 1.15
+        out.append(Paragraph(line.text, bold=bold, size=size, line=number, page=page))
+        previous = line
+    return out

@@ -1,0 +1,143 @@
+"""How an HTML page is read, first fit wins: schema.org products (JSON-LD, microdata, RDFa);
+tables that hold products (the table reader and grid stage); repeated product blocks; the page's
+own product (a single product page); the visible text as lines that never glue, parsed as text.
+When nothing fits, the error says what was tried and what the page looked like."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .dom import Page, load_page, segments, strip_chrome
+from .errors import ExtractionError
+from .page import describe, find_units, is_related, page_currency, single_product
+from .source import Item, Located, Step
+from .structured import StructuredProduct, read_structured
+from .values import is_prose
+
+__all__ = ["read_html", "visible_lines"]
+
+#: Record keys a reader knows but a product schema should not see as columns of their own.
+_INTERNAL = ("mpn", "offer url")
+TableReader = Callable[[str], "list[Item] | None"]
+
+
+def _located(record: dict[str, Any], line: int | None) -> Located:
+    data = {k: v for k, v in record.items() if k not in _INTERNAL and v not in (None, "", [])}
+    return Located(data, {"line": line} if line else None)
+
+
+def _page_product(page: Page, products: list[StructuredProduct]) -> list[StructuredProduct]:
+    """On a single product page only the page's own product counts: the one named like its
+    H1 (or og:title), not the related products a shop also marks up."""
+    if len(products) <= 1:
+        return products
+    h1 = next(iter(page.root.iter("h1")), None)
+    title = " ".join((h1.text_content() if h1 is not None else page.og.get("og:title", "")).split())
+    own = [p for p in products if p.record.get("name") and p.record["name"] == title]
+    if own and (page.og.get("og:type", "").lower() == "product" or len(own) == 1):
+        others = [p for p in products if p not in own]
+        if all(p.element is None or is_related(p.element) for p in others) or page.og.get("og:type", "").lower() == "product":  # fmt: skip
+            return own[:1]
+    return [p for p in products if p.element is None or not is_related(p.element)] or products
+
+
+def visible_lines(page: Page) -> list[str]:
+    """The page's text as lines: one per block element, the separate elements of a line
+    joined by `` — `` so a line listing's fields stay apart (prose keeps its spaces)."""
+    lines: list[str] = []
+    current: list[str] = []
+    block = None
+    for seg in segments(page.root):
+        owner = seg.element
+        while owner is not None and owner.tag in _INLINE:
+            owner = owner.getparent()
+        if owner is not block and current:
+            lines.append(_join(current))
+            current = []
+        block = owner
+        current.append(seg.text)
+    if current:
+        lines.append(_join(current))
+    return lines
+
+
+_INLINE = {
+    "a", "span", "b", "strong", "i", "em", "small", "s", "del", "ins", "u", "mark", "sup",
+    "sub", "abbr", "code", "label", "time", "data", "font", "q", "cite", "bdi", "bdo",
+}  # fmt: skip
+
+
+def _join(parts: list[str]) -> str:
+    text = " ".join(parts)
+    return text if len(parts) == 1 or is_prose(text) else " — ".join(parts)
+
+
+def read_html(text: str, tables: TableReader, label: str = "the page") -> Iterator[Item]:
+    """The items of an HTML page (see the module docstring); ``tables`` reads the page's
+    tables through the grid stage and returns ``None`` when no table holds products;
+    ``label`` names the page in the error."""
+    page = load_page(text)
+    yield Step(0.1)
+    products = _page_product(page, read_structured(page.root, page.url))
+    if products:
+        single = len(products) == 1 and page.url is not None
+        for product in products:
+            record = dict(product.record)
+            if single and (page.og.get("og:type", "").lower() == "product" or not record.get("url")):  # fmt: skip
+                record["url"] = page.url
+            line = product.element.sourceline if product.element is not None else None
+            yield _located(record, line)
+        return
+    found = tables(text)
+    if found is not None:
+        yield from found
+        return
+    strip_chrome(page)
+    yield Step(0.3)
+    units = find_units(page)
+    yield Step(0.6)
+    records = [(u.record, u.elements[0].sourceline) for u in units]
+    if not records:
+        own = single_product(page, [e for u in units for e in u.elements])
+        if own is not None:
+            h1 = next(iter(page.root.iter("h1")), None)
+            records = [(own, h1.sourceline if h1 is not None else None)]
+    if records:
+        currency = page_currency(page)
+        for n, (record, line) in enumerate(records, 1):
+            if currency and record.get("price") is not None and not record.get("currency"):
+                record["currency"] = currency
+            yield _located(record, line)
+            if n % 200 == 0:
+                yield Step(0.6 + 0.4 * n / len(records))
+        return
+    lines = visible_lines(page)
+    if lines:
+        from .records import parse_text
+
+        try:
+            items = parse_text("\n".join(lines))
+        except ExtractionError:
+            items = []
+        # Records of two or more fields (listings, "Key: value" blocks): a page's lines read
+        # as a one-column list are its headings and prose, not products.
+        if any(isinstance(i, dict) and sum(1 for v in i.values() if v) >= 2 for i in items):
+            yield from items
+            return
+    raise ExtractionError(_nothing_found(page, label))
+
+
+def _nothing_found(page: Page, label: str) -> str:
+    return (
+        f"Found no products in {label}: no product data (JSON-LD, microdata, RDFa), no product "
+        f"table, no repeated product blocks and no product of its own; {describe(page)}."
+    )
+
+
+def strip_tags(text: str) -> str:
+    """Plain text of a small HTML fragment (an e-mail's HTML part), lines kept."""
+    page = load_page(text)
+    strip_chrome(page)
+    return "\n".join(visible_lines(page)) or re.sub(r"<[^>]+>", " ", text)
