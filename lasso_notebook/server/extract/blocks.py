@@ -5,13 +5,22 @@ single product lines (``Acme Drill (AX100): $129.00, in stock``) between prose p
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .values import currency_note, find_price, is_prose, is_sku_like, split_label, stock_of
+from .values import (
+    currency_note,
+    field_of_label,
+    find_price,
+    is_prose,
+    is_sku_like,
+    split_label,
+    stock_of,
+)
 
 __all__ = ["Paragraph", "product_line", "read_blocks", "read_lines"]
 
@@ -100,9 +109,9 @@ class _Fields:
                 self.put("name", _name_and_code(plain[0], self))
                 self.plain.remove(plain[0])
         if "sku" not in self.record:
-            code = next((p for p in self.plain if is_sku_like(p)), None)
+            code = next((p for p in self.plain if is_sku_like(p.strip("()[]"))), None)
             if code is not None:
-                self.record["sku"] = code
+                self.record["sku"] = code.strip("()[]")
                 self.plain.remove(code)
         if self.prices:
             ordered = sorted(self.prices, key=lambda p: p[0])
@@ -125,9 +134,26 @@ def _name_and_code(text: str, fields: _Fields) -> str:
     return text
 
 
+def _split_labels(part: str) -> list[str]:
+    """``Artikelnummer: ECH-9 Merk: Echo`` -> one piece per known label."""
+    words = list(re.finditer(r"\S+", part))
+    cuts = []
+    for k, word in enumerate(words):
+        if not word.group().endswith((":", "：")) or k == 0:
+            continue
+        for n in (3, 2, 1):
+            if k - n + 1 >= 1 and field_of_label(" ".join(w.group() for w in words[k - n + 1 : k + 1])):  # fmt: skip
+                cuts.append(words[k - n + 1].start())
+                break
+    if not cuts or ":" not in part[: cuts[0]]:
+        return [part]
+    bounds = [0, *cuts, len(part)]
+    return [part[a:b].strip() for a, b in itertools.pairwise(bounds) if part[a:b].strip()]
+
+
 def _split(line: str) -> list[str]:
     line = _BULLET.sub("", line.strip())
-    parts = [p for p in _SPLIT.split(line) if p and p.strip()]
+    parts = [q for p in _SPLIT.split(line) if p and p.strip() for q in _split_labels(p)]
     out: list[str] = []
     for part in parts:
         # "Name (CODE): $129.00, in stock" -> the name, then the typed pieces after ": " / ", "
@@ -139,10 +165,8 @@ def _split(line: str) -> list[str]:
 def product_line(line: str) -> dict[str, Any] | None:
     """The record of one product line (a name and a price, SKU or availability), else
     ``None``."""
-    if not line.strip() or (is_prose(line) and not find_price(line.split()[-1].rstrip("."))):
-        return None
-    segments = _split(line)
-    if len(segments) < 2:
+    segments = _split(line) if line.strip() else []
+    if len(segments) < 2 or is_prose(segments[0]):
         return None
     fields = _Fields()
     first, *rest = segments

@@ -83,8 +83,16 @@ def read_html(text: str, tables: TableReader, label: str = "the page") -> Iterat
     products = _page_product(page, read_structured(page.root, page.url))
     if products:
         single = len(products) == 1 and page.url is not None
+        shown = None
+        if len(products) == 1:  # what the page prints may add to its structured data
+            strip_chrome(page)
+            shown = single_product(page)
         for product in products:
             record = dict(product.record)
+            if shown is not None and shown.get("name") == record.get("name"):
+                for key in ("brand", "tags", "in_stock", "sku"):
+                    if record.get(key) in (None, "", []) and shown.get(key) not in (None, "", []):
+                        record[key] = shown[key]
             if single and (page.og.get("og:type", "").lower() == "product" or not record.get("url")):  # fmt: skip
                 record["url"] = page.url
             line = product.element.sourceline if product.element is not None else None

@@ -63,8 +63,11 @@ def looks_like_mail(text: str) -> bool:
         return True
     lines = [line for line in text.splitlines() if line.strip()]
     greeting = any(_GREETING.match(line) for line in lines[:3])
-    sign_off = any(_SIGN_OFF.match(line) for line in lines[-8:])
-    return greeting and sign_off
+    closing = any(
+        (_SIGN_OFF.match(line) and len(line.split()) <= 6) or _QUOTE_HEAD.match(line)
+        for line in lines[3:]
+    )
+    return greeting and closing
 
 
 def message_lines(text: str) -> list[tuple[int, str]]:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .blocks import product_line
 from .dom import Element, Page, Segment, element_text, hint_words, resolve, segments
 from .values import (
     currency_note,
@@ -265,8 +266,8 @@ class _Reader:
                 self.put("in_stock", stock)
             elif label is not None:
                 self.labelled(*label)
-            elif text.startswith("#") and " " not in text.strip():
-                self.tags.append(text.lstrip("#"))
+            elif text.startswith("#") and all(w.startswith("#") for w in text.split()):
+                self.tags.extend(w.lstrip("#") for w in text.split() if w.lstrip("#"))
             elif is_sku_like(text) and self.sku_guess is None:
                 self.sku_guess = text
             else:
@@ -314,6 +315,11 @@ def read_unit(
     free = [s for el in elements for s in segments(el) if not _within(s.element, taken)]
     reader.free(free)
     record = reader.record
+    if not claims and len(free) <= 4 and not (record.get("name") and (record.get("price") or record.get("sku"))):  # fmt: skip
+        line = product_line(" — ".join(s.text for s in free))
+        if line is not None:  # <li>Acme Drill (AX1): $9.00, in stock</li>
+            reader.record = record = line
+            reader.prices = _Prices()
     if not record.get("name"):
         anchors = [a for el in elements for a in el.iter("a") if element_text(a)]
         if anchors and not find_price(element_text(anchors[0])):

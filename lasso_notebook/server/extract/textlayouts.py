@@ -75,9 +75,10 @@ def loose_items(text: str) -> list[Item] | None:
     filled = [line for line in lines if line.strip()]
     if not filled or _delimited(filled):
         return None
-    records, notes = read_lines(lines)
+    numbered = message_lines(text)  # a pasted e-mail: no quoted message, no signature
+    records, notes = read_lines([line for _, line in numbered])
     if len(records) >= 2:
-        pairs = _pair_lines(list(enumerate(lines, 1)), records)
+        pairs = _pair_lines(numbered, records)
         return [*(Note(n) for n in notes), *(located(r, line) for line, r in pairs)]
     blocks, notes = read_blocks([Paragraph(line, line=n) for n, line in enumerate(lines, 1)])
     if len(blocks) >= 2:
