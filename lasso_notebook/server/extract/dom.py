@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urljoin
 
 from lxml import etree
-from lxml import html as lxml_html
 
 __all__ = [
     "Element",
@@ -28,7 +27,7 @@ __all__ = [
     "strip_chrome",
 ]
 
-Element = Any  # lxml.html.HtmlElement (untyped)
+Element = Any  # lxml.etree._Element (untyped)
 
 _DROP_TAGS = {
     "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas",
@@ -122,6 +121,7 @@ def _meta(tree: Element) -> tuple[str | None, dict[str, str]]:
 
 
 _SOFT = {"cart", "filter", "share", "promo", "banner"}
+_CHROME_ANY = re.compile("|".join(sorted(_CHROME_WORDS | {"header", "footer"})), re.I)
 
 
 def _is_chrome(element: Element, inside_content: bool, depth: int) -> bool:
@@ -130,6 +130,9 @@ def _is_chrome(element: Element, inside_content: bool, depth: int) -> bool:
     tag = element.tag
     if tag in _DROP_TAGS:
         return True
+    attrib = element.attrib
+    if not attrib and tag not in _PAGE_LEVEL:
+        return False  # most elements: no class, id, role or aria attribute to look at
     if tag == "form":
         return bool(hint_words(element) & {"search", "newsletter", "subscribe", "login", "signup"})
     if tag in _PAGE_LEVEL and not inside_content:
@@ -143,6 +146,8 @@ def _is_chrome(element: Element, inside_content: bool, depth: int) -> bool:
     if any(w in label for w in ("breadcrumb", "cookie", "consent", "cart")):
         return True
     classes = (element.get("class") or "") + " " + (element.get("id") or "")
+    if not _CHROME_ANY.search(classes):
+        return False  # no chrome word anywhere in the names: skip splitting them
     if depth <= 4 and not inside_content and any(_CHROME_CLASSES.match(c) for c in classes.split()):
         return True
     words: set[str] = set()
@@ -199,14 +204,19 @@ def load_page(text: str) -> Page:
     """Parse ``text`` as HTML and read the page's addresses; the tree is still whole (JSON-LD
     sits in scripts): ``strip_chrome`` cleans it for reading text."""
     text = re.sub(r"^\s*<\?xml[^>]*>", "", text)  # lxml refuses an encoding declaration in str
+    # Plain lxml elements (not lxml.html's classes, whose Python-level class lookup costs more
+    # than the parsing on a page of thousands of cards).
+    parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
     try:
-        root = lxml_html.document_fromstring(text if text.strip() else "<html></html>")
+        root = etree.fromstring(text, parser) if text.strip() else None
     except (etree.ParserError, ValueError):
-        root = lxml_html.document_fromstring("<html><body></body></html>")
+        root = None
+    if root is None:
+        root = etree.fromstring("<html><body></body></html>", parser)
     url, og = _meta(root)
     title = ""
     for node in root.iter("title"):
-        title = _WS.sub(" ", node.text_content()).strip()
+        title = _WS.sub(" ", "".join(node.itertext())).strip()
         break
     return Page(root, url, og, title)
 

@@ -34,7 +34,9 @@ def _page_product(page: Page, products: list[StructuredProduct]) -> list[Structu
     if len(products) <= 1:
         return products
     h1 = next(iter(page.root.iter("h1")), None)
-    title = " ".join((h1.text_content() if h1 is not None else page.og.get("og:title", "")).split())
+    title = " ".join(
+        ("".join(h1.itertext()) if h1 is not None else page.og.get("og:title", "")).split()
+    )
     own = [p for p in products if p.record.get("name") and p.record["name"] == title]
     if own and (page.og.get("og:type", "").lower() == "product" or len(own) == 1):
         others = [p for p in products if p not in own]
@@ -98,7 +100,7 @@ def read_html(text: str, tables: TableReader, label: str = "the page") -> Iterat
             line = product.element.sourceline if product.element is not None else None
             yield _located(record, line)
         return
-    found = tables(text)
+    found = tables(text) if page.root.find(".//table") is not None else None
     if found is not None:
         yield from found
         return
@@ -113,7 +115,8 @@ def read_html(text: str, tables: TableReader, label: str = "the page") -> Iterat
             h1 = next(iter(page.root.iter("h1")), None)
             records = [(own, h1.sourceline if h1 is not None else None)]
     if records:
-        currency = page_currency(page)
+        bare = any(r.get("price") is not None and not r.get("currency") for r, _ in records)
+        currency = page_currency(page) if bare else None
         for n, (record, line) in enumerate(records, 1):
             if currency and record.get("price") is not None and not record.get("currency"):
                 record["currency"] = currency

@@ -4,6 +4,7 @@ Column boundaries come from positions, so cells are assigned by where their word
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,13 +33,17 @@ def assign(words: Sequence[tuple[float, float, str]], spans: Sequence[Span]) -> 
     """Cells of one line: each word ``(start, end, text)`` goes to the column it overlaps most
     (the nearest when it overlaps none); a cell's words are joined by one space."""
     cells: list[list[str]] = [[] for _ in spans]
+    starts = [left for left, _ in spans]
+    last = len(spans) - 1
     for start, end, text in words:
-        best, best_key = 0, (-1.0, 0.0)
-        for i, (left, right) in enumerate(spans):
-            overlap = min(end, right) - max(start, left)
-            distance = 0.0 if overlap > 0 else min(abs(start - right), abs(left - end))
-            key = (overlap, -distance)
-            if key > best_key:
-                best, best_key = i, key
+        # Candidates: the column starting at or before the word, and those the word reaches.
+        first = max(0, bisect_right(starts, start) - 1)
+        stop = min(last, max(first, bisect_right(starts, end) - 1) + 1)
+        best, best_overlap = first, None
+        for i in range(first, stop + 1):
+            left, right = spans[i]
+            overlap = min(end, right) - max(start, left)  # negative: the distance to it
+            if best_overlap is None or overlap > best_overlap:
+                best, best_overlap = i, overlap
         cells[best].append(text)
     return [" ".join(c) for c in cells]

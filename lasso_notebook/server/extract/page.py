@@ -81,13 +81,27 @@ class Unit:
 
 # -- reading one block ---------------------------------------------------------------------
 def _hint_field(element: Element) -> str | None:
-    words = hint_words(element)
-    if not words:
+    attrib = element.attrib
+    if not attrib:
         return None
-    for name, vocabulary in _FIELD_HINTS:
-        if words & vocabulary:
-            return name
-    return None
+    key = tuple(
+        (k, v)
+        for k, v in attrib.items()
+        if k in ("class", "id", "itemprop") or k.startswith("data-")
+    )
+    if not key:
+        return None
+    found = _HINTS.get(key, False)
+    if found is False:
+        words = hint_words(element)
+        found = next((name for name, vocabulary in _FIELD_HINTS if words & vocabulary), None)
+        if len(_HINTS) < 20_000:
+            _HINTS[key] = found
+    return found  # type: ignore[return-value]
+
+
+#: Field hints by the names an element carries: a page repeats the same names in every card.
+_HINTS: dict[tuple[tuple[str, str], ...], str | bool | None] = {}
 
 
 def _hint_field_of_word(name: str) -> str | None:
@@ -175,6 +189,10 @@ def _join_currency(segs: list[Segment]) -> list[Segment]:
         else:
             out.append(seg)
     return out
+
+
+def _linkable(href: str | None) -> bool:
+    return bool(href) and not href.lstrip().startswith(("#", "javascript:", "mailto:", "tel:", "data:"))  # type: ignore[union-attr]  # fmt: skip
 
 
 def _within(node: Element, roots: set[Element]) -> bool:
@@ -275,7 +293,7 @@ class _Reader:
             i += 1
 
     def links(self, elements: list[Element], name_element: Element | None) -> None:
-        anchors = [a for el in elements for a in el.iter("a") if resolve(self.base, a.get("href"))]
+        anchors = [a for el in elements for a in el.iter("a") if _linkable(a.get("href"))]
         if name_element is not None:
             around = [a for a in anchors if a is name_element or name_element in a.iterancestors() or a in name_element.iterancestors() or a in name_element.iterdescendants()]  # fmt: skip
             anchors = around + anchors
@@ -363,7 +381,8 @@ _BADGES = re.compile(
 def _vendor_line(elements: list[Element], name: Element, plain: list[Segment]) -> str | None:
     """A card's vendor printed without a class name: the one short plain line above the
     title (``<p class="text-xs">Echo</p><h3>Echo CS-590 …</h3>``)."""
-    order = {id(el): n for n, el in enumerate(e for root in elements for e in root.iter())}
+    nodes = [e for root in elements for e in root.iter()]  # kept alive: ids stay theirs
+    order = {id(el): n for n, el in enumerate(nodes)}
     at = order.get(id(name))
     if at is None:
         return None

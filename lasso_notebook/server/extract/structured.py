@@ -138,13 +138,7 @@ def _microdata_item(element: Element, base: str | None, depth: int = 0) -> Item:
 
 
 def _microdata(root: Element, base: str | None) -> list[Item]:
-    return [
-        _microdata_item(el, base)
-        for el in root.iter()
-        if isinstance(el.tag, str)
-        and el.get("itemscope") is not None
-        and el.get("itemprop") is None
-    ]
+    return [_microdata_item(el, base) for el in root.xpath("//*[@itemscope and not(@itemprop)]")]
 
 
 def _rdfa_item(element: Element, base: str | None, depth: int = 0) -> Item:
@@ -168,11 +162,7 @@ def _rdfa_item(element: Element, base: str | None, depth: int = 0) -> Item:
 
 
 def _rdfa(root: Element, base: str | None) -> list[Item]:
-    return [
-        _rdfa_item(el, base)
-        for el in root.iter()
-        if isinstance(el.tag, str) and el.get("typeof") is not None and el.get("property") is None
-    ]
+    return [_rdfa_item(el, base) for el in root.xpath("//*[@typeof and not(@property)]")]
 
 
 # -- items -> product records ------------------------------------------------------------------
