@@ -365,7 +365,7 @@ def _table_report(entries: list[dict[str, Any]], rows: int) -> dict[str, Any]:
         "rows": rows,
         "skipped": skipped,
         "failed_files": [
-            {"source": e["source"], "reason": e["error"]}
+            {"source": e["source"], "file": e["source"], "reason": e["error"]}
             for e in entries
             if e.get("status") == "failed"
         ],

@@ -35,7 +35,6 @@ rows, running sums per numeric column, and the few label rows waiting for their 
 from __future__ import annotations
 
 import re
-import statistics
 import unicodedata
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
@@ -389,7 +388,10 @@ class TableGrid:
         self._keep = [(j, name) for (j, _), name in zip(keep, unique, strict=True)]
         self.header = unique
         fills = [sum(1 for j, _ in self._keep if j < len(r) and not _blank(r[j])) for r in data]
-        self._typical = max(1, int(statistics.median(fills))) if fills else len(self._keep)
+        # The fill of a full product row: the upper quartile, as totals and notes may make up
+        # much of a short sample.
+        fills.sort()
+        self._typical = max(1, fills[(len(fills) * 3) // 4]) if fills else len(self._keep)
         return notes
 
     # -- rows ----------------------------------------------------------------------------------

@@ -1,23 +1,39 @@
 """One product per line: ``Acme X100 Drill — SKU AX100 — $129.00 — in stock``. Segments split
-on dashes, bars and bullets are classified (price, labelled value, URL, email, availability,
-date); the first plain segment is the name. A short line alone above a group is its category."""
+on dashes, bars, bullets and tabs (or on commas when a line has none of those and holds a
+price) are classified (price, labelled value, URL, email, availability, date, size or weight);
+the first plain segment is the name, and ``Name (CODE)`` gives the SKU. A size or weight
+(``12 kg``, ``10"``) is never a SKU. A short line alone above a group is its category; intro
+and sign-off prose, greetings and signatures are notes, never headings."""
 
 from __future__ import annotations
 
 import re
 
+from .coerce import is_measure
 from .errors import ExtractionError
-from .source import Record
+from .source import Item, Located, Note, Record
 
 __all__ = ["classify_line", "looks_like_listing", "parse_listing"]
 
-_SPLIT = re.compile(r"\s+[—–|·•]\s+|\s+-{1,2}\s+|\t+")
+_SPLIT = re.compile(r"\s+[—–|·•]\s+|\s+-{1,2}\s+|\t+|\s*\|\s*")
+_COMMA = re.compile(r",\s+")
+_CODE_IN_PARENS = re.compile(r"^(?P<name>.+?)\s*\((?P<code>[A-Za-z0-9][A-Za-z0-9./_-]{2,24})\)$")
+_BARE_CODE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9./_-]{2,24}$")
+_WEIGHT = re.compile(r"(?:kg|g|mg|lbs?|oz)\.?$", re.I)
+_GREETING = re.compile(
+    r"^(?:dear|hi|hello|hey|good (?:morning|afternoon)|liebe[rs]?|sehr geehrte|hallo|guten tag"
+    r"|bonjour|cher|chère|madame|monsieur|beste|geachte|hoi|hola|estimad[oa]s?|best regards"
+    r"|kind regards|regards|thanks|thank you|cheers|sincerely|mit freundlichen|viele grüße"
+    r"|beste grüße|gruß|cordialement|bien à vous|met vriendelijke|groeten|saludos|atentamente"
+    r"|--\s*$)",
+    re.I,
+)
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,4}[.)])\s+")
 _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 _PRICE = re.compile(
     r"^(?:(?:price|from|only|now|ab|prix|preis)\s*:?\s*)?"
     r"(?P<c1>[$€£¥]|USD|EUR|GBP|CHF|JPY)?\s*(?P<num>\d[\d.,' ]*\d|\d)\s*"
-    r"(?P<c2>[$€£¥]|USD|EUR|GBP|CHF|JPY)?(?:\s*(?:each|/\s*(?:pc|piece|unit|ea)))?$",
+    r"(?:(?:k|K|Tsd\.?|M|Mio\.?)(?![A-Za-z])\s*)?(?P<c2>[$€£¥]|USD|EUR|GBP|CHF|JPY)?(?:\s*(?:each|/\s*(?:pc|piece|unit|ea)))?$",
     re.I,
 )
 _LABELS = {
@@ -64,11 +80,28 @@ def _label(segment: str) -> tuple[str, str] | None:
     return None
 
 
+def _is_price(segment: str) -> bool:
+    price = _PRICE.match(segment)
+    return bool(
+        price and (price.group("c1") or price.group("c2") or re.search(r"[.,]\d{2}$", segment))
+    )
+
+
+def _segments(line: str) -> list[str]:
+    segments = [s.strip() for s in _SPLIT.split(line) if s.strip()]
+    if len(segments) < 2 and "," in line:
+        # "Acme anvil, 12 kg, $49.90": commas separate only when a segment is a price.
+        parts = [s.strip() for s in _COMMA.split(line) if s.strip()]
+        if 2 <= len(parts) <= 8 and any(_is_price(p) for p in parts[1:]):
+            return parts
+    return segments
+
+
 def classify_line(line: str) -> tuple[Record, int] | None:
     """The record of one listing line and how many segments were recognised (typed), or
     ``None`` when the line has no separators."""
     line = _BULLET.sub("", line.strip())
-    segments = [s.strip() for s in _SPLIT.split(line) if s.strip()]
+    segments = _segments(line)
     if len(segments) < 2:
         return None
     record: Record = {}
@@ -92,8 +125,18 @@ def classify_line(line: str) -> tuple[Record, int] | None:
             key = "email"
         elif _DATE.match(segment):
             key = "date"
+        elif is_measure(segment):
+            key = "weight" if _WEIGHT.search(segment) else "size"
+        elif "name" not in plain and "sku" not in record and _BARE_CODE.match(segment):
+            key = "sku"  # a bare article code after the name: "Saw | BS-2 | $45.50"
         if key is None:
             key = plain.pop(0) if plain else f"detail {len(record) + 1}"
+            coded = _CODE_IN_PARENS.match(segment) if key == "name" else None
+            if coded and not is_measure(coded.group("code")) and re.search(r"\d", coded.group("code")):  # fmt: skip
+                value = coded.group("name")
+                if "sku" not in record:
+                    record["sku"] = coded.group("code")
+                    typed += 1
         else:
             typed += 1
         if key in record:
@@ -102,33 +145,51 @@ def classify_line(line: str) -> tuple[Record, int] | None:
     return record, typed
 
 
+def _prose(line: str) -> bool:
+    """Intro or sign-off prose, a greeting or a signature line: never a section heading."""
+    text = line.strip()
+    words = text.split()
+    return bool(
+        _GREETING.match(text)
+        or len(words) > 6
+        or re.search(r"[,.!?;]$", text)
+        or (text.endswith(":") and len(words) >= 4)
+        or "@" in text
+    )
+
+
 def looks_like_listing(lines: list[str]) -> bool:
-    """Most lines are listings with at least one typed segment, and the first is not a
-    header line of a delimited table (``Name | Price``)."""
+    """Most lines with separators are listings with at least one typed segment (prose around
+    them does not count against it), and the first is not a header line of a delimited table
+    (``Name | Price``)."""
     parsed = [classify_line(line) for line in lines[:200]]
-    hits = sum(1 for p in parsed if p is not None and p[1] > 0)
-    if not hits or hits < len(parsed) * 0.5:
+    candidates = [p for p in parsed if p is not None]
+    hits = sum(1 for p in candidates if p[1] > 0)
+    plain = sum(1 for p, line in zip(parsed, lines, strict=False) if p is None and not _prose(line))
+    if not hits or hits < len(candidates) * 0.5 or hits < plain * 0.5:
         return False
-    first = next((p for p in parsed if p is not None), None)
-    return first is not None and first[1] > 0
+    return candidates[0][1] > 0
 
 
-def parse_listing(text: str) -> list[Record]:
-    records: list[Record] = []
+def parse_listing(text: str) -> list[Item]:
+    records: list[Item] = []
     section: str | None = None
-    for line in text.splitlines():
+    found = False
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         parsed = classify_line(line)
         if parsed is None or parsed[1] == 0:
+            records.append(Note(line.strip()))
             heading = line.strip().lstrip("#").strip().rstrip(":")
-            if parsed is None and len(heading) <= 60 and not heading.endswith("."):
+            if parsed is None and len(heading) <= 60 and not _prose(line):
                 section = heading
             continue
         record = parsed[0]
         if section:
             record.setdefault("category", section)
-        records.append(record)
-    if not records:
+        records.append(Located(record, {"line": number}))
+        found = True
+    if not found:
         raise ExtractionError("No product lines were found (e.g. 'Acme Drill — SKU A1 — $9').")
     return records
