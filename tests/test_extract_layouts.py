@@ -62,6 +62,8 @@ def test_prose_is_not_a_report() -> None:
     text = "Dear customer,\n\nthank you for your order.\nWe ship tomorrow.\n"
     assert not looks_like_report(text.splitlines())
     assert read_report(text) is None
+    tsv = "Name\tSKU\tPrice\tStock\nDrill\tD-1\t10,00\tyes\nSaw\tS-2\t20,00\tno\nFile\tF-3\t3,00\tno\n"
+    assert not looks_like_report(tsv.splitlines())  # tab-separated values are not a report
 
 
 def test_pdf_columns_without_ruling_lines(tmp_path: Path) -> None:

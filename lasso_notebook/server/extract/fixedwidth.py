@@ -101,6 +101,9 @@ def looks_like_report(lines: list[str]) -> bool:
     for i, line in enumerate(lines[:400]):
         if _RULER.match(line) and i > 0 and len(_chunks(lines[i - 1])) >= 2:
             return True
+    filled = [line for line in lines[:400] if line.strip()]
+    if sum(1 for line in filled if "\t" in line) >= len(filled) / 2:
+        return False  # tab-separated values, not columns laid out with spaces
     table = [line for line in lines[:400] if len(_chunks(line)) >= 3]
     return len(table) >= 3 and len(table) >= 0.4 * sum(1 for line in lines[:400] if line.strip())
 
