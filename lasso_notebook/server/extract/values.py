@@ -26,7 +26,7 @@ _SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "�
 _CODES = ("USD", "EUR", "GBP", "CHF", "JPY", "CAD", "AUD", "SEK", "NOK", "DKK", "PLN", "CZK")
 _CUR = r"(?:US\$|[$€£¥₹]|\b(?:USD|EUR|GBP|CHF|JPY|CAD|AUD|SEK|NOK|DKK|PLN|CZK)\b|Fr\.)"
 # A number as prices print it: 1,299.00 / 1.299,00 / 1'299.00 / 1 299,00 / 12.5k / 1,2 Tsd.
-_NUM = r"\d{1,3}(?:[,.'\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?(?:,-|\.-)?"
+_NUM = r"\d{1,3}(?:[,.'\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2}|,-|\.-)?|\d+(?:[.,]\d{1,2}|,-|\.-)?"
 _MAG = r"(?:\s?(?:k|K|M|Mio\.?|Tsd\.?|mil))?"
 _PRICE_WORDS = (
     r"price|our price|your price|unit price|net|net price|now|sale|from|only|each|per unit"
@@ -77,6 +77,8 @@ def find_price(text: str, *, loose: bool = False) -> Price | None:
     if not (symbol or loose or _HAS_DECIMALS.search(number)):
         return None
     printed = number.rstrip("-").rstrip(",.")
+    if number.endswith(("-",)):  # "1.099,-": whole units, the dot groups thousands
+        printed = re.sub(r"[.,'\s]", "", printed)
     mag = re.match(r"(k|K|M|Mio\.?|Tsd\.?)\b", magnitude)
     if mag:
         printed += " " + mag.group(1)
