@@ -12,6 +12,7 @@ from beyond_docs import PRODUCTS, blocks_docx, email_text, eml_bytes
 
 from lasso_notebook.server.extract.blocks import Paragraph, product_line, read_blocks, read_lines
 from lasso_notebook.server.extract.mail import looks_like_mail, new_message, read_eml
+from lasso_notebook.server.extract.textlayouts import mail_items
 from lasso_notebook.server.extract.values import find_price, split_label, stock_of
 
 
@@ -106,6 +107,47 @@ def test_blank_line_blocks_without_styles() -> None:
 )
 def test_product_lines(line: str, expected: dict[str, object]) -> None:
     assert product_line(line) == expected
+
+
+def test_labels_without_colon_and_commas_inside_names() -> None:
+    assert product_line("Acme Drill, Item no. AX-100, $129.00") == {
+        "sku": "AX-100",
+        "name": "Acme Drill",
+        "price": "129.00",
+        "currency": "USD",
+    }
+    assert product_line("AX-100    Acme Drill 18V    $129.00")["name"] == "Acme Drill 18V"  # type: ignore[index]
+    assert product_line("Acme anvil, 12 kg, $49.90")["name"] == "Acme anvil, 12 kg"  # type: ignore[index]
+    assert split_label("Artikelnummer 4711-02") == ("sku", "Artikelnummer", "4711-02")
+    assert split_label("Item 5") is None  # not a code
+
+
+def test_email_with_a_small_aligned_table_between_paragraphs() -> None:
+    text = """Hi Anna,
+
+here are the prices you asked for. All prices in EUR.
+
+Item no.    Description                  Price    Stock
+AX-100      Acme Drill 18V               129,00   12
+BG-125      Bosk Grinder 125 mm           89,50    0
+
+Let me know if you need anything else.
+
+Best regards,
+Tom
+"""
+    items = mail_items(text)
+    records = [i for i in items if isinstance(i, dict)]
+    assert records == [
+        {"Item no.": "AX-100", "Description": "Acme Drill 18V", "Price": "129,00", "Stock": "12"},
+        {
+            "Item no.": "BG-125",
+            "Description": "Bosk Grinder 125 mm",
+            "Price": "89,50",
+            "Stock": "0",
+        },
+    ]
+    assert any("All prices in EUR" in getattr(i, "text", "") for i in items)
 
 
 def test_prose_and_greetings_are_not_product_lines() -> None:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .values import (
-    currency_note,
     field_of_label,
     find_price,
     is_prose,
@@ -27,11 +26,7 @@ __all__ = ["Paragraph", "product_line", "read_blocks", "read_lines"]
 _SPLIT = re.compile(r"\s+[—–|·•]\s+|\s+-{1,2}\s+|\t+|\s{3,}|;\s+|\s*/\s+(?=[A-Z$€£])")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣]|\d{1,3}[.)]|\(\d{1,3}\))\s+")
 _CODE_IN_PARENS = re.compile(r"^(?P<name>.+?)\s*[(\[](?P<code>[A-Za-z0-9][A-Za-z0-9\-_./]{2,24})[)\]]\s*$")  # fmt: skip
-_PIECE = re.compile(
-    r"(?<=\)):\s+|(?<=[)\w]),\s+(?=[$€£]|\d|[A-Z][\w.-]*\s?(?:[A-Za-z.-]+\s?)?:|in stock|out of"
-    r"|sold|only|auf lager|en stock|op voorraad|nicht|épuisé|agotado|ausverkauft|uitverkocht)",
-    re.I,
-)
+_AFTER_CODE = re.compile(r"(?<=\)):\s+")  # "Name (CODE): $9.00"
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
 
 
@@ -103,16 +98,18 @@ class _Fields:
     def finish(self, title: str | None) -> dict[str, Any]:
         if title:
             self.put("name", _name_and_code(title, self))
-        if not self.record.get("name"):
-            plain = [p for p in self.plain if not is_prose(p) and len(p) <= 150]
-            if plain:
-                self.put("name", _name_and_code(plain[0], self))
-                self.plain.remove(plain[0])
+        plain = [p for p in self.plain if not is_prose(p) and len(p) <= 150]
         if "sku" not in self.record:
-            code = next((p for p in self.plain if is_sku_like(p.strip("()[]"))), None)
-            if code is not None:
+            # A lone code among the plain pieces is the SKU, unless it is all there is to name
+            # the product by.
+            code = next((p for p in plain if is_sku_like(p.strip("()[]"))), None)
+            if code is not None and (self.record.get("name") or len(plain) >= 2):
                 self.record["sku"] = code.strip("()[]")
                 self.plain.remove(code)
+                plain.remove(code)
+        if not self.record.get("name") and plain:
+            self.put("name", _name_and_code(plain[0], self))
+            self.plain.remove(plain[0])
         if self.prices:
             ordered = sorted(self.prices, key=lambda p: p[0])
             self.put("price", ordered[0][1])
@@ -157,8 +154,27 @@ def _split(line: str) -> list[str]:
     out: list[str] = []
     for part in parts:
         # "Name (CODE): $129.00, in stock" -> the name, then the typed pieces after ": " / ", "
-        pieces = re.split(_PIECE, part)
-        out.extend(p for p in pieces if p.strip())
+        for piece in _AFTER_CODE.split(part):
+            out.extend(p for p in _comma_pieces(piece) if p.strip())
+    return out
+
+
+def _typed(text: str) -> bool:
+    return bool(
+        find_price(text) or stock_of(text) is not None or split_label(text) or is_sku_like(text)
+    )
+
+
+def _comma_pieces(part: str) -> list[str]:
+    """``Acme Drill, Item no. AX-100, $129.00, in stock``: a comma starts a new piece when
+    what follows is a price, availability, label or code; other commas stay in the text."""
+    chunks = re.split(r",\s+", part)
+    out = [chunks[0]]
+    for chunk in chunks[1:]:
+        if _typed(chunk.rstrip(".")):
+            out.append(chunk.rstrip("."))
+        else:
+            out[-1] += ", " + chunk
     return out
 
 
@@ -171,7 +187,7 @@ def product_line(line: str) -> dict[str, Any] | None:
     fields = _Fields()
     first, *rest = segments
     label = split_label(first)
-    if label is None and not find_price(first) and stock_of(first) is None:
+    if label is None and not find_price(first) and stock_of(first) is None and not is_sku_like(first):  # fmt: skip
         title: str | None = first
     else:
         title = None
@@ -264,8 +280,3 @@ def _read_block(block: list[Paragraph]) -> dict[str, Any] | None:
     if not record.get("name") or not any(k in record for k in ("price", "sku")):
         return None
     return record
-
-
-def notes_currency(notes: Sequence[str]) -> str | None:
-    """The currency stated by a document's notes (``Prices in EUR``)."""
-    return next((c for n in notes if (c := currency_note(n))), None)

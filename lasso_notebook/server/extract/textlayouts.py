@@ -104,6 +104,9 @@ def mail_items(text: str) -> list[Item]:
     from .records import parse_text
 
     numbered = message_lines(text)
+    report = report_items("\n".join(line for _, line in numbered))
+    if report is not None:  # a small table laid out with spaces between the paragraphs
+        return report
     records, notes = read_lines([line for _, line in numbered])
     if records:
         pairs = _pair_lines(numbered, records)

@@ -239,6 +239,13 @@ def split_label(text: str) -> tuple[str, str, str] | None:
         field = field_of_label(match.group(1))
         if field:
             return field, match.group(1), match.group(2).strip()
+    words = text.split()
+    for n in (3, 2, 1):  # "Item no. AX-100", "Artikelnummer 4711-02", "Réf. MK190"
+        if len(words) == n + 1:
+            fieldname = field_of_label(" ".join(words[:n]))
+            code = words[n].lstrip("#:")
+            if fieldname in ("sku", "ean") and (is_sku_like(code) or (code.isdigit() and len(code) >= 4)):  # fmt: skip
+                return fieldname, " ".join(words[:n]), code
     match = re.match(r"^(by|von|par|door|por)\s+(\S.{0,40})$", text, re.I)
     if match and match.group(2)[:1].isupper():
         return "brand", match.group(1), match.group(2).strip()
