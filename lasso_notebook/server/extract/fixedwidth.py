@@ -172,6 +172,8 @@ def _crosses(line: str, spans: list[Span]) -> bool:
     chunks = _chunks(line)
     if any(_NUMERIC.match(text) or re.search(r"\d[.,]\d\d\b", text) for _, _, text in chunks):
         return False
+    if len(line.split()) < 5 and not line.rstrip().endswith((".", "!", "?")):
+        return False  # a short label ("POWER TOOLS"): a section heading for the grid stage
     gaps = [(a[1], b[0]) for a, b in itertools.pairwise(spans)]
     return any(start < left and end > right for start, end, _ in chunks for left, right in gaps)
 
@@ -216,7 +218,13 @@ def _read_rows(
             grid.notes.append(line.strip())  # prose across the columns: a note, not a row
             previous = None
             continue
-        cells = assign(_words(line), spans)
+        chunks = _chunks(line)
+        if len(chunks) == 1 and not re.search(r"\d", line):
+            # One label alone ("POWER TOOLS"): one cell, in the column where it starts.
+            start, _end, text = chunks[0]
+            cells = assign([(start, start + 1, text)], spans)
+        else:
+            cells = assign(_words(line), spans)
         filled = [i for i, c in enumerate(cells) if c]
         if (
             previous is not None

@@ -126,13 +126,17 @@ class ColumnReader:
         return grid if grid.rows else None
 
     def _header_at(self, lines: list[Line], first: int) -> list[int]:
+        """The header line above the first data line (section headings of one phrase may
+        stand between them), and a first header row set tighter above it."""
         above = first - 1
+        while above >= 0 and first - above <= 3 and len(lines[above].phrases) == 1:
+            above -= 1  # "Power tools" between the header and the first row
         if above < 0 or len(lines[above].phrases) < 2 or any(_numeric(p) for p in lines[above].phrases):  # fmt: skip
             return []
         found = [above]
         two = above - 1
         if two >= 0 and lines[two].phrases and not any(_numeric(p) for p in lines[two].phrases):
-            pitch = lines[first].top - lines[above].top
+            pitch = lines[first].top - lines[first - 1].top
             if lines[above].top - lines[two].top <= pitch * 0.9 and len(lines[two].phrases) >= 2:
                 found.insert(0, two)  # a two-row header set tighter than the rows
         return found
@@ -147,7 +151,7 @@ class ColumnReader:
         previous: tuple[GridRow, Line] | None = None
         gaps = [(a[1], b[0]) for a, b in itertools.pairwise(spans)]
         for offset, line in enumerate(lines):
-            if len(line.phrases) == 1 and not _HAS_NUMBER.search(line.text):
+            if len(line.phrases) == 1 and not _HAS_NUMBER.search(line.text) and _prose(line.text):
                 x0, x1 = line.phrases[0].x0, line.phrases[0].x1
                 if any(x0 < left and x1 > right for left, right in gaps):
                     grid.notes.append(line.text)  # prose across the columns
@@ -167,6 +171,11 @@ class ColumnReader:
             row = GridRow(cells, line=start + offset + 1, page=page)
             grid.rows.append(row)
             previous = (row, line)
+
+
+def _prose(text: str) -> bool:
+    """A note rather than a section heading: a sentence, or five words and more."""
+    return len(text.split()) >= 5 or text.rstrip().endswith((".", "!", "?"))
 
 
 def _cells(line: Line) -> list[tuple[float, float, str]]:
