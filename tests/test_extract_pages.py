@@ -11,6 +11,7 @@ import pytest
 from beyond_docs import BASE, PRODUCTS, card_page, chrome, product_page, url_of
 
 from lasso_notebook.server.extract.dom import element_text, load_page, parse_page, segments
+from lasso_notebook.server.extract.html import parse_html
 from lasso_notebook.server.extract.page import describe, find_units, single_product
 from lasso_notebook.server.extract.structured import read_structured
 
@@ -159,3 +160,23 @@ def test_describe_names_the_heading_and_what_the_page_holds() -> None:
         describe(page) == "the page's text starts with a heading 'About us' and holds 3 paragraphs"
     )
     assert describe(parse_page("<html><body></body></html>")) == "the page has no visible text"
+
+
+def test_a_specification_table_belongs_to_the_product_page() -> None:
+    body = """<div class="product"><h1>Bosk Haakse slijper 125 mm</h1><p>Merk: Bosk</p>
+<div class="prijs">€ 89,50</div><p>Op voorraad</p><table class="specs">
+<tr><th>Artikelnummer</th><td>BG-125</td></tr><tr><th>Gewicht</th><td>2,1 kg</td></tr>
+<tr><th>Vermogen</th><td>900 W</td></tr></table></div>"""
+    items = parse_html(chrome(body, canonical="/p/bg-125"))
+    (record,) = [i for i in items if isinstance(i, dict)]
+    assert record == {
+        "name": "Bosk Haakse slijper 125 mm",
+        "brand": "Bosk",
+        "sku": "BG-125",
+        "Gewicht": "2,1 kg",
+        "Vermogen": "900 W",
+        "price": "89,50",
+        "currency": "EUR",
+        "in_stock": True,
+        "url": f"{BASE}/p/bg-125",
+    }

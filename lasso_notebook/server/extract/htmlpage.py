@@ -9,12 +9,12 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .dom import Page, load_page, segments, strip_chrome
+from .dom import Element, Page, load_page, segments, strip_chrome
 from .errors import ExtractionError
 from .page import describe, find_units, is_related, page_currency, single_product
 from .source import Item, Located, Step
 from .structured import StructuredProduct, read_structured
-from .values import is_prose
+from .values import field_of_label, is_prose
 
 __all__ = ["read_html", "visible_lines"]
 
@@ -43,6 +43,29 @@ def _page_product(page: Page, products: list[StructuredProduct]) -> list[Structu
         if all(p.element is None or is_related(p.element) for p in others) or page.og.get("og:type", "").lower() == "product":  # fmt: skip
             return own[:1]
     return [p for p in products if p.element is None or not is_related(p.element)] or products
+
+
+def _key_value(table: Element) -> bool:
+    """A specification table: rows of two cells, a label and its value (``<th>SKU</th>
+    <td>AX1</td>``), read as ``label: value`` pairs of the page, not as product rows."""
+    rows = [r for r in table.iter("tr") if len([c for c in r if c.tag in ("td", "th")]) > 0]
+    if len(rows) < 1:
+        return True
+    pairs = 0
+    for row in rows:
+        cells = [c for c in row if c.tag in ("td", "th")]
+        if len(cells) != 2:
+            return False
+        text = " ".join("".join(cells[0].itertext()).split())
+        header_cell = cells[0].tag == "th" and cells[1].tag == "td"
+        if header_cell or field_of_label(text.rstrip(":")) or text.endswith(":"):
+            pairs += 1
+    return pairs >= max(1, len(rows) * 0.8)
+
+
+def _has_data_table(page: Page) -> bool:
+    """Whether the page has a table other than layout or specification tables."""
+    return any(not _key_value(t) for t in page.root.iter("table"))
 
 
 def visible_lines(page: Page) -> list[str]:
@@ -100,7 +123,7 @@ def read_html(text: str, tables: TableReader, label: str = "the page") -> Iterat
             line = product.element.sourceline if product.element is not None else None
             yield _located(record, line)
         return
-    found = tables(text) if page.root.find(".//table") is not None else None
+    found = tables(text) if _has_data_table(page) else None
     if found is not None:
         yield from found
         return

@@ -273,8 +273,9 @@ class _Reader:
             bare = text.rstrip(":： ").strip()
             known = field_of_label(bare) if len(bare) <= 30 else None
             is_label = text.endswith((":", "：")) or seg.element.tag in ("dt", "th", "label")
-            if nxt is not None and known and is_label:
-                self.labelled(known, bare, nxt)
+            cell = seg.element.tag in ("dt", "th") and len(bare) <= 40
+            if nxt is not None and is_label and (known or cell):
+                self.labelled(known or bare, bare, nxt)
                 i += 2
                 continue
             label = split_label(text)
