@@ -180,3 +180,19 @@ def test_a_specification_table_belongs_to_the_product_page() -> None:
         "in_stock": True,
         "url": f"{BASE}/p/bg-125",
     }
+
+
+def test_microdata_cards_are_completed_by_what_the_cards_print() -> None:
+    cards = "".join(
+        f"""<div class="card" itemscope itemtype="https://schema.org/Product">
+<p class="vendor">{p["brand"]}</p><h3 itemprop="name"><a itemprop="url" href="/products/{p["sku"].lower()}">{p["name"]}</a></h3>
+<span>SKU: {p["sku"]}</span><div itemprop="offers" itemscope itemtype="https://schema.org/Offer">
+<span itemprop="price" content="{p["price"]}">${p["price"]}</span><meta itemprop="priceCurrency" content="USD"></div>
+<span class="badge">{"In stock" if p["in_stock"] else "Sold out"}</span></div>"""
+        for p in PRODUCTS
+    )
+    records = [i for i in parse_html(chrome(f"<h1>All</h1><div class='grid'>{cards}</div>")) if isinstance(i, dict)]  # fmt: skip
+    assert [(r["sku"], r["brand"], r["in_stock"], r["price"]) for r in records] == [
+        (p["sku"], p["brand"], p["in_stock"], p["price"]) for p in PRODUCTS
+    ]
+    assert records[0]["url"] == url_of(PRODUCTS[0])

@@ -11,7 +11,7 @@ from typing import Any
 
 from .dom import Element, Page, load_page, segments, strip_chrome
 from .errors import ExtractionError
-from .page import describe, find_units, is_related, page_currency, single_product
+from .page import describe, find_units, is_related, page_currency, read_unit, single_product
 from .source import Item, Located, Step
 from .structured import StructuredProduct, read_structured
 from .values import field_of_label, is_prose
@@ -43,6 +43,37 @@ def _page_product(page: Page, products: list[StructuredProduct]) -> list[Structu
         if all(p.element is None or is_related(p.element) for p in others) or page.og.get("og:type", "").lower() == "product":  # fmt: skip
             return own[:1]
     return [p for p in products if p.element is None or not is_related(p.element)] or products
+
+
+_FILLED = ("brand", "tags", "in_stock", "sku", "price", "currency", "url")
+
+
+def _fill_from_page(
+    page: Page, products: list[StructuredProduct], records: list[dict[str, Any]]
+) -> None:
+    """What the page prints adds to what its structured data leaves out (a vendor line, tag
+    chips, a stock badge): the page's own product on a product page, else the product block
+    holding each microdata item or named like it."""
+    if not any(not r.get(k) and r.get(k) is not False for r in records for k in _FILLED):
+        return
+    if len(records) == 1:
+        shown = single_product(page)
+        found = {0: shown} if shown is not None and shown.get("name") == records[0].get("name") else {}  # fmt: skip
+    else:
+        found = {}
+        units = find_units(page)
+        by_name = {u.record.get("name"): u.record for u in units}
+        by_url = {u.record.get("url"): u.record for u in units}
+        for n, (product, record) in enumerate(zip(products, records, strict=True)):
+            match = by_url.get(record.get("url")) or by_name.get(record.get("name"))
+            if match is None and product.element is not None and product.element.getparent() is not None:  # fmt: skip
+                match = read_unit([product.element], page.url)
+            if match is not None and match.get("name") == record.get("name"):
+                found[n] = match
+    for n, shown in found.items():
+        for key in _FILLED:
+            if records[n].get(key) in (None, "", []) and shown.get(key) not in (None, "", []):
+                records[n][key] = shown[key]
 
 
 def _key_value(table: Element) -> bool:
@@ -108,16 +139,10 @@ def read_html(text: str, tables: TableReader, label: str = "the page") -> Iterat
     products = _page_product(page, read_structured(page.root, page.url))
     if products:
         single = len(products) == 1 and page.url is not None
-        shown = None
-        if len(products) == 1:  # what the page prints may add to its structured data
-            strip_chrome(page)
-            shown = single_product(page)
-        for product in products:
-            record = dict(product.record)
-            if shown is not None and shown.get("name") == record.get("name"):
-                for key in ("brand", "tags", "in_stock", "sku"):
-                    if record.get(key) in (None, "", []) and shown.get(key) not in (None, "", []):
-                        record[key] = shown[key]
+        records = [dict(p.record) for p in products]
+        strip_chrome(page)
+        _fill_from_page(page, products, records)
+        for product, record in zip(products, records, strict=True):
             if single and (page.og.get("og:type", "").lower() == "product" or not record.get("url")):  # fmt: skip
                 record["url"] = page.url
             line = product.element.sourceline if product.element is not None else None
