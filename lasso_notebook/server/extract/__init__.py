@@ -466,7 +466,11 @@ def extract(
                 skips.add("empty", _row_text(item))
                 continue
             where = getattr(item, "where", None)
-            row["source"] = {"file": origin, **where} if where else {"file": origin}
+            if where:
+                where["file"] = origin  # the reader's own dict: no copy per row
+                row["source"] = where
+            else:
+                row["source"] = {"file": origin}
             if currency.key is not None and row["data"][currency.key] is None:
                 no_currency += 1
             counts["rows"] += 1

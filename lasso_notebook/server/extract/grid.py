@@ -105,28 +105,43 @@ def _is_value(cell: Any) -> bool:
     return bool(_VALUE_CELL.match(cell.strip()))
 
 
+_FAST_NUMBER = re.compile(r"[$€£¥]?\s?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+
+
 def _number(cell: Any) -> float | None:
     """The number a cell holds, or None (cheap: most cells are plain numbers or text)."""
     kind = type(cell)
     if kind is int or kind is float:
         return float(cell)
-    if isinstance(cell, bool) or not isinstance(cell, str):
+    if kind is not str:
         return (
             float(cell) if isinstance(cell, (int, float)) and not isinstance(cell, bool) else None
         )
     text = cell.strip()
     if not text or not ("0" <= text[-1] <= "9" or text[-1] in "$€£¥%-DPRFKUSBHC"):
         return None
-    try:
-        return float(text)
-    except ValueError:
-        pass
+    if _FAST_NUMBER.fullmatch(text):  # $1,299.00: the commonest formatted price
+        return float(text.lstrip("$€£¥ ").replace(",", ""))
+    if text[0] not in "$€£¥" and "," not in text:
+        try:
+            return float(text)
+        except ValueError:
+            pass
     if not _NUMBER_CELL.match(text) or _DATE_CELL.match(text):
         return None
-    from .coerce import coerce
-
-    value, issue = coerce(text, {"type": "number"})
+    value, issue = _number_coercer()(text)
     return float(value) if value is not None and issue is None else None
+
+
+_COERCE: list[Any] = []
+
+
+def _number_coercer() -> Any:
+    if not _COERCE:
+        from .coerce import coercer
+
+        _COERCE.append(coercer({"type": "number"}))
+    return _COERCE[0]
 
 
 def _sample(cells: list[Any]) -> str:
@@ -268,6 +283,7 @@ class TableGrid:
         body = nonblank[body_start:]
         if head:
             self._raw_headers = [[_text(c).casefold() for c in nonblank[i].cells] for i in head]
+            self._header_words = {t for raw in self._raw_headers for t in raw if t}
             names = self._join([nonblank[i].cells for i in head], width)
         else:
             self._raw_headers = []
@@ -342,7 +358,10 @@ class TableGrid:
     def _reset_table(self) -> None:
         self.header = None
         self._raw_headers: list[list[str]] = []
+        self._header_words: set[str] = set()
         self._keep: list[tuple[int, str]] = []
+        self._names: list[str] = []
+        self._plain = False
         self._note_cols: list[int] = []
         self._num_cols: list[int] = []
         self._kinds: dict[int, str] = {}
@@ -387,6 +406,8 @@ class TableGrid:
         unique = _unique([name for _, name in keep])
         self._keep = [(j, name) for (j, _), name in zip(keep, unique, strict=True)]
         self.header = unique
+        self._names = unique
+        self._plain = [j for j, _ in self._keep] == list(range(len(self._keep)))
         fills = [sum(1 for j, _ in self._keep if j < len(r) and not _blank(r[j])) for r in data]
         # The fill of a full product row: the upper quartile, as totals and notes may make up
         # much of a short sample.
@@ -395,58 +416,69 @@ class TableGrid:
         return notes
 
     # -- rows ----------------------------------------------------------------------------------
-    def _row(self, row: GridRow) -> Iterator[Item]:
+    def _row(self, row: GridRow) -> list[Item]:
+        """The items one row gives: usually its record alone."""
         cells = row.cells
+        out: list[Item] = []
         n = len(cells)
         keep = self._keep
-        filled = [(j, cells[j]) for j, _ in keep if j < n and not _blank(cells[j])]
+        filled = [
+            (j, c)
+            for j, _ in keep
+            if j < n and (c := cells[j]) is not None and (type(c) is not str or c.strip())
+        ]
         for j in self._note_cols:
             if j < n and not _blank(cells[j]):
-                yield Note(_text(cells[j]))
+                out.append(Note(_text(cells[j])))
         if not filled:
-            if any(not _blank(c) for c in cells):
-                return  # only notes beside the table
-            self._gap = True
-            return
-        if self._raw_headers and self._repeats_header(cells):
-            yield Skip("header", _sample(cells))
-            return
-        distinct = {_text(c) for _, c in filled}
+            if not any(not _blank(c) for c in cells):
+                self._gap = True  # a blank row (a row of notes beside the table is no gap)
+            return out
+        if self._raw_headers and self._repeats_header(cells, filled):
+            out.append(Skip("header", _sample(cells)))
+            return out
+        first = filled[0][1]
+        same = all(c == first for _, c in filled)  # usually decided at the second cell
+        distinct = {_text(c) for _, c in filled} if same or len(filled) <= 2 else {"", " "}
         if (row.role == "header" and len(distinct) > 1) or (
             (self._gap or self._pending) and self._new_table(cells, filled)
         ):
-            yield from self._flush_pending(final=True)
+            out.extend(self._flush_pending(final=True))
             self._buffer = [row]
-            return
+            return out
         sparse = len(filled) <= max(1, self._typical - 1) or row.role == "footer"
         if sparse and self._is_total(filled):
-            yield from self._flush_pending(final=True)
+            out.extend(self._flush_pending(final=True))
             self._part_sums = {}
             self._part_counted = 0
-            yield Skip("total", _sample(cells))
-            return
+            out.append(Skip("total", _sample(cells)))
+            return out
         if row.role == "footer":
-            yield Skip("note", _sample(cells))
-            return
+            out.append(Skip("note", _sample(cells)))
+            return out
         label = next(iter(distinct)) if len(distinct) == 1 else ""
         if label and len(keep) > 1 and not (_is_value(label) and self._fits(filled)):
             # A label alone, or spanning the table (a lone value in its column is a row).
             text = label
             if _sentence(text) or _is_value(text):
-                yield Note(text)
-                yield Skip("note", _sample(cells))
+                out += [Note(text), Skip("note", _sample(cells))]
             elif len(self._pending) >= _MAX_PENDING:
-                yield Skip("note", _sample(cells))
+                out.append(Skip("note", _sample(cells)))
             else:
                 self._pending.append(row)
-            return
+            return out
         if sparse and len(filled) <= self._typical / 2 and not self._fits(filled):
-            yield Note(" ".join(_text(c) for _, c in filled))
-            yield Skip("note", _sample(cells))
-            return
-        yield from self._flush_pending(final=False)
+            out += [Note(" ".join(_text(c) for _, c in filled)), Skip("note", _sample(cells))]
+            return out
+        if self._pending:
+            out.extend(self._flush_pending(final=False))
         self._gap = False
-        record = Located({name: ("" if j >= n or cells[j] is None else cells[j]) for j, name in keep}, row.where)  # fmt: skip
+        if self._plain and n == len(keep) and None not in cells:
+            record = Located(
+                zip(self._names, cells, strict=True), row.where
+            )  # the common case, at C speed
+        else:
+            record = Located({name: ("" if j >= n or cells[j] is None else cells[j]) for j, name in keep}, row.where)  # fmt: skip
         if self._section is not None:
             record[SECTION] = self._section
         for j in self._num_cols:
@@ -457,9 +489,14 @@ class TableGrid:
                     self._part_sums[j] = self._part_sums.get(j, 0.0) + value
         self._counted += 1
         self._part_counted += 1
-        yield record
+        out.append(record)
+        return out
 
-    def _repeats_header(self, cells: list[Any]) -> bool:
+    def _repeats_header(self, cells: list[Any], filled: list[tuple[int, Any]]) -> bool:
+        # Cheap first: the row's first value must be one of the header texts.
+        first = filled[0][1]
+        if not isinstance(first, str) or _text(first).casefold() not in self._header_words:
+            return False
         texts = [_text(c).casefold() for c in cells]
         for raw in self._raw_headers:
             pairs = [(t, raw[j]) for j, t in enumerate(texts) if t and j < len(raw)]
