@@ -1,7 +1,6 @@
-"""Product blocks in running text (Word paragraphs, PDF text, e-mails): a heading style that
-repeats starts each block (or, in plain text, blank lines part them), and the block's lines give
-the fields: ``Label: value`` pairs, prices, availability phrases, ``Name (CODE)`` titles. Also
-single product lines (``Acme Drill (AX100): $129.00, in stock``) between prose paragraphs."""
+"""Product blocks in running text (Word, PDF, plain text, e-mails): a repeated heading style or
+blank lines start each block, its lines give the fields (``Label: value``, prices, availability,
+``Name (CODE)``). Also single product lines between prose (``Drill (AX1): $9.00, in stock``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""HTML -> a clean lxml DOM for the page readers: the page's own addresses (canonical, base,
-og:url), page chrome removed (scripts, styles, site header, navigation, footer, forms' controls,
-cookie bars, breadcrumbs, carts, newsletters), and text as separate segments that never glue:
-every element boundary ends a segment."""
+"""HTML -> a clean lxml tree for the page readers: the page's addresses (canonical, base,
+og:url), page chrome removed (scripts, site header, navigation, footer, cookie bars, carts ...),
+and text as segments that never glue (every element boundary ends one)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""Printed text reports (fixed-width columns): column boundaries from a dashed ruler
-(``------ ---------- -----``) or from whitespace aligned down the lines; page furniture dropped
-(page headers repeated on every page, page numbers, run dates, ``CONTINUED``, end-of-report
-lines, repeated column headers); wrapped descriptions joined. The result is a ``Grid``: the
-grid stage decides which rows are products, totals or sections."""
+"""Printed fixed-width reports -> a ``Grid``: columns from a dashed ruler or from whitespace
+aligned down the lines; page headers, page numbers, run dates, ``CONTINUED`` and end-of-report
+lines dropped; wrapped descriptions joined. The grid stage classifies the rows."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""How an HTML page is read, first fit wins: schema.org products (JSON-LD, microdata, RDFa);
-tables that hold products (the table reader and grid stage); repeated product blocks; the page's
-own product (a single product page); the visible text as lines that never glue, parsed as text.
-When nothing fits, the error says what was tried and what the page looked like."""
+"""How an HTML page is read, first fit wins: schema.org products, product tables, repeated
+product blocks, the page's own product, then glue-free text lines; when nothing fits, the error
+says what was tried and what the page looked like."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""Products of an HTML page that has no product table: repeated sibling blocks (cards, list
-items, grid cells, heading-led sections; same tag and class shape, 3 or more) read one record
-each, else the page's own product (a single product page: its H1 and what stands near it,
-related-product teasers left out). Fields come from class names, ``label: value`` text and what
-values look like. ``describe`` says what a page looked like when nothing was found."""
+"""Products of a page without a product table: repeated sibling blocks (cards, list items,
+grid cells; 3+ of one shape) read one record each, else the page's own product (H1 and what
+stands near it, teasers left out); ``describe`` says what a page held when nothing was found."""
 
 from __future__ import annotations
 
@@ -23,7 +21,15 @@ from .values import (
     stock_of,
 )
 
-__all__ = ["Unit", "describe", "find_units", "page_currency", "read_unit", "single_product"]
+__all__ = [
+    "Unit",
+    "describe",
+    "find_units",
+    "is_related",
+    "page_currency",
+    "read_unit",
+    "single_product",
+]
 
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 #: Class-name words -> field, the first match wins (compare-at prices before prices).

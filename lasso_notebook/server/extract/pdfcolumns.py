@@ -1,7 +1,6 @@
-"""PDF tables without ruling lines: pdfplumber's word boxes grouped into lines (by their top),
-phrases (words closer than a space's width or so) and columns (x ranges no phrase of the table
-lines crosses). A right-aligned number column, a wrapped name on a continuation line and a
-header repeated on every page are handled; one ``Grid`` per page, rows carry page and line."""
+"""PDF tables without ruling lines: pdfplumber's word boxes grouped into lines, phrases and
+columns (x ranges no phrase crosses), with right-aligned numbers, wrapped names and headers
+repeated per page handled; one ``Grid`` per page. Also a page's lines as styled paragraphs."""
 
 from __future__ import annotations
 

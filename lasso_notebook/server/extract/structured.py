@@ -1,7 +1,6 @@
-"""schema.org products embedded in a page: JSON-LD (``@graph``, ``ItemList`` of products,
-``ProductGroup`` variants), microdata (``itemscope``/``itemprop``) and RDFa Lite
-(``vocab``/``typeof``/``property``), read from the lxml tree and mapped to product records
-(name, sku, gtin, mpn, brand, price, currency, in_stock, url, image, category, tags)."""
+"""schema.org products embedded in a page (JSON-LD with ``@graph``/``ItemList``/variants,
+microdata, RDFa Lite), read from the lxml tree and mapped to product records (name, sku, gtin,
+brand, price, currency, in_stock, url, image, category, tags)."""
 
 from __future__ import annotations
 
