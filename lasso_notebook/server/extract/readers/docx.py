@@ -1,7 +1,6 @@
-"""Word ``.docx`` with python-docx: every table read by the grid stage (a merged cell fills
-every cell it covers; hyperlinks kept on the cells), then the paragraphs, parsed as listings
-or ``Key: value`` blocks, or as product blocks (a repeated heading style and its lines); paragraphs
-are also notes (prose that holds no records is ignored)."""
+"""Word ``.docx`` with python-docx: every table read by the grid stage (merged cells fill what
+they cover, hyperlinks kept), then the paragraphs: product blocks under a repeated heading style,
+else listings or ``Key: value`` blocks; paragraphs are also notes (prose alone gives no rows)."""
 
 from __future__ import annotations
 
