@@ -74,7 +74,8 @@ Reader = Callable[[Source], Iterable[Item]]
 MAX_SAMPLES = 3
 _READERS: list[tuple[tuple[str, ...], tuple[str, ...], Reader]] = []
 _SUPPORTED = (
-    "CSV, TSV, TXT, Markdown, HTML, JSON, JSON Lines, Excel (.xlsx, .xls), PDF and Word (.docx)"
+    "CSV, TSV, TXT, Markdown, HTML, JSON, JSON Lines, Excel (.xlsx, .xls), PDF, Word (.docx) "
+    "and e-mail (.eml)"
 )
 _IMAGES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".tif", ".tiff", ".bmp")
 _UNSUPPORTED = {
@@ -126,7 +127,27 @@ register_reader((".docx",), (), _lazy("docx", "read_docx"))
 register_reader((".pdf",), ("application/pdf",), _lazy("pdf", "read_pdf"))
 register_reader((".xls",), ("application/vnd.ms-excel",), _lazy("spreadsheet", "read_xls"))
 register_reader((".xlsx", ".xlsm"), (), _lazy("spreadsheet", "read_xlsx"))
-register_reader((".html", ".htm", ".xhtml"), ("text/html",), _text_reader("html"))
+
+
+def _html_reader(source: Source) -> Iterable[Item]:
+    """Pages stream their markers (structured data read, blocks found) as the work goes."""
+    from .html import table_items
+    from .htmlpage import read_html
+
+    text = read_text_file(source)
+    if not text.strip():
+        raise ExtractionError(f"{source.label} is empty: there is no text to extract rows from.")
+    return read_html(text, table_items, source.label)
+
+
+def _eml_reader(source: Source) -> Iterable[Item]:
+    from .textlayouts import read_eml_file
+
+    return read_eml_file(source)
+
+
+register_reader((".eml",), ("message/rfc822",), _eml_reader)
+register_reader((".html", ".htm", ".xhtml"), ("text/html",), _html_reader)
 register_reader(
     (".txt", ".md", ".markdown", ".text"), ("text/plain", "text/markdown"), _text_reader(None)
 )

@@ -1,7 +1,8 @@
-"""HTML -> records with the stdlib parser: every ``<table>`` drawn as a grid (``thead`` and
+"""HTML tables with the stdlib parser: every ``<table>`` drawn as a grid (``thead`` and
 ``<th>`` rows are headers, ``tfoot`` rows footers, ``colspan``/``rowspan`` cells fill every cell
 they cover; links and images kept on the cells) read by the grid stage, with the page's other
-visible lines as notes; a page without a table has its visible text parsed as text."""
+visible lines as notes. ``parse_html`` reads a whole page (``htmlpage``): structured data
+first, then these tables, then product blocks, a product page, text lines."""
 
 from __future__ import annotations
 
@@ -9,11 +10,10 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
-from .errors import ExtractionError
 from .grid import GridRow, grid_items
 from .source import Item, Linked, Note
 
-__all__ = ["looks_like_html", "parse_html"]
+__all__ = ["looks_like_html", "parse_html", "table_items"]
 
 _BLOCK = {
     "p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
@@ -147,9 +147,9 @@ def _grid(rows: list[tuple[list[_Cell], str | None]]) -> list[GridRow]:
     return out
 
 
-def parse_html(text: str) -> list[Item]:
-    from .records import parse_text
-
+def table_items(text: str) -> list[Item] | None:
+    """The items of the page's tables that hold products (with the page's other lines as
+    notes), or ``None`` when no table does."""
     parser = _Parser()
     parser.feed(text)
     parser.close()
@@ -167,11 +167,12 @@ def parse_html(text: str) -> list[Item]:
         read = list(grid_items(_grid(table)))
         found = found or any(isinstance(item, dict) for item in read)
         items.extend(read)
-    if found:
-        return items
-    # No table: product cards, lists, prose. Their visible text may hold listings or records.
-    visible = "\n".join(" ".join(line.split()) for line in parser.lines if line != "\x00table")
-    visible = re.sub(r"\n{3,}", "\n\n", visible).strip()
-    if not visible:
-        raise ExtractionError("The HTML page has no table and no visible text.")
-    return parse_text(visible)
+    return items if found else None
+
+
+def parse_html(text: str, label: str = "the page") -> list[Item]:
+    """Structured data, product tables, repeated product blocks, a product page, text lines:
+    see ``htmlpage.read_html``."""
+    from .htmlpage import read_html
+
+    return list(read_html(text, table_items, label))

@@ -85,24 +85,35 @@ def parse_text(text: str, hint: str | None = None) -> list[Item]:
             return parse_jsonl(stripped)
     if looks_like_html(stripped):
         return parse_html(stripped)
+    from .mail import looks_like_mail
+    from .textlayouts import describe_text, loose_items, mail_items, report_items
+
+    if looks_like_mail(stripped):
+        return mail_items(stripped)
     lines = [line for line in stripped.splitlines() if line.strip()]
     md_lines = [line for line in lines if line.lstrip().startswith("|")]
     if len(md_lines) >= 2 and any(_MD_SEPARATOR.match(line) for line in md_lines):
         return parse_markdown(stripped)
+    report = report_items(text.strip("\n"))
+    if report is not None:
+        return report
     if looks_like_listing(lines):
         return parse_listing(stripped)
     kv_lines = sum(1 for line in lines if _KV_LINE.match(line))
     if kv_lines >= max(1, int(len(lines) * 0.6)):
         return parse_keyvalue(stripped)
+    loose = loose_items(stripped)
+    if loose is not None:
+        return loose
     records = _try_csv(stripped)
     if records:
         return records
     if kv_lines:
         return parse_keyvalue(stripped)
     raise ExtractionError(
-        "Could not find a table in the text: expected CSV/TSV with a header line, a markdown "
-        "or HTML table, JSON or JSON Lines objects, 'Key: value' records, or one product per "
-        "line such as 'Acme Drill — SKU AX100 — $129.00'."
+        "Could not find a table in the text: no CSV/TSV with a header line, no markdown or "
+        "HTML table, no JSON, no report columns, no 'Key: value' records and no product lines "
+        f"such as 'Acme Drill — SKU AX100 — $129.00'; {describe_text(lines)}."
     )
 
 

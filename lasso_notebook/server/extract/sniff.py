@@ -19,7 +19,7 @@ EXTENSION_OF_TYPE = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
     "application/msword": ".doc", "image/png": ".png", "image/jpeg": ".jpg",
     "image/webp": ".webp", "image/gif": ".gif", "image/tiff": ".tif", "image/bmp": ".bmp",
-    "application/zip": ".zip",
+    "application/zip": ".zip", "message/rfc822": ".eml",
 }  # fmt: skip
 
 

@@ -1,6 +1,6 @@
-"""Word ``.docx`` with python-docx: every table read by the grid stage (a merged cell fills
-every cell it covers; hyperlinks kept on the cells), then the paragraphs, parsed as listings
-or ``Key: value`` blocks; paragraphs are also notes (prose that holds no records is ignored)."""
+"""Word ``.docx`` with python-docx: every table read by the grid stage (merged cells fill what
+they cover, hyperlinks kept), then the paragraphs: product blocks under a repeated heading style,
+else listings or ``Key: value`` blocks; paragraphs are also notes (prose alone gives no rows)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import zipfile
 from collections.abc import Iterator
 from typing import Any
 
+from ..blocks import Paragraph, read_blocks
 from ..errors import ExtractionError
 from ..grid import GridRow, grid_items
 from ..records import parse_text
 from ..source import Item, Linked, Note, Source, Step
+from ..textlayouts import located
 
 __all__ = ["read_docx"]
 
@@ -25,6 +27,18 @@ def _cell(cell: Any) -> str:
             if address:
                 urls.append(address)
     return Linked(text or " ".join(urls), urls) if urls else text
+
+
+def _paragraph(paragraph: Any, number: int) -> Paragraph:
+    """A paragraph with its heading level (``Heading 2`` -> 2, ``Title`` -> 1) and whether
+    all of its text is bold."""
+    name = paragraph.style.name if paragraph.style is not None else ""
+    level = 1 if name == "Title" else 0
+    if name.startswith("Heading") and name.split()[-1].isdigit():
+        level = int(name.split()[-1])
+    runs = [r for r in paragraph.runs if r.text.strip()]
+    bold = bool(runs) and all(r.bold for r in runs)
+    return Paragraph(" ".join(paragraph.text.split()), heading=level, bold=bold, line=number)
 
 
 def read_docx(source: Source) -> Iterator[Item]:
@@ -58,7 +72,11 @@ def read_docx(source: Source) -> Iterator[Item]:
             yield item
         yield Step(0.8 * (n + 1) / max(1, len(tables)))
     text = "\n".join(p.text for p in document.paragraphs)
-    if text.strip():
+    blocks, _notes = read_blocks([_paragraph(p, n) for n, p in enumerate(document.paragraphs, 1)])
+    if blocks:  # one product per block: a heading and its lines
+        produced = True
+        yield from (located(r, r.get("_line")) for r in blocks)
+    elif text.strip():
         try:
             records = parse_text(text)
         except ExtractionError:

@@ -1,7 +1,8 @@
 """PDF with pdfplumber: each page's ruled tables are fed to one grid (a table continued over
 pages keeps its header, a header repeated at a page break is skipped, a different header
-starts a new table), the page's other text lines are notes; the text of pages without tables is
-parsed as listings or ``Key: value`` blocks. One ``Step`` per page; pages are released as soon
+starts a new table), the page's other text lines are notes; a page without ruled tables is read
+as columns of words (``pdfcolumns``), else its text as product blocks (styled titles), listings
+or ``Key: value`` blocks. One ``Step`` per page; pages are released as soon
 as they are read (bounded memory)."""
 
 from __future__ import annotations
@@ -9,10 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..blocks import Paragraph, read_blocks
 from ..errors import ExtractionError
 from ..grid import GridRow, TableGrid
+from ..layout import Grid
+from ..pdfcolumns import ColumnReader, paragraphs_of
 from ..records import parse_text
 from ..source import Item, Located, Note, Source, Step
+from ..textlayouts import located
 
 __all__ = ["read_pdf"]
 
@@ -65,6 +70,8 @@ def read_pdf(source: Source) -> Iterator[Item]:
         if pages == 0:
             raise ExtractionError(f"{source.label} has no pages.")
         grid = TableGrid()
+        columns = ColumnReader()
+        paragraphs: list[Paragraph] = []
         texts: list[tuple[int, str]] = []
         any_text = produced = False
         for number, page in enumerate(pdf.pages, 1):
@@ -77,9 +84,20 @@ def read_pdf(source: Source) -> Iterator[Item]:
                     if [r for r in t if any(r)] and max(len(r) for r in t) >= 2
                 ]
                 if not keep:
-                    text = page.extract_text() or ""
-                    any_text = any_text or bool(text.strip())
-                    texts.append((number, text))
+                    # No ruled table: columns from the words' x positions, else text lines.
+                    words = page.extract_words(extra_attrs=["fontname", "size"])
+                    laid_out = columns.page(words, number)
+                    if laid_out is not None:
+                        any_text = True
+                        yield from (Note(n) for n in laid_out.notes)
+                        for item in grid.feed(_layout_rows(laid_out), part=True):
+                            produced = produced or isinstance(item, dict)
+                            yield item
+                    else:
+                        text = page.extract_text() or ""
+                        any_text = any_text or bool(text.strip())
+                        texts.append((number, text))
+                        paragraphs.extend(paragraphs_of(words, number))
                 else:
                     any_text = True
                     outside = _outside(page, [found[k].bbox for k in keep])
@@ -99,6 +117,11 @@ def read_pdf(source: Source) -> Iterator[Item]:
             produced = produced or isinstance(item, dict)
             yield item
         text_pages = [(n, t) for n, t in texts if t.strip()]
+        blocks, notes = read_blocks(paragraphs) if paragraphs else ([], [])
+        if blocks:  # one product per block: a styled title and its lines
+            yield from (Note(n) for n in notes)
+            yield from (located(r, r.get("_line"), r.get("_page")) for r in blocks)
+            produced, text_pages = True, []
         if text_pages:
             try:
                 items = _text_items(text_pages)
@@ -113,6 +136,13 @@ def read_pdf(source: Source) -> Iterator[Item]:
                 f"{source.label} has no text layer (a scanned PDF?): OCR is not available in "
                 "the embedded engine. Use a PDF with selectable text, or the hosted Lasso API."
             )
+
+
+def _layout_rows(grid: Grid) -> Iterator[GridRow]:
+    """A page laid out in columns without ruling lines: its header and rows."""
+    yield GridRow(list(grid.header), {"page": grid.rows[0].page}, "header")
+    for row in grid.rows:
+        yield GridRow(row.cells, {"page": row.page, "line": row.line})
 
 
 def _text_items(pages: list[tuple[int, str]]) -> list[Item]:
