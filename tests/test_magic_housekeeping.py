@@ -49,7 +49,8 @@ def client(engine: Any) -> Iterator[Lasso]:
 
 
 def table(client: Lasso, name: str, text: str = CSV) -> Any:
-    return ln.submit("Products", name, text=text, client=client, progress=False)
+    # Separate extractions even of the same text: these tests count and delete tables.
+    return ln.submit("Products", name, text=text, client=client, progress=False, reuse=False)
 
 
 # --------------------------------------------------------------------------- formats
