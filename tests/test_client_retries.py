@@ -7,6 +7,8 @@ import asyncio
 import io
 import json
 import logging
+import string
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any
@@ -28,19 +30,44 @@ from lasso_notebook.errors import (
 KEY = "lasso_" + "5ec7e7" * 10 + "abcd"
 BASE = "http://lasso.test/api/v1"
 NOW = "2026-11-29T08:00:00.000Z"
-REAL_SLEEP = asyncio.sleep
+#: The modules whose ``asyncio.sleep`` the retry rules and waits call (update when they move).
+SLEEPING_MODULES = (client_module,)
+
+
+class _RecordedSleep:
+    """``asyncio`` as seen by one module, whose ``sleep`` is recorded instead of waited out."""
+
+    def __init__(self, recorded: list[float]) -> None:
+        self._recorded = recorded
+
+    async def sleep(self, delay: float, result: Any = None) -> Any:
+        self._recorded.append(delay)
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
 
 
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record the client's back-off sleeps instead of waiting them out."""
+    """Record the client's back-off sleeps instead of waiting them out. Only the client's own
+    reference to ``asyncio`` is replaced: everything else on the runtime loop (a job's polling,
+    httpx) still sleeps for real, so nothing can busy-loop into the fake."""
     recorded: list[float] = []
-
-    async def fake_sleep(delay: float) -> None:
-        recorded.append(delay)
-
-    monkeypatch.setattr(client_module.asyncio, "sleep", fake_sleep)
+    for module in SLEEPING_MODULES:
+        monkeypatch.setattr(module, "asyncio", _RecordedSleep(recorded))
     return recorded
+
+
+def test_the_sleeps_fixture_leaves_every_other_sleeper_alone(sleeps: list[float]) -> None:
+    # A job polling on the shared runtime loop sleeps through asyncio, not the client: with the
+    # fixture active its sleeps still wait, and are not recorded as the client's.
+    from lasso_notebook import _runtime
+
+    started = time.monotonic()
+    _runtime.run_sync(asyncio.sleep(0.05), timeout=5)
+    assert time.monotonic() - started >= 0.05
+    assert sleeps == []
 
 
 def make_client(handler, **kwargs) -> Lasso:
@@ -285,7 +312,7 @@ def test_concurrent_creates_of_one_name_are_sent_one_after_the_other(
         if request.method == "POST":
             in_flight["now"] += 1
             in_flight["max"] = max(in_flight["max"], in_flight["now"])
-            await REAL_SLEEP(0.05)  # a real pause: the fixture makes asyncio.sleep return at once
+            await asyncio.sleep(0.05)  # a real pause: only the client's sleeps are recorded
             in_flight["now"] -= 1
         return server(request)
 
@@ -438,6 +465,21 @@ def test_wait_for_completion_times_out_with_the_last_table_seen() -> None:
     assert isinstance(info.value, TimeoutError)
     assert info.value.table is not None and info.value.table.progress == 40
     assert "tbl_1" in str(info.value)
+
+
+def test_a_key_of_any_length_is_shown_masked() -> None:
+    # A key of 16 characters or fewer is shown as "****" (its first six and last four would be
+    # most or all of it); a longer one as its first six and last four, never its middle.
+    alphabet = string.ascii_letters + string.digits + "_-"
+    for length in range(1, 41):
+        key = "".join(alphabet[(7 * i + length) % len(alphabet)] for i in range(length))
+        with Lasso(api_key=key, base_url=BASE) as client:
+            shown, text = client.masked_key, repr(client)
+        expected = "****" if length <= 16 else f"{key[:6]}…{key[-4:]}"
+        assert shown == expected, (length, shown)
+        assert f"api_key={expected!r}" in text, (length, text)
+        if length > 16:
+            assert key[6:-4] not in text, (length, text)
 
 
 def test_key_with_a_trailing_newline_is_cleaned_and_never_echoed() -> None:
