@@ -10,6 +10,7 @@ import copy
 import json
 import logging
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,8 @@ META_COLUMNS = ("_row_id", "_validation_status", "_validation_errors")
 _TEXT_TYPES = frozenset({"text", "url", "email", "richtext", "image"})
 _LIST_TYPES = frozenset({"tags", "images"})
 _TRANSIENT = (APIConnectionError, InternalServerError, RateLimitError)
+#: d.m.y and d.m.yyyy (optionally followed by a time): the day comes first.
+_DOTTED_DATE = re.compile(r"\s*\d{1,2}\.\d{1,2}\.\d{2,4}\b")
 
 
 class IncompleteRowsError(LassoError):
@@ -336,9 +339,13 @@ def _convert(column: Column, values: list[Any], index: Sequence[int], problems: 
         parsed = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601")
         retry = parsed.isna().to_numpy() & raw.notna().to_numpy()
         if retry.any():
-            # Not ISO 8601 ("March 10, 2025"): one value at a time through dateutil.
+            # Not ISO 8601 ("March 10, 2025"): one value at a time through dateutil, which
+            # reads a/b/y month first unless a part above 12 says otherwise; d.m.y is day first
+            # wherever it is written (dateutil alone would read 10.03.2025 as October 3).
             for i in np.flatnonzero(retry):
-                parsed.iloc[i] = pd.to_datetime(raw.iloc[i], errors="coerce", utc=True)
+                value = raw.iloc[i]
+                dotted = _DOTTED_DATE.match(value) is not None
+                parsed.iloc[i] = pd.to_datetime(value, errors="coerce", utc=True, dayfirst=dotted)
         bad = np.array([not _is_missing(v) for v in values], dtype=bool) & parsed.isna().to_numpy()
         _report(problems, key, bad, index, values)
         return parsed.dt.tz_localize(None).astype("datetime64[us]").to_numpy()

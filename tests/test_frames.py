@@ -145,6 +145,40 @@ def test_every_column_type_gets_its_dtype() -> None:
     assert unparsed_summary(build_frame([], ALL_COLUMNS)) == ""
 
 
+#: (as a server may spell a date, the day it means). Non-ISO spellings are what a server that
+#: does not normalise dates sends; the column's type, not the spelling, makes them dates.
+DATE_SPELLINGS = [
+    ("2025-03-10", "2025-03-10"),
+    ("2025-03-10T14:30:00.000Z", "2025-03-10 14:30"),
+    ("2025-03-10T16:30:00+02:00", "2025-03-10 14:30"),  # an offset: stored as UTC
+    ("10.03.2025", "2025-03-10"),  # d.m.Y is day first
+    ("31.12.2024", "2024-12-31"),
+    ("5.1.2025", "2025-01-05"),
+    ("03/10/2025", "2025-03-10"),  # m/d/Y: a/b/y with no part above 12 is month first
+    ("12/31/2024", "2024-12-31"),
+    ("31/12/2024", "2024-12-31"),  # d/m/Y: a part above 12 decides
+    ("13/01/2025", "2025-01-13"),
+    ("March 10, 2025", "2025-03-10"),
+    ("10 March 2025", "2025-03-10"),
+    ("2999-12-31", "2999-12-31"),  # "valid until" sentinels, beyond what nanoseconds can hold
+    ("1500-01-01", "1500-01-01"),
+    ("31.12.2999", "2999-12-31"),
+]
+
+
+# pandas warns that 31/12/2024 was read day first: that is the point here, not news.
+@pytest.mark.filterwarnings("ignore:Parsing dates in:UserWarning")
+def test_dates_are_typed_from_the_schema_whatever_their_spelling() -> None:
+    rows = [{"row_index": i, "data": {"d": text}} for i, (text, _) in enumerate(DATE_SPELLINGS)]
+    rows.append({"row_index": len(rows), "data": {"d": "31.31.2024"}})  # no such day
+    df = build_frame(rows, [{"key": "d", "type": "date"}])
+    assert str(df["d"].dtype) == "datetime64[us]"  # microseconds: years 1 to 9999 fit
+    got = {text: df.loc[i, "d"] for i, (text, _) in enumerate(DATE_SPELLINGS)}
+    assert got == {text: pd.Timestamp(day) for text, day in DATE_SPELLINGS}
+    assert pd.isna(df["d"].iloc[-1])
+    assert df.attrs["lasso"]["unparsed"]["d"]["examples"] == ["31.31.2024"]
+
+
 def test_empty_table_has_columns_and_dtypes() -> None:
     df = build_frame([], ALL_COLUMNS)
     assert len(df) == 0
