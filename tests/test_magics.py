@@ -517,45 +517,82 @@ def test_background_jobs_on_one_var_finishing_in_reverse_order_keep_the_newer_re
     assert ip.user_ns["df"]["sku"].tolist() == ["N1"]
 
 
-class _FakeJob:
-    """Just what ``LassoMagics._assign`` reads and writes of a job."""
+class _WatchedLock:
+    """A lock that tells when a thread had to wait for it."""
 
-    def __init__(self, df: pd.DataFrame) -> None:
-        self._df, self.error, self.detached, self.note = df, None, False, ""
-        self.widget = object()  # a widget shows the note: nothing printed
-        self.on_df_read: Any = None
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.contended = threading.Event()
 
-    def frame(self, *, labels: bool | None = None, meta: bool | None = None) -> pd.DataFrame:
-        if self.on_df_read is not None:
-            self.on_df_read()
-        return self._df
+    def __enter__(self) -> _WatchedLock:
+        if not self._lock.acquire(blocking=False):
+            self.contended.set()
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
 
 
-def test_a_cell_claiming_var_while_an_older_job_stores_it_wins(ip: InteractiveShell) -> None:
-    """The interleaving behind the race: the runtime thread's done-callback has checked that
-    its job owns VAR when the main thread runs a newer cell that claims VAR and stores its
-    result. The older job must not write VAR after that (check and write are one step)."""
-    magics = magics_of(ip)
-    older, newer = _FakeJob(pd.DataFrame({"v": [1]})), _FakeJob(pd.DataFrame({"v": [2]}))
-    magics._claim("df", older)
+class _HeldNamespace(dict):
+    """A user namespace that holds the first write of ``var`` from another thread than the
+    main one (a background job's done-callback storing its frame) until ``release()`` says."""
 
-    def newer_cell() -> None:
-        magics._claim("df", newer)
-        magics._store("df", newer._df, newer, newest=True)
+    def __init__(self, original: dict[str, Any], var: str, release: Any) -> None:
+        super().__init__(original)
+        self.var, self.release = var, release
+        self.writing = threading.Event()
 
-    def in_the_gap() -> None:
-        cell = threading.Thread(target=newer_cell)
-        cell.start()
-        cell.join(timeout=0.5)  # with the lock held here, the cell waits until we are done
+    def __setitem__(self, key: str, value: Any) -> None:
+        held = key == self.var and not self.writing.is_set()
+        if held and threading.current_thread() is not threading.main_thread():
+            self.writing.set()
+            deadline = time.monotonic() + 20
+            while not self.release() and time.monotonic() < deadline:
+                time.sleep(0.005)
+        super().__setitem__(key, value)
 
-    older.on_df_read = in_the_gap
-    view = _View(labels=False, meta=False, copy=False)
-    runtime = threading.Thread(target=magics._assign, args=(older, "df", view))
-    runtime.start()
-    runtime.join(timeout=5)
-    wait_for(lambda: newer.note == "→ df (1 row)")
-    assert ip.user_ns["df"] is newer._df
-    assert magics._owners.get("df") is None
+
+def test_an_older_job_writing_var_cannot_overwrite_a_newer_cell(
+    ip: InteractiveShell,
+    eng: Any,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The race behind "a newer cell owns VAR", injected where it hurts: an older background
+    job has checked that it owns ``df`` and is writing it (held inside that write) when the main
+    thread runs a newer cell that claims ``df`` and stores its own frame. The newer frame must be
+    what ``df`` holds after both: check and write are one step, so the newer cell waits."""
+    result, output = run(
+        ip, "%%lasso_table newest --schema Products --no-widget\nsku\nN1\n", capsys
+    )
+    assert result.success, output
+    newest = submitted[0]["job"]  # completed: attaching to it needs no server round trip
+    # The one private name of this file: the lock that makes "VAR still mine? then store" one
+    # step (LassoMagics guards its VAR owners with it; update the name if it moves).
+    lock = _WatchedLock()
+    monkeypatch.setattr(magics_of(ip), "_lock", lock)
+    newer_done = threading.Event()
+    namespace = _HeldNamespace(
+        ip.user_ns, "df", release=lambda: lock.contended.is_set() or newer_done.is_set()
+    )
+    monkeypatch.setattr(ip, "user_ns", namespace)
+
+    result, output = run(
+        ip, "%%lasso_table df --schema Products --background --no-widget\nsku\nO1\n", capsys
+    )
+    assert result.success, output
+    older = submitted[1]["job"]
+    assert namespace.writing.wait(20), "the older job never stored df"
+    # The older job is inside its write of df now: the newer cell runs.
+    result, output = run(ip, f"%lasso_table df --attach {newest.id} --no-widget", capsys)
+    newer_done.set()
+    assert result.success, output
+    older.wait(timeout=20)
+    assert lock.contended.is_set()  # the newer cell had to wait for the older write
+    assert namespace["df"]["sku"].tolist() == ["N1"]
+    wait_for(lambda: older.note == "→ df (1 row)")  # it did store, before the newer cell
 
 
 def test_attach_follows_an_existing_table(
