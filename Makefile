@@ -32,7 +32,7 @@ eval: $(STAMP)
 	$(PY) -m lasso_notebook.server.eval
 
 fuzz: $(STAMP)
-	LASSO_FUZZ_EXAMPLES=500 $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz_api.py tests/test_fuzz_magic.py tests/test_fuzz_requests.py
+	LASSO_HYPOTHESIS_PROFILE=fuzz LASSO_FUZZ_EXAMPLES=$${LASSO_FUZZ_EXAMPLES:-500} $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz_api.py tests/test_fuzz_magic.py tests/test_fuzz_requests.py
 
 lab: $(STAMP)
 	LASSO_ENGINE_PACE=$${LASSO_ENGINE_PACE:-0.2} $(VENV)/bin/jupyter lab notebooks/

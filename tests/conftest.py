@@ -1,12 +1,26 @@
 """Shared fixtures. ``engine``: a fresh embedded engine (real loopback HTTP) on a temp data dir;
-``engine_factory``: start engines with custom options; all are stopped after the test."""
+``engine_factory``: start engines with custom options; all are stopped after the test. Also the
+hypothesis profiles every property test runs under."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests. ``make test``: the same examples on every run (derandomized, no example
+# database), so a rare input cannot turn a run red at random. ``make fuzz`` sets
+# LASSO_HYPOTHESIS_PROFILE=fuzz: fresh random examples, LASSO_FUZZ_EXAMPLES per test (default
+# 500), and failures kept in .hypothesis/ to be replayed first by the next fuzz run.
+_COMMON: dict[str, Any] = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("test", derandomize=True, database=None, max_examples=150, **_COMMON)
+settings.register_profile(
+    "fuzz", max_examples=int(os.environ.get("LASSO_FUZZ_EXAMPLES") or 500), **_COMMON
+)
+settings.load_profile(os.environ.get("LASSO_HYPOTHESIS_PROFILE") or "test")
 
 
 @pytest.fixture
