@@ -283,6 +283,36 @@ def test_lost_create_is_not_confused_with_a_fresh_namesake(sleeps: list[float]) 
     assert table.id == mine[1] != earlier.id
 
 
+@pytest.mark.parametrize(
+    ("source", "kind", "taken"),
+    [
+        ("file_ids", "files", True),
+        ("file_ids", "file", True),
+        ("file_ids", "urls", False),
+        ("file_ids", "text", False),
+        ("file_urls", "urls", True),
+        ("file_urls", "url", True),
+        ("file_urls", "files", True),  # the API documents no own word for URL sources
+        ("file_urls", "file", True),
+        ("file_urls", "text", False),
+        ("source_text", "text", True),
+        ("source_text", "files", False),
+        ("source_text", "urls", False),
+    ],
+)
+def test_the_look_up_takes_a_table_only_from_the_kind_of_source_sent(
+    source: str, kind: str, taken: bool, sleeps: list[float]
+) -> None:
+    # A server may name a kind of source in either API revision's word: the look-up after a
+    # lost response takes a table whose kind can be what was sent, and no other.
+    server = FakeTablesServer("lost-before-processing")
+    server.created.append({**table_json("tbl_namesake", "Q1"), "source_type": kind})
+    value = {"file_ids": ["file_1"], "file_urls": ["https://a.test/x.pdf"], "source_text": "a"}
+    table = make_client(server).tables.create(schema_id="s", name="Q1", **{source: value[source]})
+    assert (table.id == "tbl_namesake") is taken
+    assert server.posts == (1 if taken else 2)
+
+
 def test_a_lost_create_that_made_nothing_is_sent_again_despite_fresh_namesakes(
     sleeps: list[float],
 ) -> None:

@@ -173,3 +173,22 @@ def test_a_lost_create_from_files_finds_its_table_among_namesakes(
     assert transport.posts == 1 and table.id != text_twin.id
     assert table.source_type == "files" and len(table.files or []) == 2
     assert namesakes(other, name) == {text_twin.id, table.id}
+
+
+@pytest.mark.parametrize("processed", [True, False], ids=["made", "not-made"])
+def test_a_lost_create_from_urls_is_told_apart_by_its_number_of_urls(
+    engine: Any, other: Lasso, schema_id: str, name: str, processed: bool
+) -> None:
+    # Namesakes seconds old: one from a single URL, one from a text. Neither is what a call
+    # with two URLs made; when the lost request made its table, that one is found.
+    urls = ["http://127.0.0.1:9/a.csv", "http://127.0.0.1:9/b.csv"]  # never fetched here
+    single = other.tables.create(schema_id=schema_id, name=name, file_urls=urls[:1])
+    text = other.tables.create(schema_id=schema_id, name=name, source_text=CSV)
+    for table in (single, text):
+        made_earlier(engine, table.id, 10)
+    transport = LoseCreate(processed=processed, oldest_first=True)
+    with losing_client(engine, transport) as mine:
+        table = mine.tables.create(schema_id=schema_id, name=name, file_urls=urls)
+    assert transport.posts == (1 if processed else 2)
+    assert table.id not in (single.id, text.id) and len(table.files or []) == 2
+    assert namesakes(other, name) == {single.id, text.id, table.id}

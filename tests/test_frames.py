@@ -22,6 +22,7 @@ from lasso_notebook.frames import (
     IncompleteRowsError,
     TableFrames,
     build_frame,
+    dtype_for,
     fetch_frame,
     fetch_rows,
     unparsed_summary,
@@ -177,6 +178,15 @@ def test_dates_are_typed_from_the_schema_whatever_their_spelling() -> None:
     assert got == {text: pd.Timestamp(day) for text, day in DATE_SPELLINGS}
     assert pd.isna(df["d"].iloc[-1])
     assert df.attrs["lasso"]["unparsed"]["d"]["examples"] == ["31.31.2024"]
+
+
+def test_dtype_for_names_the_dtype_each_column_type_gets() -> None:
+    # The documented mapping (dtype_for) is the one build_frame applies, type by type.
+    df = build_frame(ROWS, ALL_COLUMNS)
+    for column in ALL_COLUMNS:
+        named = dtype_for(Column.model_validate(column))
+        assert str(df[column["key"]].dtype) in named.split("|"), (column, named)
+    assert dtype_for(Column(key="x", type="a-type-of-a-later-api")) == "object"
 
 
 def test_empty_table_has_columns_and_dtypes() -> None:
