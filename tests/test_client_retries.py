@@ -171,6 +171,30 @@ def test_retry_after_http_date_is_honoured(sleeps: list[float]) -> None:
     assert len(sleeps) == 1 and 17 <= sleeps[0] <= 20
 
 
+@pytest.mark.parametrize(
+    ("value", "low", "high"),
+    [
+        ("0", 0.0, 0.0),  # now: no wait at all
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0, 0.0),  # a date already past
+        ("in-zone", 17.0, 20.0),  # "-0000": a date without a zone, read as UTC
+    ],
+)
+def test_retry_after_now_past_or_without_zone(
+    value: str, low: float, high: float, sleeps: list[float]
+) -> None:
+    if value == "in-zone":
+        when = datetime.now(timezone.utc) + timedelta(seconds=20)
+        value = when.strftime("%a, %d %b %Y %H:%M:%S -0000")
+    responses = iter(
+        [
+            httpx.Response(503, headers={"Retry-After": value}),
+            httpx.Response(200, json=table_json()),
+        ]
+    )
+    make_client(lambda request: next(responses)).tables.get("t")
+    assert len(sleeps) == 1 and low <= sleeps[0] <= high, sleeps
+
+
 def test_retry_after_is_capped(sleeps: list[float]) -> None:
     responses = iter(
         [

@@ -166,7 +166,12 @@ def configure(group: Group) -> None:
         resolved_mutated_source_paths=[ROOT / "mutants" / "lasso_notebook"],
         only_mutate=list(group.targets),
         pytest_add_cli_args_test_selection=list(group.tests),
-        pytest_add_cli_args=["-p", "no:cacheprovider", f"--timeout={group.test_timeout}"],
+        # Plugins named, not discovered: scanning every installed package's entry points
+        # costs most of a second per mutant (PYTEST_DISABLE_PLUGIN_AUTOLOAD is set in main()).
+        pytest_add_cli_args=[
+            *("-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "no:cacheprovider"),
+            f"--timeout={group.test_timeout}",
+        ],
         timeout_multiplier=TIMEOUT_MULTIPLIER,
         timeout_constant=TIMEOUT_CONSTANT,
         # Collecting imports the test modules in the fork server; none of them starts a thread
@@ -252,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.in_process:  # one group, in a process of its own (mutmut keeps global state)
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         run_group(args.group[0], args.children)
         return 0
     if not args.report:
