@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from lasso_notebook import client as client_module
-from lasso_notebook.client import Lasso, RetryPolicy
+from lasso_notebook.client import AsyncLasso, Lasso, RetryPolicy
 from lasso_notebook.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -148,7 +148,25 @@ def test_connection_errors_are_retried_then_reported(sleeps: list[float]) -> Non
     with pytest.raises(APIConnectionError) as info:
         make_client(handler, max_retries=2).tables.get("t")
     assert len(calls) == 3
-    assert "GET /tables/t" in str(info.value)
+    assert str(info.value) == "GET /tables/t failed: connection refused"
+    assert info.value.request_sent is False  # never reached the server
+
+
+def test_a_refused_connection_is_sent_again_even_for_a_post(sleeps: list[float]) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            raise httpx.ConnectError("", request=request)  # some errors carry no text
+        return httpx.Response(201, json={"id": "file_1", "filename": "x.csv", "size": 3})
+
+    assert make_client(handler).files.upload(b"a;b", filename="x.csv").id == "file_1"
+    assert len(calls) == 2
+    calls.clear()
+    with pytest.raises(APIConnectionError) as info:
+        make_client(handler, max_retries=0).files.upload(b"a;b", filename="x.csv")
+    assert str(info.value) == "POST /files failed: ConnectError"  # the error's name, if no text
 
 
 def test_retry_after_seconds_is_honoured(sleeps: list[float]) -> None:
@@ -381,6 +399,52 @@ def test_concurrent_creates_of_one_name_are_sent_one_after_the_other(
     assert in_flight["max"] == 1 and len({t.id for t in tables}) == 2
 
 
+def test_a_create_lost_every_time_is_tried_max_retries_plus_one_times(
+    sleeps: list[float],
+) -> None:
+    posts = []
+    listings: list[dict[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posts.append(request)
+            raise httpx.ReadTimeout("timed out", request=request)  # made nothing, answer lost
+        listings.append(dict(request.url.params))
+        return httpx.Response(
+            200, json={"data": [], "pagination": {"page": 1, "limit": 100, "total": 0}}
+        )
+
+    with pytest.raises(APITimeoutError):
+        make_client(handler, max_retries=2).tables.create(schema_id="s", name="Q1", source_text="a")
+    assert len(posts) == 3  # the first attempt and max_retries more, each looked up after
+    # The look-up asks the server for the name: only namesakes are walked.
+    assert listings == [{"search": "Q1", "limit": "100", "page": "1"}] * 3
+
+
+def test_the_look_up_walks_about_a_thousand_namesakes_then_stops(sleeps: list[float]) -> None:
+    # A name many tables contain: the lost table is listed first, then thousands of other
+    # schemas' namesakes. The look-up still takes the lost table, and reads ~1000 of them.
+    pages: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            raise httpx.ReadTimeout("timed out", request=request)
+        if request.url.path.endswith("/tables/tbl_lost"):
+            return httpx.Response(200, json={**table_json("tbl_lost"), "source_type": "text"})
+        page = int(request.url.params["page"])
+        pages.append(page)
+        data = [table_json(f"tbl_{page}_{i}", schema_id="other") for i in range(100)]
+        if page == 1:
+            data[0] = table_json("tbl_lost")
+        return httpx.Response(
+            200, json={"data": data, "pagination": {"page": page, "limit": 100, "total": 50_000}}
+        )
+
+    table = make_client(handler).tables.create(schema_id="s", name="Q1", source_text="a")
+    assert table.id == "tbl_lost"
+    assert pages == list(range(1, len(pages) + 1)) and len(pages) in (10, 11)
+
+
 def test_lost_response_on_the_last_attempt_still_finds_the_table(sleeps: list[float]) -> None:
     server = FakeTablesServer("lost-after-processing")
     table = make_client(server, max_retries=0).tables.create(
@@ -419,9 +483,11 @@ def test_non_idempotent_post_is_not_resent_after_a_lost_response(sleeps: list[fl
         calls.append(request)
         raise httpx.ReadTimeout("timed out", request=request)
 
-    with pytest.raises(APITimeoutError):
+    with pytest.raises(APITimeoutError) as info:
         make_client(handler).files.upload(b"a;b\n1;2\n", filename="x.csv")
     assert len(calls) == 1
+    assert str(info.value) == "POST /files timed out (ReadTimeout)"
+    assert info.value.request_sent is True  # it may have been acted on
 
 
 def test_upload_retry_resends_every_byte(sleeps: list[float], tmp_path) -> None:
@@ -527,8 +593,10 @@ def test_a_key_of_any_length_is_shown_masked() -> None:
     alphabet = string.ascii_letters + string.digits + "_-"
     for length in range(1, 41):
         key = "".join(alphabet[(7 * i + length) % len(alphabet)] for i in range(length))
-        with Lasso(api_key=key, base_url=BASE) as client:
-            shown, text = client.masked_key, repr(client)
+        # Nothing is sent: a mock transport spares building 40 TLS contexts.
+        unused = httpx.MockTransport(lambda request: pytest.fail("nothing is sent"))
+        client = AsyncLasso(api_key=key, base_url=BASE, transport=unused)
+        shown, text = client.masked_key, repr(client)
         expected = "****" if length <= 16 else f"{key[:6]}…{key[-4:]}"
         assert shown == expected, (length, shown)
         assert f"api_key={expected!r}" in text, (length, text)
@@ -547,6 +615,27 @@ def test_key_with_a_trailing_newline_is_cleaned_and_never_echoed() -> None:
     client.tables.get("tbl_1")
     assert seen == [f"Bearer {KEY}"]
     assert KEY not in repr(client)
+
+
+def test_without_a_key_nothing_is_sent_as_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LASSO_API_KEY", raising=False)
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("authorization"))
+        return httpx.Response(200, json=table_json())
+
+    for key in (None, "", "  \n"):
+        client = Lasso(api_key=key, base_url=BASE, transport=httpx.MockTransport(handler))
+        client.tables.get("tbl_1")
+        assert client.masked_key == "(not set)"
+    assert seen == [None, None, None]
+
+
+@pytest.mark.parametrize("bad", ["lasso_ab cd", "lasso_äbc", "lasso_ab\x00cd"])
+def test_a_key_with_a_space_or_unsendable_characters_is_refused(bad: str) -> None:
+    with pytest.raises(InvalidRequestError, match="LASSO_API_KEY"):
+        Lasso(api_key=bad, base_url=BASE)
 
 
 def test_a_key_that_cannot_be_sent_is_refused_without_echoing_it() -> None:
