@@ -273,8 +273,9 @@ class FakeTablesServer:
                 self.created.append(table)
             if self.posts == 1 and self.fail in ("lost-after-processing", "lost-before-processing"):
                 raise httpx.ReadTimeout("timed out", request=request)
-            if self.posts == 1 and self.fail == "500-after-processing":
-                return httpx.Response(500, json=envelope(500, "internal_error"))
+            if self.posts == 1 and self.fail.endswith("-after-processing"):
+                status = int(self.fail.partition("-")[0])
+                return httpx.Response(status, json=envelope(status, "internal_error"))
             return httpx.Response(201, json=table)
         if request.method == "GET" and request.url.path.endswith("/tables"):
             search = request.url.params.get("search", "")
@@ -294,6 +295,8 @@ class FakeTablesServer:
     [
         "lost-after-processing",
         "500-after-processing",
+        "502-after-processing",
+        "504-after-processing",
         "lost-before-processing",
         "refused",
         "connect",
@@ -474,6 +477,30 @@ def test_pages_are_counted_from_the_request_not_the_server_echo(sleeps: list[flo
     ids = [t.id for t in make_client(handler).tables.list(limit=2)]
     assert requested == ["1", "2", "3"]
     assert len(ids) == 6
+
+
+def test_put_and_delete_are_retried_patch_is_not(sleeps: list[float]) -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if calls.count(request.method) == 1:
+            return httpx.Response(502, json=envelope(502, "bad_gateway"))
+        if request.method == "DELETE":
+            return httpx.Response(204)
+        return httpx.Response(200, json=table_json())
+
+    client = make_client(handler)
+    client.schemas.update("sch_1", name="x")  # PUT: idempotent, sent again
+    client.tables.delete("tbl_1")  # DELETE: idempotent, sent again
+    with pytest.raises(InternalServerError):
+        client.tables.update("tbl_1", name="x")  # PATCH: may have acted, not resent
+    assert calls == ["PUT", "PUT", "DELETE", "DELETE", "PATCH"]
+
+
+def test_an_empty_success_body_is_none_not_malformed(sleeps: list[float]) -> None:
+    client = make_client(lambda request: httpx.Response(200, content=b""))
+    assert client.tables.delete("tbl_1") is None
 
 
 def test_non_idempotent_post_is_not_resent_after_a_lost_response(sleeps: list[float]) -> None:

@@ -130,6 +130,10 @@ GROUPS: dict[str, Group] = {
     ),
 }
 
+#: Lines left alone: debug and info log calls are diagnostics, not behaviour anyone relies on
+#: (warnings and errors, which users see, are mutated).
+NOT_MUTATED = [r"^\s*log\.(debug|info)\("]
+
 #: A mutant's run may take this multiple of its tests' normal time (plus the constant) before
 #: it counts as caught by timing out.
 TIMEOUT_MULTIPLIER = 3.0
@@ -172,6 +176,7 @@ def configure(group: Group) -> None:
             *("-p", "pytest_timeout", "-p", "_hypothesis_pytestplugin", "-p", "no:cacheprovider"),
             f"--timeout={group.test_timeout}",
         ],
+        do_not_mutate_patterns=NOT_MUTATED,
         timeout_multiplier=TIMEOUT_MULTIPLIER,
         timeout_constant=TIMEOUT_CONSTANT,
         # Collecting imports the test modules in the fork server; none of them starts a thread
