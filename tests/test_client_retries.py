@@ -554,6 +554,22 @@ def test_malformed_json_body_is_a_clear_error(sleeps: list[float]) -> None:
         client.tables.get("tbl_1")
 
 
+def test_a_garbled_answer_to_a_read_is_read_again_not_to_a_post(sleeps: list[float]) -> None:
+    calls: list[str] = []
+
+    def garbled(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        return httpx.Response(200, content=b'{"id": "tbl_1", "na')
+
+    with pytest.raises(APIConnectionError, match="malformed JSON"):
+        make_client(garbled, max_retries=2).tables.get("tbl_1")
+    assert calls == ["GET"] * 3  # a broken transfer: read again, max_retries times
+    calls.clear()
+    with pytest.raises(APIConnectionError, match="malformed JSON"):
+        make_client(garbled, max_retries=2).files.upload(b"a;b", filename="x.csv")
+    assert calls == ["POST"]  # it may have acted: the caller decides
+
+
 def test_key_never_appears_in_repr_errors_or_logs(caplog: pytest.LogCaptureFixture, sleeps) -> None:
     caplog.set_level(logging.DEBUG)
 

@@ -249,18 +249,39 @@ def report() -> float:
         print(f"\n{len(unexplained)} surviving mutants are not listed in docs/mutation.md:")
         for name in unexplained:
             print(f"  {name}")
-        print("(see one with: .venv/bin/mutmut show NAME, run inside .mutants/<group>)")
+        print("(see one with: python tools/mutate.py --show NAME)")
     return rate
+
+
+def show(name: str) -> int:
+    """Print one mutant's diff (mutmut show, pointed at the group that holds it)."""
+    import tempfile
+
+    for group in GROUPS:
+        kept = ROOT / ".mutants" / group
+        metas = list(kept.glob("**/*.meta")) if kept.exists() else []
+        if any(name in json.loads(m.read_text())["exit_code_by_key"] for m in metas):
+            with tempfile.TemporaryDirectory() as scratch:
+                (Path(scratch) / "mutants").symlink_to(kept)
+                (Path(scratch) / "lasso_notebook").symlink_to(ROOT / "lasso_notebook")
+                shutil.copy(ROOT / "pyproject.toml", scratch)
+                mutmut = Path(sys.executable).with_name("mutmut")
+                return subprocess.run([mutmut, "show", name], cwd=scratch).returncode
+    print(f"no mutant {name} in .mutants/", file=sys.stderr)
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--group", nargs="*", choices=sorted(GROUPS), help="default: all")
     parser.add_argument("--report", action="store_true", help="only print the last results")
+    parser.add_argument("--show", metavar="MUTANT", help="print one mutant's diff")
     parser.add_argument("--children", type=int, default=2, help="mutants tested at once")
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
+    if args.show:
+        return show(args.show)
     if args.in_process:  # one group, in a process of its own (mutmut keeps global state)
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         run_group(args.group[0], args.children)
