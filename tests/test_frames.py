@@ -189,6 +189,40 @@ def test_dtype_for_names_the_dtype_each_column_type_gets() -> None:
     assert dtype_for(Column(key="x", type="a-type-of-a-later-api")) == "object"
 
 
+def test_missing_values_are_na_and_not_reported_in_any_column_type() -> None:
+    # None, "" and NaN mean "no value": NA in every typed column, never "did not fit".
+    columns = [
+        {"key": "n", "type": "number"},
+        {"key": "b", "type": "boolean"},
+        {"key": "d", "type": "date"},
+        {"key": "e", "type": "enum", "enum_values": ["S", "M"]},
+    ]
+    rows = [
+        {"row_index": i, "data": dict.fromkeys(("n", "b", "d", "e"), value)}
+        for i, value in enumerate([None, "", math.nan])
+    ]
+    rows.append({"row_index": 3, "data": {"n": 1, "b": "yes", "d": "2025-03-10", "e": "S"}})
+    df = build_frame(rows, columns)
+    assert df.attrs["lasso"]["unparsed"] == {}
+    for key in ("n", "b", "d", "e"):
+        assert df[key].isna().tolist() == [True, True, True, False], key
+
+
+def test_numbers_are_int64_only_when_every_value_is_whole_and_exact() -> None:
+    def dtype(*values: Any) -> str:
+        rows = [{"row_index": i, "data": {"n": v}} for i, v in enumerate(values)]
+        return str(build_frame(rows, [{"key": "n", "type": "number"}])["n"].dtype)
+
+    assert dtype(1, 1000, "2000000", None) == "Int64"
+    assert dtype(2**53 - 1) == "Int64"
+    assert dtype(2**53) == "Float64"  # a float may no longer hold it exactly
+    assert dtype(1, 2.5) == "Float64"
+    rows = [{"row_index": 0, "data": {"n": True}}, {"row_index": 1, "data": {"n": "7"}}]
+    df = build_frame(rows, [{"key": "n", "type": "number"}])
+    assert pd.isna(df.loc[0, "n"]) and df.loc[1, "n"] == 7  # a boolean is not a number
+    assert df.attrs["lasso"]["unparsed"]["n"]["rows"] == [0]
+
+
 def test_empty_table_has_columns_and_dtypes() -> None:
     df = build_frame([], ALL_COLUMNS)
     assert len(df) == 0
