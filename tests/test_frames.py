@@ -223,6 +223,20 @@ def test_numbers_are_int64_only_when_every_value_is_whole_and_exact() -> None:
     assert df.attrs["lasso"]["unparsed"]["n"]["rows"] == [0]
 
 
+def test_values_of_another_json_type_do_not_pass_as_dates_and_booleans_are_read_loosely() -> None:
+    rows = [
+        {"row_index": 0, "data": {"d": 20250310, "b": " YES "}},
+        {"row_index": 1, "data": {"d": True, "b": "F"}},
+        {"row_index": 2, "data": {"d": "2025-03-10", "b": 1}},
+    ]
+    df = build_frame(rows, [{"key": "d", "type": "date"}, {"key": "b", "type": "boolean"}])
+    # A number or a boolean is no date (20250310 would otherwise be 1970 plus nanoseconds).
+    assert df["d"].isna().tolist() == [True, True, False]
+    assert df.attrs["lasso"]["unparsed"]["d"]["rows"] == [0, 1]
+    assert df["b"].tolist() == [True, False, True]  # case and spaces do not matter
+    assert "b" not in df.attrs["lasso"]["unparsed"]
+
+
 def test_empty_table_has_columns_and_dtypes() -> None:
     df = build_frame([], ALL_COLUMNS)
     assert len(df) == 0
