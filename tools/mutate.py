@@ -2,8 +2,9 @@
 the tests catch. GROUPS below is the one place that says what is mutated and which tests must
 catch it: update the module paths there when modules move.
 
-Usage: ``python tools/mutate.py [--group NAME ...] [--report]``. Each group is a fresh mutmut run
-(its results are kept in ``.mutants/<group>/``); all of them take about 30 minutes on 2 cores.
+Usage: ``python tools/mutate.py [--group NAME ...] [--resume] [--report] [--show MUTANT]``.
+Each group is a fresh mutmut run (results kept in ``.mutants/<group>/``; ``--resume`` re-runs
+only the mutants not caught there); all of them take about 30 minutes on 2 idle cores.
 Survivors equivalent to the original code are listed with the reason in docs/mutation.md; the
 run ends with the kill rate per module and lists every survivor not explained there.
 """
@@ -187,36 +188,52 @@ def configure(group: Group) -> None:
     )
 
 
-def run_group(name: str, children: int) -> None:
-    """One mutmut run in ``mutants/`` (where mutmut works), kept as ``.mutants/<name>``."""
+def run_group(name: str, children: int, resume: bool) -> None:
+    """One mutmut run in ``mutants/`` (where mutmut works), kept as ``.mutants/<name>``. With
+    ``resume``, only the mutants not caught in the kept results run (new tests, or a stopped
+    run)."""
     from mutmut.__main__ import _run
 
     group = GROUPS[name]
+    kept = ROOT / ".mutants" / name
     os.chdir(ROOT)
     shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+    names = [g for module, fns in group.targets.items() for g in mutant_globs(module, fns)]
+    if resume and kept.exists():
+        shutil.move(kept, ROOT / "mutants")
+        names = [k for k, v in group_outcomes(name, ROOT / "mutants").items() if v not in CAUGHT]
+        if not names:
+            print("every mutant of this group is caught already")
     configure(group)
-    globs = [g for module, fns in group.targets.items() for g in mutant_globs(module, fns)]
     try:
-        _run(globs, children)
+        if names:
+            _run(names, children)
     finally:
-        kept = ROOT / ".mutants" / name
         shutil.rmtree(kept, ignore_errors=True)
         kept.parent.mkdir(exist_ok=True)
         if (ROOT / "mutants").exists():
             shutil.move(ROOT / "mutants", kept)
 
 
+def group_outcomes(name: str, folder: Path) -> dict[str, int | None]:
+    """Exit code per selected mutant of one group, from mutmut's result files in ``folder``."""
+    codes: dict[str, int | None] = {}
+    for module, functions in GROUPS[name].targets.items():
+        meta = folder / (module + ".meta")
+        found = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+        globs = mutant_globs(module, functions)
+        codes |= {k: v for k, v in found.items() if any(fnmatch.fnmatch(k, g) for g in globs)}
+    return codes
+
+
 def outcomes() -> dict[str, dict[str, int | None]]:
     """Exit code per selected mutant, per module, from each group's last results."""
     results: dict[str, dict[str, int | None]] = {}
     for name, group in GROUPS.items():
-        for module, functions in group.targets.items():
-            meta = ROOT / ".mutants" / name / (module + ".meta")
-            codes = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
-            globs = mutant_globs(module, functions)
-            results[module] = {
-                k: v for k, v in codes.items() if any(fnmatch.fnmatch(k, g) for g in globs)
-            }
+        codes = group_outcomes(name, ROOT / ".mutants" / name)
+        for module in group.targets:
+            prefix = module.removesuffix(".py").replace("/", ".") + ".x"
+            results[module] = {k: v for k, v in codes.items() if k.startswith(prefix)}
     return results
 
 
@@ -236,7 +253,7 @@ def report() -> float:
     for module, codes in outcomes().items():
         counts = Counter(CAUGHT.get(v, OTHER.get(v, f"exit {v}")) for v in codes.values())
         caught = sum(n for status, n in counts.items() if status in CAUGHT.values())
-        survivors = sorted(k for k, v in codes.items() if v not in CAUGHT)
+        survivors = sorted(k for k, v in codes.items() if v not in CAUGHT and v is not None)
         unexplained += [k for k in survivors if k not in explained]
         total_caught += caught
         total += len(codes)
@@ -277,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", action="store_true", help="only print the last results")
     parser.add_argument("--show", metavar="MUTANT", help="print one mutant's diff")
     parser.add_argument("--children", type=int, default=2, help="mutants tested at once")
+    parser.add_argument(
+        "--resume", action="store_true", help="run only the mutants not caught last time"
+    )
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -284,14 +304,15 @@ def main(argv: list[str] | None = None) -> int:
         return show(args.show)
     if args.in_process:  # one group, in a process of its own (mutmut keeps global state)
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        run_group(args.group[0], args.children)
+        run_group(args.group[0], args.children, args.resume)
         return 0
     if not args.report:
         for name in args.group or list(GROUPS):
             started = time.monotonic()
             print(f"== mutating group {name!r}", flush=True)
             command = [sys.executable, __file__, "--in-process", "--group", name]
-            subprocess.run([*command, "--children", str(args.children)], check=True)
+            command += ["--children", str(args.children)] + (["--resume"] if args.resume else [])
+            subprocess.run(command, check=True)
             print(f"== group {name!r} took {time.monotonic() - started:.0f} s", flush=True)
     return 0 if report() >= 90 else 1
 
