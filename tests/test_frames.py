@@ -178,6 +178,10 @@ def test_dates_are_typed_from_the_schema_whatever_their_spelling() -> None:
     assert got == {text: pd.Timestamp(day) for text, day in DATE_SPELLINGS}
     assert pd.isna(df["d"].iloc[-1])
     assert df.attrs["lasso"]["unparsed"]["d"]["examples"] == ["31.31.2024"]
+    # Each value is read for itself: a first value in d.m.Y sets no format for the others.
+    rows = [{"row_index": i, "data": {"d": t}} for i, t in enumerate(["10.03.2025", "2025-03-11"])]
+    df = build_frame(rows, [{"key": "d", "type": "date"}])
+    assert df["d"].tolist() == [pd.Timestamp("2025-03-10"), pd.Timestamp("2025-03-11")]
 
 
 def test_dtype_for_names_the_dtype_each_column_type_gets() -> None:
