@@ -455,6 +455,7 @@ def test_background_returns_at_once_and_sets_var_on_completion(
     )
     assert result.success, output
     assert time.monotonic() - started < 1.0
+    assert '"later"' in output  # the job is shown (its widget, or its line without one)
     job = submitted[0]["job"]
     assert "later" not in ip.user_ns and not job.phase.is_terminal
     assert job.note == "→ later when complete"
@@ -514,6 +515,27 @@ def test_background_jobs_on_one_var_finishing_in_reverse_order_keep_the_newer_re
         older.wait(timeout=20)
     wait_for(lambda: "newer cell" in older.note)
     assert older.df is not None and older.df["sku"].tolist() == ["O1"]  # it did complete
+    assert ip.user_ns["df"]["sku"].tolist() == ["N1"]
+
+
+def test_an_older_job_failing_after_a_newer_cell_took_var_says_the_newer_cell_has_it(
+    ip: InteractiveShell,
+    eng: Any,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    release = threading.Event()
+    with held_server("", release) as url:  # an empty source: the older table fails, late
+        run(ip, f"%lasso_table df --schema Products --url {url} --background --no-widget", capsys)
+        result, output = run(
+            ip, "%%lasso_table df --schema Products --no-widget\nname;sku\nNew;N1\n", capsys
+        )
+        assert result.success, output
+        older = submitted[0]["job"]
+        release.set()
+        older.wait(timeout=20)
+    assert older.error is not None
+    wait_for(lambda: older.note == "df not set: a newer cell assigned it")
     assert ip.user_ns["df"]["sku"].tolist() == ["N1"]
 
 

@@ -105,6 +105,7 @@ GROUPS: dict[str, Group] = {
                 "a_newer_cell_owns_the_variable",
                 "background_jobs_on_one_var_finishing_in_reverse_order_keep_the_newer_result",
                 "an_older_job_writing_var_cannot_overwrite_a_newer_cell",
+                "an_older_job_failing_after_a_newer_cell_took_var_says_the_newer_cell_has_it",
                 "background_without_widget_prints_a_failure",
                 "values_that_do_not_fit_are_reported",
                 "timeout_says_the_table_goes_on_and_var_is_set_later",
