@@ -750,17 +750,32 @@ def test_configured_timeout_applies_without_var(
 
 
 def test_interrupt_leaves_the_job_running_and_var_is_set_on_completion(
-    ip: InteractiveShell, slow: Any, capsys: pytest.CaptureFixture[str]
+    ip: InteractiveShell,
+    slow: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import _thread
 
+    from lasso_notebook import jobs
+
     interrupted: list[float] = []
 
-    def interrupt() -> None:
-        interrupted.append(time.monotonic())
-        _thread.interrupt_main()  # what Ctrl-C / the stop button does to the kernel
+    def interrupt_once_running(job: Any) -> None:
+        # Ctrl-C (what the stop button does to the kernel) while the cell waits for a table
+        # that is being extracted: sent from the job's own progress, not after a guessed delay.
+        if job.progress > 0 and not interrupted:
+            interrupted.append(time.monotonic())
+            _thread.interrupt_main()
 
-    threading.Timer(0.4, interrupt).start()
+    real_submit = jobs.submit
+
+    def submit(*args: Any, **kwargs: Any) -> Any:
+        job = real_submit(*args, **kwargs)
+        job.add_update_callback(interrupt_once_running)
+        return job
+
+    monkeypatch.setattr(jobs, "submit", submit)
     result, output = run(ip, f"%%lasso_table df --schema Products\n{PRODUCTS_CSV}", capsys)
     assert interrupted and time.monotonic() - interrupted[0] < 0.5  # the wait ended promptly
     assert_short_error(result, output, "Interrupted", "goes on in the background", "df will be set")

@@ -109,6 +109,7 @@ GROUPS: dict[str, Group] = {
                 "background_without_widget_prints_a_failure",
                 "values_that_do_not_fit_are_reported",
                 "timeout_says_the_table_goes_on_and_var_is_set_later",
+                "interrupt_leaves_the_job_running_and_var_is_set_on_completion",
                 "attach_to_a_followed_table_gets_its_own_shape_and_copy",
                 "failed_table_shows_the_server_reason_and_the_table_id",
             )
