@@ -649,6 +649,10 @@ def test_attach_to_a_followed_table_gets_its_own_shape_and_copy(
     assert list(c.columns) == list(a.columns) and c is not a
     c.loc[0, "name"] = "edited"
     assert a.loc[0, "name"] != "edited"  # editing one variable does not edit the other
+    # In the background too: the cell's shape, in its own copy.
+    run(ip, f"%lasso_table d --attach {table_id} --labels --meta --background", capsys)
+    wait_for(lambda: "d" in ip.user_ns)
+    assert list(ip.user_ns["d"].columns) == list(b.columns) and ip.user_ns["d"] is not b
 
 
 def test_background_without_widget_prints_a_failure(
