@@ -669,14 +669,28 @@ def test_background_without_widget_prints_a_failure(
     assert "df will be set when the table completes" in output
     job = jobs.jobs()[-1]
     job.wait(timeout=20)
-    printed: list[str] = []
+    errors: list[str] = []
 
     def both_printed() -> bool:
-        printed.extend(capsys.readouterr())
-        text = "".join(printed)
+        errors.append(capsys.readouterr().err)  # on stderr: a failure is never silent
+        text = "".join(errors)
         return "Could not download http://127.0.0.1:1/x.pdf" in text and "df not set" in text
 
     wait_for(both_printed)
+
+
+def test_a_detached_background_job_leaves_var_unset_and_says_so(
+    ip: InteractiveShell, slow: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lasso_notebook import jobs
+
+    cell = f"%%lasso_table df --schema Products --background --no-widget\n{PRODUCTS_CSV}"
+    result, output = run(ip, cell, capsys)
+    assert result.success, output
+    job = jobs.jobs()[-1]
+    job.detach()  # "Stop watching"
+    wait_for(lambda: job.note == "df not set: detached")
+    assert "df" not in ip.user_ns
 
 
 def test_interrupt_before_the_table_is_submitted_is_short(

@@ -107,6 +107,7 @@ GROUPS: dict[str, Group] = {
                 "an_older_job_writing_var_cannot_overwrite_a_newer_cell",
                 "an_older_job_failing_after_a_newer_cell_took_var_says_the_newer_cell_has_it",
                 "background_without_widget_prints_a_failure",
+                "a_detached_background_job_leaves_var_unset_and_says_so",
                 "values_that_do_not_fit_are_reported",
                 "timeout_says_the_table_goes_on_and_var_is_set_later",
                 "interrupt_leaves_the_job_running_and_var_is_set_on_completion",
