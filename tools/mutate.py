@@ -113,6 +113,7 @@ GROUPS: dict[str, Group] = {
                 "interrupt_leaves_the_job_running_and_var_is_set_on_completion",
                 "attach_to_a_followed_table_gets_its_own_shape_and_copy",
                 "no_widget_prints_a_summary_line_instead",
+                "lasso_schemas_tables_and_jobs_are_frames",
                 "failed_table_shows_the_server_reason_and_the_table_id",
             )
         ],
