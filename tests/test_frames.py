@@ -8,6 +8,7 @@ import gc
 import itertools
 import logging
 import math
+import re
 import time
 from typing import Any
 
@@ -27,7 +28,7 @@ from lasso_notebook.frames import (
     fetch_rows,
     unparsed_summary,
 )
-from lasso_notebook.models import Column
+from lasso_notebook.models import Column, Table
 
 ALL_COLUMNS = [
     {"key": "title", "label": "Title", "type": "text"},
@@ -241,6 +242,43 @@ def test_values_of_another_json_type_do_not_pass_as_dates_and_booleans_are_read_
     assert "b" not in df.attrs["lasso"]["unparsed"]
 
 
+def test_the_frame_says_where_it_comes_from() -> None:
+    table = Table.model_validate(
+        {
+            "id": "tbl_1",
+            "name": "Q1",
+            "schema_id": "sch_1",
+            "status": "completed",
+            "total_rows": 3,
+            "created_at": "2025-03-10T08:00:00.000Z",
+            "updated_at": "2025-03-10T08:01:00.000Z",
+        }
+    )
+    lasso = build_frame(ROWS, ALL_COLUMNS, table=table).attrs["lasso"]
+    fetched = lasso.pop("fetched_at")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", fetched), fetched
+    columns = lasso.pop("columns")
+    assert columns[:2] == [
+        {"key": "title", "label": "Title", "type": "text"},
+        {"key": "price", "label": "Price", "type": "number"},
+    ]
+    # A key no column describes is kept, as a json column.
+    assert columns[-1] == {"key": "released_extra", "label": "released_extra", "type": "json"}
+    lasso.pop("unparsed")
+    assert lasso == {
+        "table_id": "tbl_1",
+        "name": "Q1",
+        "schema_id": "sch_1",
+        "status": "completed",
+        "total_rows": 3,
+        "rows": 3,
+        "created_at": "2025-03-10T08:00:00Z",
+        "updated_at": "2025-03-10T08:01:00Z",
+    }
+    df = build_frame(ROWS, [Column.model_validate(c) for c in ALL_COLUMNS])  # models work too
+    assert str(df.index.dtype) == "int64" and df.attrs["lasso"]["total_rows"] == 3
+
+
 def test_empty_table_has_columns_and_dtypes() -> None:
     df = build_frame([], ALL_COLUMNS)
     assert len(df) == 0
@@ -426,6 +464,69 @@ def test_page_failure_beyond_retries_raises() -> None:
     fake = FakeRows(300, fail={2: 99})
     with pytest.raises(Exception, match="injected"):
         _runtime.run_sync(fetch_rows(_client(fake).async_client, "t"))
+    assert fake.calls[2] == 4  # PAGE_ATTEMPTS reads of the failing page, no more
+    fake = FakeRows(300, fail={2: 3})  # three failures: the fourth read succeeds
+    rows = _runtime.run_sync(fetch_rows(_client(fake).async_client, "t"))
+    assert len(rows) == 300 and fake.calls[2] == 4
+
+
+def test_a_shifted_page_is_read_again_with_its_neighbours_only_and_progress_is_told() -> None:
+    fake = FakeRows(1050, shift_once={5})  # page 5 repeats half of page 4, skips 50 rows
+    seen: list[tuple[int, int]] = []
+    rows = _runtime.run_sync(
+        fetch_rows(
+            _client(fake).async_client,
+            "t",
+            concurrency=1,
+            on_progress=lambda got, total: seen.append((got, total)),
+        )
+    )
+    assert [r["row_index"] for r in rows] == list(range(1050))
+    assert fake.calls == {p: 2 if p in (4, 5, 6) else 1 for p in range(1, 12)}
+    assert seen[0] == (100, 1050) and seen[-1] == (1050, 1050)
+    assert [got for got, _ in seen] == sorted(got for got, _ in seen)  # never backwards
+
+
+def test_a_rate_limited_or_garbled_page_is_read_again_as_the_server_asks() -> None:
+    fake = FakeRows(250)
+    answers = {2: "429", 3: "garbled"}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", "0"))
+        kind = answers.pop(page, None)
+        if kind == "429":
+            return httpx.Response(429, headers={"Retry-After": "0"}, json={"message": "slow"})
+        if kind == "garbled":
+            return httpx.Response(200, json={"data": "oops", "pagination": {}})
+        return await fake(request)
+
+    class Recording(RetryPolicy):
+        def delay(self, attempt: int, response: httpx.Response | None) -> float:
+            delays.append((attempt, response.status_code if response is not None else None))
+            return super().delay(attempt, response)
+
+    delays: list[tuple[int, int | None]] = []
+    client = Lasso(
+        api_key="lasso_test",
+        base_url="http://fake.test/api/v1",
+        transport=httpx.MockTransport(handler),
+        retry_policy=Recording(max_retries=0, base_delay=0.01, max_delay=0.02),
+    )
+    rows = _runtime.run_sync(fetch_rows(client.async_client, "t"))
+    assert len(rows) == 250
+    assert sorted(delays, key=str) == [(0, 429), (0, None)]  # Retry-After read from the 429
+
+
+def test_a_table_id_is_one_path_segment_in_row_reads() -> None:
+    paths: list[str] = []
+    fake = FakeRows(5)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.raw_path.decode().partition("?")[0])
+        return await fake(request)
+
+    _runtime.run_sync(fetch_rows(_client(handler).async_client, "a/b?c"))
+    assert paths == ["/api/v1/tables/a%2Fb%3Fc/rows"]
 
 
 # --------------------------------------------------------------------------------------------
