@@ -249,7 +249,7 @@ def test_the_frame_says_where_it_comes_from() -> None:
             "name": "Q1",
             "schema_id": "sch_1",
             "status": "completed",
-            "total_rows": 3,
+            "total_rows": 4,
             "created_at": "2025-03-10T08:00:00.000Z",
             "updated_at": "2025-03-10T08:01:00.000Z",
         }
@@ -270,13 +270,29 @@ def test_the_frame_says_where_it_comes_from() -> None:
         "name": "Q1",
         "schema_id": "sch_1",
         "status": "completed",
-        "total_rows": 3,
-        "rows": 3,
+        "total_rows": 4,  # what the table says
+        "rows": 3,  # what was read
         "created_at": "2025-03-10T08:00:00Z",
         "updated_at": "2025-03-10T08:01:00Z",
     }
     df = build_frame(ROWS, [Column.model_validate(c) for c in ALL_COLUMNS])  # models work too
     assert str(df.index.dtype) == "int64" and df.attrs["lasso"]["total_rows"] == 3
+
+
+def test_lists_and_enums_without_declared_values() -> None:
+    rows = [
+        {"row_index": i, "data": {"t": t, "e": e}}
+        for i, (t, e) in enumerate(
+            [('["a", "b"]', "M"), ("[oops", "S"), ("solo", None), (None, "M"), (["x"], "L")]
+        )
+    ]
+    df = build_frame(rows, [{"key": "t", "type": "tags"}, {"key": "e", "type": "enum"}])
+    # A JSON list in a string is the list; anything else is a list of that one value.
+    assert df["t"].tolist() == [["a", "b"], ["[oops"], ["solo"], None, ["x"]]
+    # An enum without enum_values takes its categories from the values, sorted.
+    assert list(df["e"].cat.categories) == ["L", "M", "S"]
+    assert df["e"].tolist()[:2] == ["M", "S"] and pd.isna(df["e"].iloc[2])
+    assert df.attrs["lasso"]["unparsed"] == {}
 
 
 def test_empty_table_has_columns_and_dtypes() -> None:
@@ -430,6 +446,8 @@ def test_missing_rows_are_an_error_not_a_short_frame() -> None:
 
     with pytest.raises(IncompleteRowsError, match="250 distinct rows of 251"):
         _runtime.run_sync(fetch_rows(_client(lying).async_client, "t"))
+    # The short last page and its neighbour first, then two full passes: REFETCH_ROUNDS more.
+    assert fake.calls == {1: 3, 2: 4, 3: 4}
 
 
 def test_a_listing_short_of_total_rows_is_read_again_then_believed_with_a_warning(
@@ -438,8 +456,37 @@ def test_a_listing_short_of_total_rows_is_read_again_then_believed_with_a_warnin
     fake = FakeRows(150)
     rows = _runtime.run_sync(fetch_rows(_client(fake).async_client, "t", expected=200))
     assert [r["row_index"] for r in rows] == list(range(150))
-    assert fake.calls[1] == 2 and fake.calls[2] == 2  # one more full pass, no more
-    assert "total_rows=200 but its rows listing has 150" in caplog.text
+    assert fake.calls == {1: 2, 2: 2}  # one more full pass, no more
+    assert caplog.messages[-1] == (
+        "lasso_notebook: table t reports total_rows=200 but its rows listing has 150; "
+        "the DataFrame holds the 150 listed"
+    )
+    fake = FakeRows(50)  # one page: read once more, and no page beyond it
+    _runtime.run_sync(fetch_rows(_client(fake).async_client, "t", expected=60))
+    assert fake.calls == {1: 2}
+
+
+def test_an_empty_table_is_one_request_and_no_rows() -> None:
+    fake = FakeRows(0)
+    seen: list[tuple[int, int]] = []
+    client = _client(fake).async_client
+    rows = _runtime.run_sync(fetch_rows(client, "t", on_progress=lambda *a: seen.append(a)))
+    assert rows == [] and fake.calls == {1: 1} and seen == [(0, 0)]
+
+
+def test_a_table_that_grows_while_read_is_read_in_full() -> None:
+    fake = FakeRows(200)
+    first = [True]
+
+    async def growing(request: httpx.Request) -> httpx.Response:
+        response = await fake(request)
+        if first:
+            first.clear()
+            fake.n = 250  # rows appended after the first page was read
+        return response
+
+    rows = _runtime.run_sync(fetch_rows(_client(growing).async_client, "t", concurrency=1))
+    assert [r["row_index"] for r in rows] == list(range(250))
 
 
 def test_a_listing_that_lags_total_rows_is_read_again_until_complete(caplog: Any) -> None:
@@ -470,19 +517,25 @@ def test_page_failure_beyond_retries_raises() -> None:
     assert len(rows) == 300 and fake.calls[2] == 4
 
 
-def test_a_shifted_page_is_read_again_with_its_neighbours_only_and_progress_is_told() -> None:
-    fake = FakeRows(1050, shift_once={5})  # page 5 repeats half of page 4, skips 50 rows
+@pytest.mark.parametrize("shifted", [2, 5, 10])
+def test_a_shifted_page_is_read_again_with_its_neighbours_only_and_progress_is_told(
+    shifted: int,
+) -> None:
+    fake = FakeRows(1050, shift_once={shifted})  # repeats half the page before, skips 50 rows
     seen: list[tuple[int, int]] = []
     rows = _runtime.run_sync(
         fetch_rows(
             _client(fake).async_client,
             "t",
+            expected=1050,
             concurrency=1,
             on_progress=lambda got, total: seen.append((got, total)),
         )
     )
     assert [r["row_index"] for r in rows] == list(range(1050))
-    assert fake.calls == {p: 2 if p in (4, 5, 6) else 1 for p in range(1, 12)}
+    again = {shifted - 1, shifted, shifted + 1}
+    assert fake.calls == {p: 2 if p in again else 1 for p in range(1, 12)}
+    assert fake.max_in_flight == 1
     assert seen[0] == (100, 1050) and seen[-1] == (1050, 1050)
     assert [got for got, _ in seen] == sorted(got for got, _ in seen)  # never backwards
 
