@@ -283,12 +283,19 @@ def test_lists_and_enums_without_declared_values() -> None:
     rows = [
         {"row_index": i, "data": {"t": t, "e": e}}
         for i, (t, e) in enumerate(
-            [('["a", "b"]', "M"), ("[oops", "S"), ("solo", None), (None, "M"), (["x"], "L")]
+            [
+                ('["a", "b"]', "M"),
+                ("[oops", "S"),
+                ("solo", None),
+                (None, "M"),
+                (["x"], "L"),
+                (7, "L"),
+            ]
         )
     ]
     df = build_frame(rows, [{"key": "t", "type": "tags"}, {"key": "e", "type": "enum"}])
     # A JSON list in a string is the list; anything else is a list of that one value.
-    assert df["t"].tolist() == [["a", "b"], ["[oops"], ["solo"], None, ["x"]]
+    assert df["t"].tolist() == [["a", "b"], ["[oops"], ["solo"], None, ["x"], [7]]
     # An enum without enum_values takes its categories from the values, sorted.
     assert list(df["e"].cat.categories) == ["L", "M", "S"]
     assert df["e"].tolist()[:2] == ["M", "S"] and pd.isna(df["e"].iloc[2])
