@@ -5,6 +5,7 @@ hypothesis profiles every property test runs under."""
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -44,3 +45,13 @@ def engine_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callabl
 def engine(engine_factory: Callable[..., Any]) -> Any:
     """A running engine: ``.base_url``, ``.api_key``, ``.create_key()``, ``.data_dir``."""
     return engine_factory()
+
+
+@pytest.fixture
+def python_sigint() -> Iterator[None]:
+    """Ctrl-C handled by Python (a KeyboardInterrupt in the main thread), as in a kernel. A
+    library an earlier test loads may leave SIGINT to the OS default, and then
+    ``_thread.interrupt_main()`` does nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)

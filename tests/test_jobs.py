@@ -203,7 +203,9 @@ def test_wait_timeout_leaves_the_job_running(paced: Any) -> None:
     assert len(job.result(timeout=30)) == 64  # it went on
 
 
-def test_ctrl_c_ends_the_wait_and_the_job_goes_on(paced: Any, capsys: Any) -> None:
+def test_ctrl_c_ends_the_wait_and_the_job_goes_on(
+    paced: Any, capsys: Any, python_sigint: None
+) -> None:
     job = submit(
         "Products", "interrupted", text=catalog(64), client=client_for(paced), progress=False
     )

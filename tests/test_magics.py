@@ -774,6 +774,7 @@ def test_interrupt_leaves_the_job_running_and_var_is_set_on_completion(
     slow: Any,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    python_sigint: None,
 ) -> None:
     import _thread
 
