@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench lab eval heldout fuzz e2e screenshots clean
+.PHONY: install test lint demo bench lab eval heldout fuzz mutate e2e screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(PY) -m ruff check lasso_notebook tests benchmarks
-	$(PY) -m ruff format --check lasso_notebook tests benchmarks
+	$(PY) -m ruff check lasso_notebook tests benchmarks tools
+	$(PY) -m ruff format --check lasso_notebook tests benchmarks tools
 
 demo: $(STAMP)
 	$(PY) -m lasso_notebook.demo
@@ -36,7 +36,12 @@ heldout: $(STAMP)
 	$(PY) -m benchmarks.heldout.generate
 
 fuzz: $(STAMP)
-	LASSO_FUZZ_EXAMPLES=500 $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz_api.py tests/test_fuzz_magic.py tests/test_fuzz_requests.py
+	LASSO_HYPOTHESIS_PROFILE=fuzz LASSO_FUZZ_EXAMPLES=$${LASSO_FUZZ_EXAMPLES:-500} $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz_api.py tests/test_fuzz_magic.py tests/test_fuzz_requests.py
+
+# Plants bugs in the reliability-critical code (tools/mutate.py lists it and the tests that
+# must catch them) and prints the kill rate; ~25 min on 2 cores.
+mutate: $(STAMP)
+	$(PY) tools/mutate.py
 
 lab: $(STAMP)
 	LASSO_ENGINE_PACE=$${LASSO_ENGINE_PACE:-0.2} $(VENV)/bin/jupyter lab notebooks/
@@ -48,4 +53,4 @@ screenshots: $(STAMP)
 	LASSO_UPDATE_SCREENSHOTS=1 $(PY) -m pytest tests/e2e -q -k "magic_progress or file_input"
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache
+	rm -rf $(VENV) build dist .pytest_cache mutants

@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import operator
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,8 @@ SOURCE_COLUMN = "_source"
 _TEXT_TYPES = frozenset({"text", "url", "email", "richtext", "image"})
 _LIST_TYPES = frozenset({"tags", "images"})
 _STR_OR_NONE = frozenset({str, type(None)})
+#: d.m.y and d.m.yyyy (optionally followed by a time): the day comes first.
+_DOTTED_DATE = re.compile(r"\s*\d{1,2}\.\d{1,2}\.\d{2,4}\b")
 _BOOL_OR_NONE = frozenset({bool, type(None)})
 
 
@@ -259,9 +262,13 @@ def _convert(column: Column, values: list[Any], index: Sequence[int], problems: 
         parsed = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601")
         retry = parsed.isna().to_numpy() & raw.notna().to_numpy()
         if retry.any():
-            # Not ISO 8601 ("March 10, 2025"): one value at a time through dateutil.
+            # Not ISO 8601 ("March 10, 2025"): one value at a time through dateutil, which
+            # reads a/b/y month first unless a part above 12 says otherwise; d.m.y is day first
+            # wherever it is written (dateutil alone would read 10.03.2025 as October 3).
             for i in np.flatnonzero(retry):
-                parsed.iloc[i] = pd.to_datetime(raw.iloc[i], errors="coerce", utc=True)
+                value = raw.iloc[i]
+                dotted = _DOTTED_DATE.match(value) is not None
+                parsed.iloc[i] = pd.to_datetime(value, errors="coerce", utc=True, dayfirst=dotted)
         del raw
         bad = parsed.isna().to_numpy()
         if bad.any():

@@ -7,6 +7,8 @@ import asyncio
 import io
 import json
 import logging
+import string
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from typing import Any
@@ -14,8 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
+from lasso_notebook import _create_lookup, _resources
 from lasso_notebook import client as client_module
-from lasso_notebook.client import Lasso, RetryPolicy
+from lasso_notebook.client import AsyncLasso, Lasso, RetryPolicy
 from lasso_notebook.errors import (
     APIConnectionError,
     APITimeoutError,
@@ -28,19 +31,44 @@ from lasso_notebook.errors import (
 KEY = "lasso_" + "5ec7e7" * 10 + "abcd"
 BASE = "http://lasso.test/api/v1"
 NOW = "2026-11-29T08:00:00.000Z"
-REAL_SLEEP = asyncio.sleep
+#: The modules whose ``asyncio.sleep`` the retry rules and waits call (update when they move).
+SLEEPING_MODULES = (client_module, _create_lookup, _resources)
+
+
+class _RecordedSleep:
+    """``asyncio`` as seen by one module, whose ``sleep`` is recorded instead of waited out."""
+
+    def __init__(self, recorded: list[float]) -> None:
+        self._recorded = recorded
+
+    async def sleep(self, delay: float, result: Any = None) -> Any:
+        self._recorded.append(delay)
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
 
 
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Record the client's back-off sleeps instead of waiting them out."""
+    """Record the client's back-off sleeps instead of waiting them out. Only the client's own
+    reference to ``asyncio`` is replaced: everything else on the runtime loop (a job's polling,
+    httpx) still sleeps for real, so nothing can busy-loop into the fake."""
     recorded: list[float] = []
-
-    async def fake_sleep(delay: float) -> None:
-        recorded.append(delay)
-
-    monkeypatch.setattr(client_module.asyncio, "sleep", fake_sleep)
+    for module in SLEEPING_MODULES:
+        monkeypatch.setattr(module, "asyncio", _RecordedSleep(recorded))
     return recorded
+
+
+def test_the_sleeps_fixture_leaves_every_other_sleeper_alone(sleeps: list[float]) -> None:
+    # A job polling on the shared runtime loop sleeps through asyncio, not the client: with the
+    # fixture active its sleeps still wait, and are not recorded as the client's.
+    from lasso_notebook import _runtime
+
+    started = time.monotonic()
+    _runtime.run_sync(asyncio.sleep(0.05), timeout=5)
+    assert time.monotonic() - started >= 0.05
+    assert sleeps == []
 
 
 def make_client(handler, **kwargs) -> Lasso:
@@ -121,7 +149,25 @@ def test_connection_errors_are_retried_then_reported(sleeps: list[float]) -> Non
     with pytest.raises(APIConnectionError) as info:
         make_client(handler, max_retries=2).tables.get("t")
     assert len(calls) == 3
-    assert "GET /tables/t" in str(info.value)
+    assert str(info.value) == "GET /tables/t failed: connection refused"
+    assert info.value.request_sent is False  # never reached the server
+
+
+def test_a_refused_connection_is_sent_again_even_for_a_post(sleeps: list[float]) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            raise httpx.ConnectError("", request=request)  # some errors carry no text
+        return httpx.Response(201, json={"id": "file_1", "filename": "x.csv", "size": 3})
+
+    assert make_client(handler).files.upload(b"a;b", filename="x.csv").id == "file_1"
+    assert len(calls) == 2
+    calls.clear()
+    with pytest.raises(APIConnectionError) as info:
+        make_client(handler, max_retries=0).files.upload(b"a;b", filename="x.csv")
+    assert str(info.value) == "POST /files failed: ConnectError"  # the error's name, if no text
 
 
 def test_retry_after_seconds_is_honoured(sleeps: list[float]) -> None:
@@ -142,6 +188,30 @@ def test_retry_after_http_date_is_honoured(sleeps: list[float]) -> None:
     )
     make_client(lambda request: next(responses)).tables.get("t")
     assert len(sleeps) == 1 and 17 <= sleeps[0] <= 20
+
+
+@pytest.mark.parametrize(
+    ("value", "low", "high"),
+    [
+        ("0", 0.0, 0.0),  # now: no wait at all
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0, 0.0),  # a date already past
+        ("in-zone", 17.0, 20.0),  # "-0000": a date without a zone, read as UTC
+    ],
+)
+def test_retry_after_now_past_or_without_zone(
+    value: str, low: float, high: float, sleeps: list[float]
+) -> None:
+    if value == "in-zone":
+        when = datetime.now(timezone.utc) + timedelta(seconds=20)
+        value = when.strftime("%a, %d %b %Y %H:%M:%S -0000")
+    responses = iter(
+        [
+            httpx.Response(503, headers={"Retry-After": value}),
+            httpx.Response(200, json=table_json()),
+        ]
+    )
+    make_client(lambda request: next(responses)).tables.get("t")
+    assert len(sleeps) == 1 and low <= sleeps[0] <= high, sleeps
 
 
 def test_retry_after_is_capped(sleeps: list[float]) -> None:
@@ -204,8 +274,9 @@ class FakeTablesServer:
                 self.created.append(table)
             if self.posts == 1 and self.fail in ("lost-after-processing", "lost-before-processing"):
                 raise httpx.ReadTimeout("timed out", request=request)
-            if self.posts == 1 and self.fail == "500-after-processing":
-                return httpx.Response(500, json=envelope(500, "internal_error"))
+            if self.posts == 1 and self.fail.endswith("-after-processing"):
+                status = int(self.fail.partition("-")[0])
+                return httpx.Response(status, json=envelope(status, "internal_error"))
             return httpx.Response(201, json=table)
         if request.method == "GET" and request.url.path.endswith("/tables"):
             search = request.url.params.get("search", "")
@@ -225,6 +296,8 @@ class FakeTablesServer:
     [
         "lost-after-processing",
         "500-after-processing",
+        "502-after-processing",
+        "504-after-processing",
         "lost-before-processing",
         "refused",
         "connect",
@@ -256,6 +329,36 @@ def test_lost_create_is_not_confused_with_a_fresh_namesake(sleeps: list[float]) 
     assert table.id == mine[1] != earlier.id
 
 
+@pytest.mark.parametrize(
+    ("source", "kind", "taken"),
+    [
+        ("file_ids", "files", True),
+        ("file_ids", "file", True),
+        ("file_ids", "urls", False),
+        ("file_ids", "text", False),
+        ("file_urls", "urls", True),
+        ("file_urls", "url", True),
+        ("file_urls", "files", True),  # the API documents no own word for URL sources
+        ("file_urls", "file", True),
+        ("file_urls", "text", False),
+        ("source_text", "text", True),
+        ("source_text", "files", False),
+        ("source_text", "urls", False),
+    ],
+)
+def test_the_look_up_takes_a_table_only_from_the_kind_of_source_sent(
+    source: str, kind: str, taken: bool, sleeps: list[float]
+) -> None:
+    # A server may name a kind of source in either API revision's word: the look-up after a
+    # lost response takes a table whose kind can be what was sent, and no other.
+    server = FakeTablesServer("lost-before-processing")
+    server.created.append({**table_json("tbl_namesake", "Q1"), "source_type": kind})
+    value = {"file_ids": ["file_1"], "file_urls": ["https://a.test/x.pdf"], "source_text": "a"}
+    table = make_client(server).tables.create(schema_id="s", name="Q1", **{source: value[source]})
+    assert (table.id == "tbl_namesake") is taken
+    assert server.posts == (1 if taken else 2)
+
+
 def test_a_lost_create_that_made_nothing_is_sent_again_despite_fresh_namesakes(
     sleeps: list[float],
 ) -> None:
@@ -285,7 +388,7 @@ def test_concurrent_creates_of_one_name_are_sent_one_after_the_other(
         if request.method == "POST":
             in_flight["now"] += 1
             in_flight["max"] = max(in_flight["max"], in_flight["now"])
-            await REAL_SLEEP(0.05)  # a real pause: the fixture makes asyncio.sleep return at once
+            await asyncio.sleep(0.05)  # a real pause: only the client's sleeps are recorded
             in_flight["now"] -= 1
         return server(request)
 
@@ -298,6 +401,52 @@ def test_concurrent_creates_of_one_name_are_sent_one_after_the_other(
 
     tables = _runtime.run_sync(both(), timeout=10)
     assert in_flight["max"] == 1 and len({t.id for t in tables}) == 2
+
+
+def test_a_create_lost_every_time_is_tried_max_retries_plus_one_times(
+    sleeps: list[float],
+) -> None:
+    posts = []
+    listings: list[dict[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posts.append(request)
+            raise httpx.ReadTimeout("timed out", request=request)  # made nothing, answer lost
+        listings.append(dict(request.url.params))
+        return httpx.Response(
+            200, json={"data": [], "pagination": {"page": 1, "limit": 100, "total": 0}}
+        )
+
+    with pytest.raises(APITimeoutError):
+        make_client(handler, max_retries=2).tables.create(schema_id="s", name="Q1", source_text="a")
+    assert len(posts) == 3  # the first attempt and max_retries more, each looked up after
+    # The look-up asks the server for the name: only namesakes are walked.
+    assert listings == [{"search": "Q1", "limit": "100", "page": "1"}] * 3
+
+
+def test_the_look_up_walks_about_a_thousand_namesakes_then_stops(sleeps: list[float]) -> None:
+    # A name many tables contain: the lost table is listed first, then thousands of other
+    # schemas' namesakes. The look-up still takes the lost table, and reads ~1000 of them.
+    pages: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            raise httpx.ReadTimeout("timed out", request=request)
+        if request.url.path.endswith("/tables/tbl_lost"):
+            return httpx.Response(200, json={**table_json("tbl_lost"), "source_type": "text"})
+        page = int(request.url.params["page"])
+        pages.append(page)
+        data = [table_json(f"tbl_{page}_{i}", schema_id="other") for i in range(100)]
+        if page == 1:
+            data[0] = table_json("tbl_lost")
+        return httpx.Response(
+            200, json={"data": data, "pagination": {"page": page, "limit": 100, "total": 50_000}}
+        )
+
+    table = make_client(handler).tables.create(schema_id="s", name="Q1", source_text="a")
+    assert table.id == "tbl_lost"
+    assert pages == list(range(1, len(pages) + 1)) and len(pages) in (10, 11)
 
 
 def test_lost_response_on_the_last_attempt_still_finds_the_table(sleeps: list[float]) -> None:
@@ -331,6 +480,30 @@ def test_pages_are_counted_from_the_request_not_the_server_echo(sleeps: list[flo
     assert len(ids) == 6
 
 
+def test_put_and_delete_are_retried_patch_is_not(sleeps: list[float]) -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if calls.count(request.method) == 1:
+            return httpx.Response(502, json=envelope(502, "bad_gateway"))
+        if request.method == "DELETE":
+            return httpx.Response(204)
+        return httpx.Response(200, json=table_json())
+
+    client = make_client(handler)
+    client.schemas.update("sch_1", name="x")  # PUT: idempotent, sent again
+    client.tables.delete("tbl_1")  # DELETE: idempotent, sent again
+    with pytest.raises(InternalServerError):
+        client.tables.update("tbl_1", name="x")  # PATCH: may have acted, not resent
+    assert calls == ["PUT", "PUT", "DELETE", "DELETE", "PATCH"]
+
+
+def test_an_empty_success_body_is_none_not_malformed(sleeps: list[float]) -> None:
+    client = make_client(lambda request: httpx.Response(200, content=b""))
+    assert client.tables.delete("tbl_1") is None
+
+
 def test_non_idempotent_post_is_not_resent_after_a_lost_response(sleeps: list[float]) -> None:
     calls = []
 
@@ -338,9 +511,11 @@ def test_non_idempotent_post_is_not_resent_after_a_lost_response(sleeps: list[fl
         calls.append(request)
         raise httpx.ReadTimeout("timed out", request=request)
 
-    with pytest.raises(APITimeoutError):
+    with pytest.raises(APITimeoutError) as info:
         make_client(handler).files.upload(b"a;b\n1;2\n", filename="x.csv")
     assert len(calls) == 1
+    assert str(info.value) == "POST /files timed out (ReadTimeout)"
+    assert info.value.request_sent is True  # it may have been acted on
 
 
 def test_upload_retry_resends_every_byte(sleeps: list[float], tmp_path) -> None:
@@ -378,6 +553,22 @@ def test_malformed_json_body_is_a_clear_error(sleeps: list[float]) -> None:
     client = make_client(lambda request: httpx.Response(200, content=b'{"id": "tbl_1", "na'))
     with pytest.raises(APIConnectionError, match="malformed JSON"):
         client.tables.get("tbl_1")
+
+
+def test_a_garbled_answer_to_a_read_is_read_again_not_to_a_post(sleeps: list[float]) -> None:
+    calls: list[str] = []
+
+    def garbled(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        return httpx.Response(200, content=b'{"id": "tbl_1", "na')
+
+    with pytest.raises(APIConnectionError, match="malformed JSON"):
+        make_client(garbled, max_retries=2).tables.get("tbl_1")
+    assert calls == ["GET"] * 3  # a broken transfer: read again, max_retries times
+    calls.clear()
+    with pytest.raises(APIConnectionError, match="malformed JSON"):
+        make_client(garbled, max_retries=2).files.upload(b"a;b", filename="x.csv")
+    assert calls == ["POST"]  # it may have acted: the caller decides
 
 
 def test_key_never_appears_in_repr_errors_or_logs(caplog: pytest.LogCaptureFixture, sleeps) -> None:
@@ -440,6 +631,23 @@ def test_wait_for_completion_times_out_with_the_last_table_seen() -> None:
     assert "tbl_1" in str(info.value)
 
 
+def test_a_key_of_any_length_is_shown_masked() -> None:
+    # A key of 16 characters or fewer is shown as "****" (its first six and last four would be
+    # most or all of it); a longer one as its first six and last four, never its middle.
+    alphabet = string.ascii_letters + string.digits + "_-"
+    for length in range(1, 41):
+        key = "".join(alphabet[(7 * i + length) % len(alphabet)] for i in range(length))
+        # Nothing is sent: a mock transport spares building 40 TLS contexts.
+        unused = httpx.MockTransport(lambda request: pytest.fail("nothing is sent"))
+        client = AsyncLasso(api_key=key, base_url=BASE, transport=unused)
+        shown, text = client.masked_key, repr(client)
+        expected = "****" if length <= 16 else f"{key[:6]}…{key[-4:]}"
+        assert shown == expected, (length, shown)
+        assert f"api_key={expected!r}" in text, (length, text)
+        if length > 16:
+            assert key[6:-4] not in text, (length, text)
+
+
 def test_key_with_a_trailing_newline_is_cleaned_and_never_echoed() -> None:
     seen = []
 
@@ -451,6 +659,31 @@ def test_key_with_a_trailing_newline_is_cleaned_and_never_echoed() -> None:
     client.tables.get("tbl_1")
     assert seen == [f"Bearer {KEY}"]
     assert KEY not in repr(client)
+
+
+def test_without_a_key_nothing_is_sent_as_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LASSO_API_KEY", raising=False)
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("authorization"))
+        return httpx.Response(200, json=table_json())
+
+    for key in (None, "", "  \n"):
+        client = Lasso(api_key=key, base_url=BASE, transport=httpx.MockTransport(handler))
+        client.tables.get("tbl_1")
+        assert client.masked_key == "(not set)"
+    assert seen == [None, None, None]
+
+
+@pytest.mark.parametrize("bad", ["lasso_ab cd", "lasso_äbc", "lasso_ab\x00cd"])
+def test_a_key_with_a_space_or_unsendable_characters_is_refused(bad: str) -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        Lasso(api_key=bad, base_url=BASE)
+    assert str(info.value) == (
+        "the API key contains spaces, control or non-ASCII characters; copy it again into "
+        "LASSO_API_KEY (it starts with lasso_)"
+    )
 
 
 def test_a_key_that_cannot_be_sent_is_refused_without_echoing_it() -> None:

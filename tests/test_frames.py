@@ -8,6 +8,7 @@ import gc
 import itertools
 import logging
 import math
+import re
 import time
 from typing import Any
 
@@ -23,12 +24,13 @@ from lasso_notebook.frames import (
     RowColumns,
     TableFrames,
     build_frame,
+    dtype_for,
     fetch_frame,
     fetch_rows,
     frame_from_columns,
     unparsed_summary,
 )
-from lasso_notebook.models import Column
+from lasso_notebook.models import Column, Table
 
 ALL_COLUMNS = [
     {"key": "title", "label": "Title", "type": "text"},
@@ -145,6 +147,169 @@ def test_every_column_type_gets_its_dtype() -> None:
         "price (1), released (1), active (1), size (1)"
     )
     assert unparsed_summary(build_frame([], ALL_COLUMNS)) == ""
+
+
+#: (as a server may spell a date, the day it means). Non-ISO spellings are what a server that
+#: does not normalise dates sends; the column's type, not the spelling, makes them dates.
+DATE_SPELLINGS = [
+    ("2025-03-10", "2025-03-10"),
+    ("2025-03-10T14:30:00.000Z", "2025-03-10 14:30"),
+    ("2025-03-10T16:30:00+02:00", "2025-03-10 14:30"),  # an offset: stored as UTC
+    ("10.03.2025", "2025-03-10"),  # d.m.Y is day first
+    ("31.12.2024", "2024-12-31"),
+    ("5.1.2025", "2025-01-05"),
+    ("03/10/2025", "2025-03-10"),  # m/d/Y: a/b/y with no part above 12 is month first
+    ("12/31/2024", "2024-12-31"),
+    ("31/12/2024", "2024-12-31"),  # d/m/Y: a part above 12 decides
+    ("13/01/2025", "2025-01-13"),
+    ("March 10, 2025", "2025-03-10"),
+    ("10 March 2025", "2025-03-10"),
+    ("2999-12-31", "2999-12-31"),  # "valid until" sentinels, beyond what nanoseconds can hold
+    ("1500-01-01", "1500-01-01"),
+    ("31.12.2999", "2999-12-31"),
+]
+
+
+# pandas warns that 31/12/2024 was read day first: that is the point here, not news.
+@pytest.mark.filterwarnings("ignore:Parsing dates in:UserWarning")
+def test_dates_are_typed_from_the_schema_whatever_their_spelling() -> None:
+    rows = [{"row_index": i, "data": {"d": text}} for i, (text, _) in enumerate(DATE_SPELLINGS)]
+    rows.append({"row_index": len(rows), "data": {"d": "31.31.2024"}})  # no such day
+    df = build_frame(rows, [{"key": "d", "type": "date"}])
+    assert str(df["d"].dtype) == "datetime64[us]"  # microseconds: years 1 to 9999 fit
+    got = {text: df.loc[i, "d"] for i, (text, _) in enumerate(DATE_SPELLINGS)}
+    assert got == {text: pd.Timestamp(day) for text, day in DATE_SPELLINGS}
+    assert pd.isna(df["d"].iloc[-1])
+    assert df.attrs["lasso"]["unparsed"]["d"]["examples"] == ["31.31.2024"]
+    # Each value is read for itself: a first value in d.m.Y sets no format for the others.
+    rows = [{"row_index": i, "data": {"d": t}} for i, t in enumerate(["10.03.2025", "2025-03-11"])]
+    df = build_frame(rows, [{"key": "d", "type": "date"}])
+    assert df["d"].tolist() == [pd.Timestamp("2025-03-10"), pd.Timestamp("2025-03-11")]
+
+
+def test_dtype_for_names_the_dtype_each_column_type_gets() -> None:
+    # The documented mapping (dtype_for) is the one build_frame applies, type by type.
+    df = build_frame(ROWS, ALL_COLUMNS)
+    for column in ALL_COLUMNS:
+        named = dtype_for(Column.model_validate(column))
+        assert str(df[column["key"]].dtype) in named.split("|"), (column, named)
+    assert dtype_for(Column(key="x", type="a-type-of-a-later-api")) == "object"
+
+
+def test_missing_values_are_na_and_not_reported_in_any_column_type() -> None:
+    # None, "" and NaN mean "no value": NA in every typed column, never "did not fit".
+    columns = [
+        {"key": "n", "type": "number"},
+        {"key": "b", "type": "boolean"},
+        {"key": "d", "type": "date"},
+        {"key": "e", "type": "enum", "enum_values": ["S", "M"]},
+    ]
+    rows = [
+        {"row_index": i, "data": dict.fromkeys(("n", "b", "d", "e"), value)}
+        for i, value in enumerate([None, "", math.nan])
+    ]
+    rows.append({"row_index": 3, "data": {"n": 1, "b": "yes", "d": "2025-03-10", "e": "S"}})
+    df = build_frame(rows, columns)
+    assert df.attrs["lasso"]["unparsed"] == {}
+    for key in ("n", "b", "d", "e"):
+        assert df[key].isna().tolist() == [True, True, True, False], key
+
+
+def test_numbers_are_int64_only_when_the_schema_says_integer() -> None:
+    def frame(column: dict[str, Any], *values: Any) -> pd.DataFrame:
+        rows = [{"row_index": i, "data": {"n": v}} for i, v in enumerate(values)]
+        return build_frame(rows, [{"key": "n", **column}])
+
+    number, integer = {"type": "number"}, {"type": "number", "format": "integer"}
+    # Whatever the values, a number column is Float64: two tables of one schema concatenate.
+    assert str(frame(number, 1, 1000, "2000000", None)["n"].dtype) == "Float64"
+    assert str(frame(integer, 1, 1000, "2000000", None)["n"].dtype) == "Int64"
+    assert str(frame({"type": "integer"}, 3)["n"].dtype) == "Int64"
+    assert frame(integer, 2**53 - 1)["n"].iloc[0] == 2**53 - 1
+    # An integer column holds whole numbers a float holds exactly: 2.5 and 2**53 do not fit.
+    df = frame(integer, 1, 2.5, 2**53)
+    assert df["n"].isna().tolist() == [False, True, True]
+    assert df.attrs["lasso"]["unparsed"]["n"]["rows"] == [1, 2]
+    rows = [{"row_index": 0, "data": {"n": True}}, {"row_index": 1, "data": {"n": "7"}}]
+    df = build_frame(rows, [{"key": "n", "type": "number"}])
+    assert pd.isna(df.loc[0, "n"]) and df.loc[1, "n"] == 7  # a boolean is not a number
+    assert df.attrs["lasso"]["unparsed"]["n"]["rows"] == [0]
+
+
+def test_values_of_another_json_type_do_not_pass_as_dates_and_booleans_are_read_loosely() -> None:
+    rows = [
+        {"row_index": 0, "data": {"d": 20250310, "b": " YES "}},
+        {"row_index": 1, "data": {"d": True, "b": "F"}},
+        {"row_index": 2, "data": {"d": "2025-03-10", "b": 1}},
+    ]
+    df = build_frame(rows, [{"key": "d", "type": "date"}, {"key": "b", "type": "boolean"}])
+    # A number or a boolean is no date (20250310 would otherwise be 1970 plus nanoseconds).
+    assert df["d"].isna().tolist() == [True, True, False]
+    assert df.attrs["lasso"]["unparsed"]["d"]["rows"] == [0, 1]
+    assert df["b"].tolist() == [True, False, True]  # case and spaces do not matter
+    assert "b" not in df.attrs["lasso"]["unparsed"]
+
+
+def test_the_frame_says_where_it_comes_from() -> None:
+    table = Table.model_validate(
+        {
+            "id": "tbl_1",
+            "name": "Q1",
+            "schema_id": "sch_1",
+            "status": "completed",
+            "total_rows": 4,
+            "created_at": "2025-03-10T08:00:00.000Z",
+            "updated_at": "2025-03-10T08:01:00.000Z",
+        }
+    )
+    lasso = build_frame(ROWS, ALL_COLUMNS, table=table).attrs["lasso"]
+    fetched = lasso.pop("fetched_at")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", fetched), fetched
+    columns = lasso.pop("columns")
+    assert columns[:2] == [
+        {"key": "title", "label": "Title", "type": "text"},
+        {"key": "price", "label": "Price", "type": "number"},
+    ]
+    # A key no column describes is kept, as a json column.
+    assert columns[-1] == {"key": "released_extra", "label": "released_extra", "type": "json"}
+    lasso.pop("unparsed")
+    # The rows' validation fields are summed up (the table carries no summary of its own).
+    assert lasso.pop("validation")["rows"] == 3 and lasso.pop("extraction_report") is None
+    assert lasso == {
+        "table_id": "tbl_1",
+        "name": "Q1",
+        "schema_id": "sch_1",
+        "status": "completed",
+        "total_rows": 4,  # what the table says
+        "rows": 3,  # what was read
+        "created_at": "2025-03-10T08:00:00Z",
+        "updated_at": "2025-03-10T08:01:00Z",
+    }
+    df = build_frame(ROWS, [Column.model_validate(c) for c in ALL_COLUMNS])  # models work too
+    assert str(df.index.dtype) == "int64" and df.attrs["lasso"]["total_rows"] == 3
+
+
+def test_lists_and_enums_without_declared_values() -> None:
+    rows = [
+        {"row_index": i, "data": {"t": t, "e": e}}
+        for i, (t, e) in enumerate(
+            [
+                ('["a", "b"]', "M"),
+                ("[oops", "S"),
+                ("solo", None),
+                (None, "M"),
+                (["x"], "L"),
+                (7, "L"),
+            ]
+        )
+    ]
+    df = build_frame(rows, [{"key": "t", "type": "tags"}, {"key": "e", "type": "enum"}])
+    # A JSON list in a string is the list; anything else is a list of that one value.
+    assert df["t"].tolist() == [["a", "b"], ["[oops"], ["solo"], None, ["x"], [7]]
+    # An enum without enum_values takes its categories from the values, sorted.
+    assert list(df["e"].cat.categories) == ["L", "M", "S"]
+    assert df["e"].tolist()[:2] == ["M", "S"] and pd.isna(df["e"].iloc[2])
+    assert df.attrs["lasso"]["unparsed"] == {}
 
 
 def test_empty_table_has_columns_and_dtypes() -> None:
@@ -314,6 +479,8 @@ def test_missing_rows_are_an_error_not_a_short_frame() -> None:
 
     with pytest.raises(IncompleteRowsError, match="250 distinct rows of 251"):
         _runtime.run_sync(fetch_rows(_client(lying).async_client, "t"))
+    # The short last page and its neighbour first, then two full passes: REFETCH_ROUNDS more.
+    assert fake.calls == {1: 3, 2: 4, 3: 4}
 
 
 def test_a_listing_short_of_total_rows_is_read_again_then_believed_with_a_warning(
@@ -322,8 +489,37 @@ def test_a_listing_short_of_total_rows_is_read_again_then_believed_with_a_warnin
     fake = FakeRows(150)
     rows = _runtime.run_sync(fetch_rows(_client(fake).async_client, "t", expected=200))
     assert [r["row_index"] for r in rows] == list(range(150))
-    assert fake.calls[1] == 2 and fake.calls[2] == 2  # one more full pass, no more
-    assert "total_rows=200 but its rows listing has 150" in caplog.text
+    assert fake.calls == {1: 2, 2: 2}  # one more full pass, no more
+    assert caplog.messages[-1] == (
+        "lasso_notebook: table t reports total_rows=200 but its rows listing has 150; "
+        "the DataFrame holds the 150 listed"
+    )
+    fake = FakeRows(50)  # one page: read once more, and no page beyond it
+    _runtime.run_sync(fetch_rows(_client(fake).async_client, "t", expected=60))
+    assert fake.calls == {1: 2}
+
+
+def test_an_empty_table_is_one_request_and_no_rows() -> None:
+    fake = FakeRows(0)
+    seen: list[tuple[int, int]] = []
+    client = _client(fake).async_client
+    rows = _runtime.run_sync(fetch_rows(client, "t", on_progress=lambda *a: seen.append(a)))
+    assert rows == [] and fake.calls == {1: 1} and seen == [(0, 0)]
+
+
+def test_a_table_that_grows_while_read_is_read_in_full() -> None:
+    fake = FakeRows(200)
+    first = [True]
+
+    async def growing(request: httpx.Request) -> httpx.Response:
+        response = await fake(request)
+        if first:
+            first.clear()
+            fake.n = 250  # rows appended after the first page was read
+        return response
+
+    rows = _runtime.run_sync(fetch_rows(_client(growing).async_client, "t", concurrency=1))
+    assert [r["row_index"] for r in rows] == list(range(250))
 
 
 def test_a_listing_that_lags_total_rows_is_read_again_until_complete(caplog: Any) -> None:
@@ -348,6 +544,75 @@ def test_page_failure_beyond_retries_raises() -> None:
     fake = FakeRows(300, fail={2: 99})
     with pytest.raises(Exception, match="injected"):
         _runtime.run_sync(fetch_rows(_client(fake).async_client, "t"))
+    assert fake.calls[2] == 4  # PAGE_ATTEMPTS reads of the failing page, no more
+    fake = FakeRows(300, fail={2: 3})  # three failures: the fourth read succeeds
+    rows = _runtime.run_sync(fetch_rows(_client(fake).async_client, "t"))
+    assert len(rows) == 300 and fake.calls[2] == 4
+
+
+@pytest.mark.parametrize("shifted", [2, 5, 10])
+def test_a_shifted_page_is_read_again_with_its_neighbours_only_and_progress_is_told(
+    shifted: int,
+) -> None:
+    fake = FakeRows(1050, shift_once={shifted})  # repeats half the page before, skips 50 rows
+    seen: list[tuple[int, int]] = []
+    rows = _runtime.run_sync(
+        fetch_rows(
+            _client(fake).async_client,
+            "t",
+            expected=1050,
+            concurrency=1,
+            on_progress=lambda got, total: seen.append((got, total)),
+        )
+    )
+    assert [r["row_index"] for r in rows] == list(range(1050))
+    again = {shifted - 1, shifted, shifted + 1}
+    assert fake.calls == {p: 2 if p in again else 1 for p in range(1, 12)}
+    assert fake.max_in_flight == 1
+    assert seen[0] == (100, 1050) and seen[-1] == (1050, 1050)
+    assert [got for got, _ in seen] == sorted(got for got, _ in seen)  # never backwards
+
+
+def test_a_rate_limited_or_garbled_page_is_read_again_as_the_server_asks() -> None:
+    fake = FakeRows(250)
+    answers = {2: "429", 3: "garbled"}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", "0"))
+        kind = answers.pop(page, None)
+        if kind == "429":
+            return httpx.Response(429, headers={"Retry-After": "0"}, json={"message": "slow"})
+        if kind == "garbled":
+            return httpx.Response(200, json={"data": "oops", "pagination": {}})
+        return await fake(request)
+
+    class Recording(RetryPolicy):
+        def delay(self, attempt: int, response: httpx.Response | None) -> float:
+            delays.append((attempt, response.status_code if response is not None else None))
+            return super().delay(attempt, response)
+
+    delays: list[tuple[int, int | None]] = []
+    client = Lasso(
+        api_key="lasso_test",
+        base_url="http://fake.test/api/v1",
+        transport=httpx.MockTransport(handler),
+        retry_policy=Recording(max_retries=0, base_delay=0.01, max_delay=0.02),
+    )
+    rows = _runtime.run_sync(fetch_rows(client.async_client, "t"))
+    assert len(rows) == 250
+    assert sorted(delays, key=str) == [(0, 429), (0, None)]  # Retry-After read from the 429
+
+
+def test_a_table_id_is_one_path_segment_in_row_reads() -> None:
+    paths: list[str] = []
+    fake = FakeRows(5)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.raw_path.decode().partition("?")[0])
+        return await fake(request)
+
+    _runtime.run_sync(fetch_rows(_client(handler).async_client, "a/b?c"))
+    assert paths == ["/api/v1/tables/a%2Fb%3Fc/rows"]
 
 
 # --------------------------------------------------------------------------------------------

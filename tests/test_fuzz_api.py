@@ -1,11 +1,10 @@
 """Schemathesis against the engine's own OpenAPI document (valid and invalid requests to every
 operation, through the real app and store): never a 5xx, every error in the four-field envelope,
-responses as documented, and the engine healthy afterwards. ``LASSO_FUZZ_EXAMPLES`` sets the
-examples per operation (default small for ``make test``; ``make fuzz`` sets a large value)."""
+responses as documented, and the engine healthy afterwards. A few examples per operation, the
+same on every run, in ``make test``; ``LASSO_FUZZ_EXAMPLES`` random ones in ``make fuzz``."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,10 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance, unsupported_method
 
-EXAMPLES = int(os.environ.get("LASSO_FUZZ_EXAMPLES") or 12)
+#: Examples per operation: a few, the same on every run, in ``make test``; the fuzz profile's
+#: count of fresh random ones in ``make fuzz`` (profiles: tests/conftest.py).
+FUZZING = not settings.default.derandomize
+EXAMPLES = settings.default.max_examples if FUZZING else 12
 ENVELOPE = {"status_code", "error_type", "message", "request_id"}
 
 
@@ -65,7 +67,8 @@ def engine_app(fuzzed_engine: Any) -> Any:
     max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=list(HealthCheck),
-    derandomize=os.environ.get("LASSO_FUZZ_EXAMPLES") is None,  # make test: reproducible
+    derandomize=not FUZZING,
+    database=settings.default.database,
 )
 def test_engine_api(case: Any, fuzzed_engine: Any, engine_app: Any) -> None:
     # positive_data_acceptance is left out on purpose: the request bodies carry cross-field

@@ -1,20 +1,25 @@
 """Hypothesis over ``%lasso_table`` / ``%%lasso_table`` / ``%lasso`` as a user types them in a
-real IPython shell: whatever the line and body, the cell either works or fails with the
-magic's short ``MagicError`` (at most two lines): never a traceback, a SystemExit or a hang."""
+real IPython shell: a well-formed cell is accepted and its request reaches the API once, with
+exactly the values typed; whatever else the line and body, the cell either works or fails with
+the magic's short ``MagicError`` (at most two lines): never a traceback, a SystemExit or a hang.
+Examples: tests/conftest.py's hypothesis profiles (``make test`` fixed, ``make fuzz`` random)."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import json
+import keyword
 import os
+import re
+import string
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
@@ -24,7 +29,6 @@ from lasso_notebook import Lasso
 from lasso_notebook.client import RetryPolicy
 from lasso_notebook.magics import LassoMagics, MagicError
 
-EXAMPLES = int(os.environ.get("LASSO_FUZZ_EXAMPLES") or 150)
 NOW = "2026-01-01T00:00:00.000Z"
 SCHEMA = {
     "id": "sch_1",
@@ -35,10 +39,17 @@ SCHEMA = {
 }
 
 
+#: Every request the fake API answered: (method, path, query, JSON body or None).
+seen: list[tuple[str, str, dict[str, str], Any]] = []
+
+
 def fake_api(request: httpx.Request) -> httpx.Response:
     """Just enough API for a well-formed cell to run to its end: the table it creates fails at
     once with a hostile message, so every accepted line also ends in a (short) error."""
     path = request.url.path.removeprefix("/api/v1")
+    is_json = request.headers.get("content-type") == "application/json"
+    body = json.loads(request.content) if is_json else None
+    seen.append((request.method, path, dict(request.url.params), body))
     if path == "/schemas":
         listed = {k: SCHEMA[k] for k in ("id", "name", "created_at", "updated_at")}
         return httpx.Response(
@@ -47,7 +58,13 @@ def fake_api(request: httpx.Request) -> httpx.Response:
     if path == "/schemas/sch_1":
         return httpx.Response(200, json=SCHEMA)
     if path == "/files" and request.method == "POST":
-        return httpx.Response(201, json={"id": "file_1", "filename": "a.csv", "size": 3})
+        file_id = f"file_{sum(1 for m, p, _, _ in seen if (m, p) == ('POST', '/files'))}"
+        return httpx.Response(201, json={"id": file_id, "filename": "a.csv", "size": 3})
+    if path == "/tables" and request.method == "GET":
+        listed = {k: failed_table("t")[k] for k in ("id", "name", "status", "created_at")}
+        return httpx.Response(
+            200, json={"data": [listed], "pagination": {"page": 1, "limit": 100, "total": 1}}
+        )
     if path == "/tables" and request.method == "POST":
         body = json.loads(request.content)
         return httpx.Response(201, json=failed_table(body.get("name") or "t"))
@@ -212,11 +229,8 @@ def assert_short(result: Any, output: str, cell: str) -> None:
     event("ok" if error is None else "server" if "tbl_1" in str(error) else type(error).__name__)
 
 
-fuzz = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+# The shell is a module fixture, shared by the examples on purpose (one per example is slow).
+fuzz = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 
 @fuzz
@@ -257,3 +271,139 @@ def test_the_fuzzed_paths_are_reached(shell: InteractiveShell) -> None:
     result, output = run(shell, "%%lasso_table df --schema Products --timeout nan\nname\nA\n")
     assert isinstance(result.error_in_exec, MagicError) and "--timeout" in output, output
     assert Path("a.csv").is_file()  # the fixture's folder is the working directory
+
+
+# -- well-formed cells are accepted, with exactly the values typed ----------------------------
+# Values a user may type for an option: no quotes (they would need escaping), no $ { } (IPython
+# expands them), no # ? (comment, help), not starting with "-" (an option); spaces need quotes.
+SAFE = string.ascii_letters + string.digits + " .,:;_/=+@&()<>|~*[]^-äéß€中"
+safe_values = st.text(st.sampled_from(SAFE), min_size=1, max_size=16).filter(
+    lambda v: v.strip() and not v.startswith("-")
+)
+http_urls = st.builds(
+    "{}://{}.test/{}".format,
+    st.sampled_from(["http", "https"]),
+    st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True),
+    st.from_regex(r"[A-Za-z0-9._~/%-]{0,16}", fullmatch=True),
+)
+variables = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
+    lambda v: not keyword.iskeyword(v) and v not in ("exit", "quit", "get_ipython")
+)
+
+
+def typed(draw: st.DrawFn, value: str) -> str:
+    """``value`` as typed in a magic line: in double quotes, or bare when it has no space."""
+    return f'"{value}"' if " " in value or draw(st.booleans()) else value
+
+
+@st.composite
+def good_table_cells(draw: st.DrawFn) -> tuple[str, dict[str, Any], int]:
+    """A well-formed ``%lasso_table`` / ``%%lasso_table`` cell, the create-table body it must
+    send (``name`` None: generated) and how many files it uploads."""
+    var = draw(st.none() | variables)
+    options: dict[str, str] = {}
+    for option in ("--name", "--context", "--enhance"):
+        if draw(st.booleans()):
+            options[option] = draw(safe_values)
+    expected: dict[str, Any] = {"schema_id": "sch_1", "name": options.get("--name", var)}
+    parts = [var or "", "--schema", typed(draw, draw(st.sampled_from(["Products", "sch_1"])))]
+    for option, value in options.items():
+        parts += [option, typed(draw, value)]
+    expected["additional_context"] = options.get("--context")
+    expected["enhancement_context"] = options.get("--enhance")
+    if draw(st.booleans()):
+        expected["webhook_url"] = draw(http_urls)
+        parts += ["--webhook", typed(draw, expected["webhook_url"])]
+    source = draw(st.sampled_from(["text", "url", "file"]))
+    uploads = 0
+    if source == "url":
+        expected["file_urls"] = draw(st.lists(http_urls, min_size=1, max_size=3, unique=True))
+        for url in expected["file_urls"]:
+            parts += ["--url", typed(draw, url)]
+    elif source == "file":
+        files = draw(st.lists(st.sampled_from(["a.csv", "b.txt", "*.csv"]), min_size=1))
+        uploads = len({"a.csv" if f == "*.csv" else f for f in files})
+        for pattern in files:
+            parts += ["--file", typed(draw, pattern)]
+    parts += draw(st.lists(st.sampled_from(["--meta", "--labels", "--no-widget"]), unique=True))
+    if draw(st.booleans()):
+        parts.append("--background")
+    elif draw(st.booleans()):
+        parts += ["--timeout", str(draw(st.integers(30, 10**6)))]
+    line = " ".join(p for p in parts if p)
+    if source != "text":
+        return f"%lasso_table {line}", expected, uploads
+    lines = st.text(st.characters(blacklist_categories=["Cs", "Cc"]), max_size=30)
+    body = "\n".join(draw(st.lists(lines, min_size=1, max_size=4))) + "\n"
+    assume(body.strip())
+    expected["source_text"] = body
+    return f"%%lasso_table {line}\n{body}", expected, uploads
+
+
+@fuzz
+@given(case=good_table_cells())
+def test_well_formed_table_cells_send_what_was_typed_once(
+    shell: InteractiveShell, case: tuple[str, dict[str, Any], int]
+) -> None:
+    from lasso_notebook import jobs
+
+    cell, expected, uploads = case
+    before, jobs_before = len(seen), len(jobs())
+    result, output = run(shell, cell)
+    background = "--background" in cell.splitlines()[0]
+    if background:
+        assert result.error_in_exec is None, (cell, output)
+        jobs()[-1].wait(timeout=10)
+    else:  # accepted and sent: what stops it is the table's (hostile) failure on the server
+        assert isinstance(result.error_in_exec, MagicError), (cell, output)
+        assert "tbl_1" in str(result.error_in_exec) and "<script>" in output, (cell, output)
+    assert len(jobs()) == jobs_before + 1, cell
+    requests = seen[before:]
+    total = len(requests_to(seen, "POST", "/files"))  # the fake numbers uploads from 1
+    assert len(requests_to(requests, "POST", "/files")) == uploads, (cell, requests)
+    creates = requests_to(requests, "POST", "/tables")
+    assert len(creates) == 1, (cell, requests)
+    body = creates[0][3]
+    if uploads:
+        expected["file_ids"] = [f"file_{n}" for n in range(total - uploads + 1, total + 1)]
+    if expected["name"] is None:  # neither VAR nor --name: a dated name
+        assert re.fullmatch(r"notebook extraction \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", body["name"])
+        expected["name"] = body["name"]
+    assert body == {k: v for k, v in expected.items() if v is not None}, cell
+
+
+def requests_to(requests: list[Any], method: str, path: str) -> list[Any]:
+    return [r for r in requests if (r[0], r[1]) == (method, path)]
+
+
+@st.composite
+def good_listing_lines(draw: st.DrawFn) -> tuple[str, str, dict[str, str]]:
+    """A well-formed ``%lasso tables`` / ``%lasso schemas`` line, the path it must read and
+    the query it must send."""
+    command = draw(st.sampled_from(["tables", "schemas"]))
+    options, query = [], {"page": "1", "limit": "100"}
+    if draw(st.booleans()):
+        limit = draw(st.integers(1, 10**4))
+        options.append(["--limit", str(limit)])
+        query["limit"] = str(min(limit, 100))
+    if command == "tables":
+        for option in ("--search", "--status"):
+            if draw(st.booleans()):
+                value = draw(safe_values)
+                options.append([option, typed(draw, value)])
+                query[option[2:]] = value
+    parts = [command] + [part for pair in draw(st.permutations(options)) for part in pair]
+    return " ".join(parts), f"/{command}", query
+
+
+@fuzz
+@given(case=good_listing_lines())
+def test_well_formed_listings_are_accepted(
+    shell: InteractiveShell, case: tuple[str, str, dict[str, str]]
+) -> None:
+    line, path, query = case
+    before = len(seen)
+    result, output = run(shell, f"%lasso {line}")
+    assert result.error_in_exec is None, (line, output)
+    assert len(result.result) == 1 and result.result["id"].iloc[0] in ("sch_1", "tbl_1"), line
+    assert [(m, p, q) for m, p, q, _ in seen[before:]] == [("GET", path, query)], line

@@ -64,7 +64,12 @@ def execute(
                 continue
             if candidate["parent_header"].get("msg_id") == msg_id:
                 reply, reply_at = candidate, time.monotonic()
-    assert reply is not None
+    # The reply answers this execute request; the cell's IOPub opened with "busy" (nothing of
+    # it was missed) and its last status was "idle".
+    assert reply["msg_type"] == "execute_reply", reply["msg_type"]
+    states = [m["content"]["execution_state"] for _, m in iopub if m["msg_type"] == "status"]
+    assert iopub[0][1]["msg_type"] == "status" and states[0] == "busy", states
+    assert states[-1] == "idle", states
     return iopub, reply, reply_at
 
 

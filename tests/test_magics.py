@@ -463,12 +463,15 @@ def test_background_returns_at_once_and_sets_var_on_completion(
     )
     assert result.success, output
     assert time.monotonic() - started < 1.0
+    assert '"later"' in output  # the job is shown (its widget, or its line without one)
     job = submitted[0]["job"]
     assert "later" not in ip.user_ns and not job.phase.is_terminal
     assert job.note == "→ later when complete"
     wait_for(lambda: "later" in ip.user_ns)
     assert len(ip.user_ns["later"]) == 5
     wait_for(lambda: job.note == "→ later (5 rows)")
+    # Without a live widget (no kernel here) the note is printed: a success on stdout.
+    wait_for(lambda: "→ later (5 rows)" in capsys.readouterr().out)
 
 
 def test_background_without_var_returns_the_job(
@@ -525,51 +528,103 @@ def test_background_jobs_on_one_var_finishing_in_reverse_order_keep_the_newer_re
     assert ip.user_ns["df"]["sku"].tolist() == ["N1"]
 
 
-class _FakeJob:
-    """Just what ``LassoMagics._assign`` reads and writes of a job."""
+def test_an_older_job_failing_after_a_newer_cell_took_var_says_the_newer_cell_has_it(
+    ip: InteractiveShell,
+    eng: Any,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    release = threading.Event()
+    with held_server("", release) as url:  # an empty source: the older table fails, late
+        run(ip, f"%lasso_table df --schema Products --url {url} --background --no-widget", capsys)
+        result, output = run(
+            ip, "%%lasso_table df --schema Products --no-widget\nname;sku\nNew;N1\n", capsys
+        )
+        assert result.success, output
+        older = submitted[0]["job"]
+        release.set()
+        older.wait(timeout=20)
+    assert older.error is not None
+    wait_for(lambda: older.note == "df not set: a newer cell assigned it")
+    assert ip.user_ns["df"]["sku"].tolist() == ["N1"]
 
-    def __init__(self, df: pd.DataFrame) -> None:
-        self._df, self.error, self.detached, self.note = df, None, False, ""
-        self.widget = object()  # a widget shows the note: nothing printed
-        self.on_df_read: Any = None
 
-    def frame(
-        self,
-        *,
-        labels: bool | None = None,
-        meta: bool | None = None,
-        valid_only: bool | None = None,
-    ) -> pd.DataFrame:
-        if self.on_df_read is not None:
-            self.on_df_read()
-        return self._df
+class _WatchedLock:
+    """A lock that tells when a thread had to wait for it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.contended = threading.Event()
+
+    def __enter__(self) -> _WatchedLock:
+        if not self._lock.acquire(blocking=False):
+            self.contended.set()
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
 
 
-def test_a_cell_claiming_var_while_an_older_job_stores_it_wins(ip: InteractiveShell) -> None:
-    """The interleaving behind the race: the runtime thread's done-callback has checked that
-    its job owns VAR when the main thread runs a newer cell that claims VAR and stores its
-    result. The older job must not write VAR after that (check and write are one step)."""
-    magics = magics_of(ip)
-    older, newer = _FakeJob(pd.DataFrame({"v": [1]})), _FakeJob(pd.DataFrame({"v": [2]}))
-    magics.vars.claim("df", older)
+class _HeldNamespace(dict):
+    """A user namespace that holds the first write of ``var`` from another thread than the
+    main one (a background job's done-callback storing its frame) until ``release()`` says."""
 
-    def newer_cell() -> None:
-        magics.vars.claim("df", newer)
-        magics._store("df", newer._df, newer, newest=True)
+    def __init__(self, original: dict[str, Any], var: str, release: Any) -> None:
+        super().__init__(original)
+        self.var, self.release = var, release
+        self.writing = threading.Event()
 
-    def in_the_gap() -> None:
-        cell = threading.Thread(target=newer_cell)
-        cell.start()
-        cell.join(timeout=0.5)  # with the lock held here, the cell waits until we are done
+    def __setitem__(self, key: str, value: Any) -> None:
+        held = key == self.var and not self.writing.is_set()
+        if held and threading.current_thread() is not threading.main_thread():
+            self.writing.set()
+            deadline = time.monotonic() + 20
+            while not self.release() and time.monotonic() < deadline:
+                time.sleep(0.005)
+        super().__setitem__(key, value)
 
-    older.on_df_read = in_the_gap
-    view = View(labels=False, meta=False, copy=False)
-    runtime = threading.Thread(target=magics._assign, args=(older, "df", view))
-    runtime.start()
-    runtime.join(timeout=5)
-    wait_for(lambda: newer.note == "→ df (1 row)")
-    assert ip.user_ns["df"] is newer._df
-    assert magics.vars.owner("df") is None
+
+def test_an_older_job_writing_var_cannot_overwrite_a_newer_cell(
+    ip: InteractiveShell,
+    eng: Any,
+    submitted: list[dict[str, Any]],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The race behind "a newer cell owns VAR", injected where it hurts: an older background
+    job has checked that it owns ``df`` and is writing it (held inside that write) when the main
+    thread runs a newer cell that claims ``df`` and stores its own frame. The newer frame must be
+    what ``df`` holds after both: check and write are one step, so the newer cell waits."""
+    result, output = run(
+        ip, "%%lasso_table newest --schema Products --no-widget\nsku\nN1\n", capsys
+    )
+    assert result.success, output
+    newest = submitted[0]["job"]  # completed: attaching to it needs no server round trip
+    # The one private name of this file: the lock that makes "VAR still mine? then store" one
+    # step (VarOwners guards the VAR owners with it; update the name if it moves).
+    lock = _WatchedLock()
+    monkeypatch.setattr(magics_of(ip).vars, "_lock", lock)
+    newer_done = threading.Event()
+    namespace = _HeldNamespace(
+        ip.user_ns, "df", release=lambda: lock.contended.is_set() or newer_done.is_set()
+    )
+    monkeypatch.setattr(ip, "user_ns", namespace)
+
+    result, output = run(
+        ip, "%%lasso_table df --schema Products --background --no-widget\nsku\nO1\n", capsys
+    )
+    assert result.success, output
+    older = submitted[1]["job"]
+    assert namespace.writing.wait(20), "the older job never stored df"
+    # The older job is inside its write of df now: the newer cell runs.
+    result, output = run(ip, f"%lasso_table df --attach {newest.id} --no-widget", capsys)
+    newer_done.set()
+    assert result.success, output
+    older.wait(timeout=20)
+    assert lock.contended.is_set()  # the newer cell had to wait for the older write
+    assert namespace["df"]["sku"].tolist() == ["N1"]
+    wait_for(lambda: older.note == "→ df (1 row)")  # it did store, before the newer cell
 
 
 def test_attach_follows_an_existing_table(
@@ -604,6 +659,10 @@ def test_attach_to_a_followed_table_gets_its_own_shape_and_copy(
     assert list(c.columns) == list(a.columns) and c is not a
     c.loc[0, "name"] = "edited"
     assert a.loc[0, "name"] != "edited"  # editing one variable does not edit the other
+    # In the background too: the cell's shape, in its own copy.
+    run(ip, f"%lasso_table d --attach {table_id} --labels --meta --background", capsys)
+    wait_for(lambda: "d" in ip.user_ns)
+    assert list(ip.user_ns["d"].columns) == list(b.columns) and ip.user_ns["d"] is not b
 
 
 def test_background_without_widget_prints_a_failure(
@@ -620,14 +679,28 @@ def test_background_without_widget_prints_a_failure(
     assert "df will be set when the table completes" in output
     job = jobs.jobs()[-1]
     job.wait(timeout=20)
-    printed: list[str] = []
+    errors: list[str] = []
 
     def both_printed() -> bool:
-        printed.extend(capsys.readouterr())
-        text = "".join(printed)
+        errors.append(capsys.readouterr().err)  # on stderr: a failure is never silent
+        text = "".join(errors)
         return "Could not download http://127.0.0.1:1/x.pdf" in text and "df not set" in text
 
     wait_for(both_printed)
+
+
+def test_a_detached_background_job_leaves_var_unset_and_says_so(
+    ip: InteractiveShell, slow: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lasso_notebook import jobs
+
+    cell = f"%%lasso_table df --schema Products --background --no-widget\n{PRODUCTS_CSV}"
+    result, output = run(ip, cell, capsys)
+    assert result.success, output
+    job = jobs.jobs()[-1]
+    job.detach()  # "Stop watching"
+    wait_for(lambda: job.note == "df not set: detached")
+    assert "df" not in ip.user_ns
 
 
 def test_interrupt_before_the_table_is_submitted_is_short(
@@ -705,20 +778,37 @@ def test_configured_timeout_applies_without_var(
 
 
 def test_interrupt_leaves_the_job_running_and_var_is_set_on_completion(
-    ip: InteractiveShell, slow: Any, capsys: pytest.CaptureFixture[str]
+    ip: InteractiveShell,
+    slow: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    python_sigint: None,
 ) -> None:
     import _thread
 
+    from lasso_notebook import jobs
+
     interrupted: list[float] = []
 
-    def interrupt() -> None:
-        interrupted.append(time.monotonic())
-        _thread.interrupt_main()  # what Ctrl-C / the stop button does to the kernel
+    def interrupt_once_running(job: Any) -> None:
+        # Ctrl-C (what the stop button does to the kernel) while the cell waits for a table
+        # that is being extracted: sent from the job's own progress, not after a guessed delay.
+        if job.progress > 0 and not interrupted:
+            interrupted.append(time.monotonic())
+            _thread.interrupt_main()
 
-    threading.Timer(0.4, interrupt).start()
+    real_submit = jobs.submit
+
+    def submit(*args: Any, **kwargs: Any) -> Any:
+        job = real_submit(*args, **kwargs)
+        job.add_update_callback(interrupt_once_running)
+        return job
+
+    monkeypatch.setattr(jobs, "submit", submit)
     result, output = run(ip, f"%%lasso_table df --schema Products\n{PRODUCTS_CSV}", capsys)
     assert interrupted and time.monotonic() - interrupted[0] < 0.5  # the wait ended promptly
-    assert_short_error(result, output, "Interrupted", "goes on in the background", "df will be set")
+    assert_short_error(result, output, "goes on in the background", "df will be set")
+    assert output.startswith("Interrupted: table tbl_"), output
     assert "df" not in ip.user_ns
     wait_for(lambda: "df" in ip.user_ns)
     assert len(ip.user_ns["df"]) == 5

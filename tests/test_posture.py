@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -121,6 +122,13 @@ def test_engine_listens_on_loopback_only_by_default(engine: Any) -> None:
     assert engine.base_url.startswith("http://127.0.0.1:")
 
 
+class _CtrlC:
+    """The command line's wait for Ctrl-C, interrupted at once."""
+
+    def wait(self, timeout: Any = None) -> bool:
+        raise KeyboardInterrupt
+
+
 def test_command_line_defaults_to_loopback_without_warning(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -138,11 +146,9 @@ def test_command_line_defaults_to_loopback_without_warning(
         seen.update(kwargs)
         return Fake()
 
-    def interrupted_wait(self: Any, timeout: Any = None) -> bool:
-        raise KeyboardInterrupt
-
     monkeypatch.setattr(cli, "serve", fake_serve)
-    monkeypatch.setattr(threading.Event, "wait", interrupted_wait)
+    # Only the command line's own ``threading`` is replaced: every other thread's waits stay real.
+    monkeypatch.setattr(cli, "threading", SimpleNamespace(Event=_CtrlC))
     assert cli.main([]) == 0
     assert seen["host"] == "127.0.0.1"
     assert "WARNING" not in capsys.readouterr().err

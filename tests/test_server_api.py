@@ -499,6 +499,15 @@ def test_tables_list_search_status_update_delete(api: httpx.Client) -> None:
 
 
 # -- rows ---------------------------------------------------------------------------------------
+def test_rows_keep_their_ids_and_validation_errors(api: httpx.Client) -> None:
+    table = completed_table(api, "name,price\nGood,1.5\nBad,not a price\n", name="V")
+    good, bad = api.get(f"/tables/{table['id']}/rows").json()["data"]
+    assert all(re.fullmatch(r"row_[0-9a-f]{24}", r["id"]) for r in (good, bad))
+    assert good["validation_errors"] == [] and good["validation_status"] == "valid"
+    assert bad["data"]["price"] is None and bad["validation_status"] != "valid"
+    assert [e["column_key"] for e in bad["validation_errors"]] == ["price"]
+
+
 def test_rows_list_sort_get(api: httpx.Client) -> None:
     table = completed_table(api)
     assert table["total_rows"] == 12 and table["progress"] == 100

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -413,6 +414,13 @@ def test_command_line_prints_url_and_key(tmp_path: Any, how: str) -> None:
     assert not unused.exists()
 
 
+class _CtrlC:
+    """The command line's wait for Ctrl-C, interrupted at once."""
+
+    def wait(self, timeout: Any = None) -> bool:
+        raise KeyboardInterrupt
+
+
 def test_command_line_warns_on_non_loopback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -424,11 +432,9 @@ def test_command_line_warns_on_non_loopback(
         def stop(self) -> None:
             pass
 
-    def fake_wait(self: Any, timeout: Any = None) -> bool:
-        raise KeyboardInterrupt
-
     monkeypatch.setattr(cli, "serve", lambda *a, **k: Fake())
-    monkeypatch.setattr(threading.Event, "wait", fake_wait)
+    # Only the command line's own ``threading`` is replaced: every other thread's waits stay real.
+    monkeypatch.setattr(cli, "threading", SimpleNamespace(Event=_CtrlC))
     assert cli.main(["--host", "0.0.0.0"]) == 0
     assert "WARNING" in capsys.readouterr().err
 
