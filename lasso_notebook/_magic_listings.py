@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .client import Lasso
-    from .jobs import TableJob
     from .magics import LassoMagics
 
 __all__ = ["config_text", "jobs_frame", "schemas_frame", "tables_frame"]
@@ -39,8 +38,11 @@ def tables_frame(
     return _frame([item.to_dict() for item in _take(page, limit)], columns)
 
 
-def jobs_frame(targets: dict[TableJob, str]) -> pd.DataFrame:
-    """This kernel's jobs; ``targets``: the variable each cell meant a job for."""
+def jobs_frame(targets: dict[Any, str]) -> pd.DataFrame:
+    """This kernel's jobs, then the tables of its batches (``batch`` names the batch);
+    ``targets``: the variable each cell meant a job or batch for."""
+    from ._batch import batches
+
     rows = [
         {
             "id": job.id,
@@ -51,11 +53,27 @@ def jobs_frame(targets: dict[TableJob, str]) -> pd.DataFrame:
             "elapsed": job.elapsed,
             "var": targets.get(job),
             "reused": job.reused,
+            "batch": None,
         }
         for job in jobs.jobs()
     ]
+    for batch in batches():
+        rows += [
+            {
+                "id": table.id,
+                "name": table.name,
+                "status": table.status,
+                "progress": table.progress,
+                "total_rows": table.total_rows,
+                "elapsed": table.elapsed,
+                "var": targets.get(batch),
+                "reused": table.reused,
+                "batch": batch.name,
+            }
+            for table in batch.jobs
+        ]
     columns = ["id", "name", "status", "progress", "total_rows", "elapsed", "var", "reused"]
-    return _frame(rows, columns)
+    return _frame(rows, [*columns, "batch"])
 
 
 def config_text(magics: LassoMagics) -> str:
