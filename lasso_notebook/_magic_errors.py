@@ -58,7 +58,7 @@ _MESSAGES: tuple[tuple[type[BaseException], _Line, _Line | str | None], ...] = (
         lambda e: f"table {e.table_id} ({e.table.name!r}) {e.table.status}: {e.error_message}",
         lambda e: (
             f"It holds {e.total_rows:,} row{'s' * (e.total_rows != 1)} all the same: "
-            f"df = lasso_notebook.attach({e.table_id!r}).wait().frame()"
+            f"import lasso_notebook; df = lasso_notebook.attach({e.table_id!r}).wait().frame()"
             if e.total_rows
             else "Check the source and options, then run the cell again."
         ),
