@@ -80,7 +80,8 @@ def combine(
                 summaries.append((part.table.get("validation_summary"), offset))
             else:
                 known = False
-            combined.extend(data)
+            # A table of one source read from the export: its rows do not say, the table does.
+            combined.extend(data, source=part.sources[0] if len(part.sources) == 1 else None)
         for part in parts:  # rows of superseded sources are dropped with the tables' data
             part.data = RowColumns()
     if not known:
