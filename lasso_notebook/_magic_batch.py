@@ -112,7 +112,7 @@ def _block(
         # The cell says the same in its validation line and note.
         warnings.simplefilter("ignore", UnparsedValuesWarning)
         df = view.of(batch.result(labels=view.labels, meta=view.meta, valid_only=view.valid_only))
-    if batch.reused and progress_mode(progress) == "none":
+    if batch.reuse_message and progress_mode(progress) == "none":
         print(batch.reuse_message)  # no widget or status line says it
     if var is not None:
         _store(magics, var, df, batch, newest=True)

@@ -111,27 +111,30 @@ _MESSAGES: tuple[tuple[type[BaseException], _Line, _Line | str | None], ...] = (
 )
 
 
-#: Words of a refusal → the option of the cell they concern (request fields and plain words).
+#: Words of a refusal (request fields and plain words) → the part of the cell they concern.
 _OPTION_WORDS = (
-    ("webhook", "--webhook"),
-    ("file_urls", "--url"),
-    ("url", "--url"),
-    ("file", "--file"),
-    ("source_text", "the cell body"),
-    ("additional_context", "--context"),
-    ("enhancement_context", "--enhance"),
-    ("schema", "--schema"),
-    ("name", "--name"),
+    (r"webhook(?:_url)?", "--webhook"),
+    (r"(?:file_)?urls?", "--url"),
+    (r"files?|file_ids", "--file"),
+    (r"source_text", "the cell body"),
+    (r"additional_context", "--context"),
+    (r"enhancement_context", "--enhance"),
+    (r"schema(?:_id)?", "--schema"),
+    (r"name", "--name"),
 )
 
 
 def _fix_hint(message: str) -> str:
-    """What to fix after a 422: the option the refusal names, or, when it names none, the
-    cell as a whole."""
+    """What to fix after a 422: the option the refusal names first, or, when it names none,
+    the cell as a whole."""
     text = str(message).lower()
-    for word, option in _OPTION_WORDS:
-        if re.search(rf"\b{word}", text):
-            return f"Fix {option} as the message says, then run the cell again."
+    found = [
+        (match.start(), option)
+        for pattern, option in _OPTION_WORDS
+        if (match := re.search(rf"\b(?:{pattern})\b", text))
+    ]
+    if found:
+        return f"Fix {min(found)[1]} as the message says, then run the cell again."
     return "Change the cell as the message says, then run it again."
 
 
