@@ -1,8 +1,6 @@
-"""Batches: ``submit_batch`` extracts more files or URLs than one table takes (or one table per
-file) as several tables of at most 10, run a few at a time behind one progress display, and
-gives one typed DataFrame with a ``_source`` column. A file that fails is named with its reason
-while the other files' rows are kept; a re-run reuses the tables that completed and extracts
-again only the files that failed."""
+"""Batches: ``submit_batch`` runs many files or URLs as tables of at most 10 (or one per file), a
+few at a time behind one display, into one DataFrame with ``_source``; failed files are named,
+the rest kept, and a re-run reuses completed tables and retries only the failed files."""
 
 from __future__ import annotations
 
@@ -15,41 +13,45 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from . import _runtime
-from ._batch_frame import Contribution, batch_frames, combine
+from ._batch_frame import assemble
 from ._batch_plan import Chunk, plan_batch
-from ._display import Progress, TerminalLine, frontend, progress_mode, status_line
+from ._batch_table import (
+    BatchTable,
+    FileFailure,
+    collect_failures,
+    error_text,
+    failure_line,
+    settled,
+)
+from ._display import Progress, TerminalLine, frontend, progress_mode
 from ._group_display import GroupState, GroupWidget, estimate_left, plural
 from ._plan import FileSpec, SubmitPlan
-from ._polling import DEFAULT_POLL_CAP, PollSchedule
-from ._reuse import create_or_reuse, open_client_index
-from ._reuse_policy import Reused, ReusePolicy, reuse_policy
+from ._polling import DEFAULT_POLL_CAP
+from ._reuse import open_client_index
+from ._reuse_policy import ReusePolicy, reuse_policy
 from ._schemas import as_async_client, resolve_before_submit
 from ._validation import keep_valid, summary_line
 from .errors import (
     BatchFailedError,
     InvalidRequestError,
     JobDetachedError,
-    LassoError,
     RuntimeThreadError,
     TableFailedError,
     UnparsedValuesWarning,
     WaitTimeoutError,
 )
-from .frames import read_rows, unparsed_summary
-from .models import Phase, Schema, Table
+from .frames import unparsed_summary
+from .models import Phase, Schema
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._frame_build import RowColumns
     from .client import AsyncLasso, Lasso
     from .frames import TableFrames
-    from .models import Column
     from .widgets.progress import ProgressWidget
 
 __all__ = [
@@ -58,7 +60,6 @@ __all__ = [
     "BatchTable",
     "FileFailure",
     "batches",
-    "failure_line",
     "submit_batch",
 ]
 
@@ -76,47 +77,6 @@ def batches() -> list[BatchJob]:
     """This kernel's batches, oldest first."""
     with _batches_lock:
         return list(_batches)
-
-
-# --------------------------------------------------------------------------------------------
-# Failures
-
-
-@dataclass(frozen=True)
-class FileFailure:
-    """A file (or URL) of a batch that gave no rows: its name, the reason, and the table that
-    tried it last (``attach(table_id)`` follows that table)."""
-
-    source: str
-    reason: str
-    table_id: str | None = None
-
-    def short(self, width: int = 70) -> str:
-        """``bad.pdf (could not be read as a PDF …)``: the reason without the file's name."""
-        reason = _without_name(self.reason, self.source)
-        if len(reason) > width:
-            reason = reason[: width - 1].rstrip() + "…"
-        return f"{self.source} ({reason})"
-
-
-def _without_name(reason: str, source: str) -> str:
-    """Engine reasons often start with the file's name (``'bad.pdf' could not be read…``,
-    ``bad.pdf: …``); next to the name that is said twice."""
-    text = " ".join(reason.split())
-    for prefix in (f"'{source}' ", f'"{source}" ', f"{source}: ", f"{source} "):
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
-            break
-    return text.rstrip(".") or reason
-
-
-def failure_line(failures: Sequence[FileFailure], total: int, kind: str = "files") -> str:
-    """``2 of 37 files failed: a.pdf (damaged …), b.xlsx (…)``; "" when none failed."""
-    if not failures:
-        return ""
-    shown = ", ".join(failure.short() for failure in failures[:5])
-    more = f" and {len(failures) - 5} more" if len(failures) > 5 else ""
-    return f"{len(failures)} of {total} {kind} failed: {shown}{more}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,163 +159,6 @@ def submit_batch(
 
 
 # --------------------------------------------------------------------------------------------
-# One table of a batch
-
-
-class BatchTable:
-    """One table of a batch: the sources it was made from, and where it stands (``id``,
-    ``status``, ``phase``, ``progress``, ``total_rows``, ``table``, ``error``, ``reused``).
-    ``retry`` is set on a table made for the files an earlier table of the batch failed on."""
-
-    def __init__(
-        self, batch: BatchJob, chunk: Chunk, plan: SubmitPlan, sources: list[str], retry: bool
-    ) -> None:
-        self._batch = batch
-        self.chunk = chunk
-        self.plan = plan
-        self.sources = sources
-        self.retry = retry
-        self.status = "waiting"
-        self.phase = Phase.PENDING
-        self.table: Table | None = None
-        self.error: BaseException | None = None
-        self.reused_from: Reused | None = None
-        self.schedule = PollSchedule(batch._poll_cap)
-        self.started: float | None = None
-        self.finished_at: float | None = None
-        self._finished = False
-        # The rows, until the batch moves them into its frame.
-        self.columns: list[Column] | None = None
-        self.data: RowColumns | None = None
-
-    @property
-    def id(self) -> str | None:
-        return self.table.id if self.table is not None else None
-
-    @property
-    def name(self) -> str:
-        return self.plan.name
-
-    @property
-    def progress(self) -> int:
-        if self._finished and self.completed:
-            return 100
-        return self.table.progress if self.table is not None else 0
-
-    @property
-    def total_rows(self) -> int:
-        return self.table.total_rows if self.table is not None else 0
-
-    @property
-    def reused(self) -> bool:
-        return self.reused_from is not None
-
-    @property
-    def completed(self) -> bool:
-        return self.error is None and self.phase is Phase.COMPLETED
-
-    @property
-    def elapsed(self) -> float:
-        if self.started is None:
-            return 0.0
-        return (self.finished_at or time.monotonic()) - self.started
-
-    def done(self) -> bool:
-        return self._finished
-
-    def failed_sources(self) -> dict[str, str]:
-        """Source → reason for each source of this table that failed: all of them when the
-        table failed, else the files its extraction report names."""
-        if not self._finished:
-            return {}
-        report = self.table.get("extraction_report") if self.table is not None else None
-        named: dict[str, str] = {}
-        if isinstance(report, dict):
-            for item in report.get("failed_files") or []:
-                if isinstance(item, dict):
-                    source = str(item.get("source") or item.get("file") or "")
-                    if source in self.sources:
-                        named[source] = str(item.get("reason") or "failed")
-        if self.completed:
-            return named
-        reason = _error_text(self.error) if self.error is not None else self.status
-        return {source: named.get(source, reason) for source in self.sources}
-
-    def __repr__(self) -> str:
-        return status_line(
-            table_id=self.id,
-            name=self.name,
-            status=self.status,
-            phase=self.phase.value,
-            progress=self.progress,
-            total_rows=self.total_rows,
-            elapsed=self.elapsed if self.started is not None else None,
-            eta=None,
-            error_message=_error_text(self.error) if self.error is not None else "",
-        )
-
-    # -- the work, on the runtime thread -----------------------------------------------------
-
-    async def run(self, client: AsyncLasso, policy: ReusePolicy, listing: bool) -> None:
-        """Create (or reuse) the table, follow it, and read its rows when it completed. Every
-        failure ends up in ``error``; only cancellation (detach) propagates."""
-        from ._poller import poller_for
-
-        self.started = time.monotonic()
-        self.status = "submitting"
-        self._batch._render()
-        try:
-            table, self.reused_from = await create_or_reuse(
-                client, self.plan, policy, self._uploading
-            )
-            self._observe(table)
-            table = await poller_for(client).follow(table, self.schedule, self._observe)
-            if table.phase is Phase.COMPLETED:
-                self.status = "fetching rows"
-                self._batch._render()
-                self.columns, self.data = await read_rows(
-                    client, table, meta=listing, provenance=len(self.sources) > 1
-                )
-                self.status = table.status
-            else:
-                self.error = TableFailedError(table)
-        except asyncio.CancelledError:
-            self.status = "detached"
-            raise
-        except Exception as exc:
-            if not isinstance(exc, LassoError):
-                log.exception("lasso_notebook: table %s of a batch broke", self.name)
-            self.error = exc
-            self.status = "error"
-            self.phase = Phase.FAILED
-        finally:
-            self.finished_at = time.monotonic()
-            self._finished = True
-            self._batch._render()
-
-    def _uploading(self, _name: str, _number: int, _total: int) -> None:
-        self.status = "uploading"
-        self.phase = Phase.RUNNING
-        self._batch._render()
-
-    def _observe(self, table: Table) -> None:
-        self.table = table
-        self.status = table.status
-        self.phase = table.phase
-        if table.phase is Phase.RUNNING:
-            self.schedule.observe(table.progress, time.monotonic())
-        self._batch._render()
-
-
-def _error_text(error: BaseException | None) -> str:
-    if error is None:
-        return ""
-    if isinstance(error, TableFailedError):
-        return error.error_message
-    return str(error) or type(error).__name__
-
-
-# --------------------------------------------------------------------------------------------
 # The batch
 
 
@@ -402,8 +205,7 @@ class BatchJob:
         self._sources_total = sum(len(chunk.sources) for chunk in chunks)
         # Each chunk's tables, oldest first: the first for the chunk, then retries.
         self._attempts: list[list[BatchTable]] = [
-            [BatchTable(self, chunk, chunk.plan, list(chunk.sources), retry=False)]
-            for chunk in chunks
+            [self._table(chunk.plan, list(chunk.sources), retry=False)] for chunk in chunks
         ]
         self._status = "running"
         self._error: BaseException | None = None
@@ -471,9 +273,7 @@ class BatchJob:
         shares = []
         for attempts in list(self._attempts):
             latest = attempts[-1]
-            shares.append(
-                100 if latest.done() and self._chunk_settled(attempts) else latest.progress
-            )
+            shares.append(100 if latest.done() and settled(attempts) else latest.progress)
         return round(sum(shares) / len(shares)) if shares else 100
 
     @property
@@ -494,11 +294,16 @@ class BatchJob:
         """The files (or URLs) that failed so far, each with its reason."""
         if self._failures is not None:
             return list(self._failures)
-        return self._collect_failures()
+        return collect_failures(self._attempts)
 
     @property
     def elapsed(self) -> float:
         return (self._finished_at or time.monotonic()) - self._started
+
+    @property
+    def started(self) -> float:
+        """When the batch started (``time.monotonic()``): what orders listings of jobs."""
+        return self._started
 
     @property
     def eta(self) -> float | None:
@@ -743,7 +548,7 @@ class BatchJob:
             validation = summary_line(self._frames.df.attrs.get("lasso", {}).get("validation"))
         error = ""
         if finished and self._error is not None and not failures:
-            error = _error_text(self._error)
+            error = error_text(self._error)
         return GroupState(
             title=self._title(),
             done=sum(1 for table in tables if table.done()),
@@ -847,92 +652,25 @@ class BatchJob:
                 files=[plan.files[i] for i in picked] if plan.files is not None else None,
                 urls=[plan.urls[i] for i in picked] if plan.urls is not None else None,
             )
-            attempts.append(BatchTable(self, table.chunk, retry_plan, sources, retry=True))
+            attempts.append(self._table(retry_plan, sources, retry=True))
             self._render()
 
-    def _chunk_settled(self, attempts: list[BatchTable]) -> bool:
-        """A chunk is settled when its newest table finished and no retry follows it."""
-        latest = attempts[-1]
-        if not latest.done():
-            return False
-        return not (latest.completed and latest.reused and latest.failed_sources())
-
-    def _collect_failures(self) -> list[FileFailure]:
-        """Each source whose newest table finished without its rows, with the reason."""
-        failures: list[FileFailure] = []
-        for attempts in list(self._attempts):
-            attempts = list(attempts)
-            for source in attempts[0].sources:
-                newest = next(t for t in reversed(attempts) if source in t.sources)
-                if not newest.done() or (
-                    newest is attempts[-1] and not self._chunk_settled(attempts)
-                ):
-                    continue
-                reason = newest.failed_sources().get(source)
-                if reason is not None:
-                    failures.append(FileFailure(source, reason, newest.id))
-        return failures
+    def _table(self, plan: SubmitPlan, sources: list[str], *, retry: bool) -> BatchTable:
+        return BatchTable(
+            plan, sources, retry=retry, poll_cap=self._poll_cap, on_change=self._render
+        )
 
     def _assemble(self) -> None:
-        """The one frame from every completed table (in a worker thread, after all tables
-        finished): each source's rows from the newest completed table that read it."""
-        chunks: list[tuple[list[str], list[Contribution]]] = []
-        for attempts in self._attempts:
-            completed = [t for t in attempts if t.completed and t.data is not None]
-            supplier = {source: t for t in completed for source in t.sources}
-            parts = []
-            for table in completed:
-                keep = [s for s in table.sources if supplier.get(s) is table]
-                if keep:
-                    assert table.table is not None and table.columns is not None
-                    assert table.data is not None
-                    parts.append(
-                        Contribution(table.table, table.columns, table.data, table.sources, keep)
-                    )
-                table.data = None
-            chunks.append((list(attempts[0].sources), parts))
-        self._failures = self._collect_failures()
-        data, columns, validation = combine(chunks)
-        for attempts in self._attempts:
-            for table in attempts:
-                table.data = None
-        if columns is None:
-            return  # no table completed: no frame
-        schema = self._chunks[0].plan.schema
-        frames = batch_frames(
-            data,
-            columns,
+        """The one frame (in a worker thread, once every table finished)."""
+        self._failures = collect_failures(self._attempts)
+        self._frames = assemble(
+            self._attempts,
             name=self._name,
-            schema_id=schema.id if isinstance(schema, Schema) else None,
-            validation=validation,
             labels=self._labels,
             meta=self._meta,
+            failures=self._failures,
+            sources=self._sources_total,
         )
-        frames.df.attrs["lasso"].update(self._attrs())
-        self._frames = frames
-
-    def _attrs(self) -> dict[str, Any]:
-        """What ``df.attrs["lasso"]`` says about the batch: its tables and failed files."""
-        first = next((t.table for t in self.jobs if t.table is not None), None)
-        return {
-            "batch": self._name,
-            "schema_id": first.schema_id if first is not None else None,
-            "sources": self._sources_total,
-            "tables": [
-                {
-                    "id": table.id,
-                    "name": table.name,
-                    "sources": list(table.sources),
-                    "rows": table.total_rows,
-                    "status": table.table.status if table.table is not None else table.status,
-                    "reused": table.reused,
-                    "retry": table.retry,
-                    "error": _error_text(table.error) or None,
-                }
-                for table in self.jobs
-            ],
-            "failures": [dataclasses.asdict(failure) for failure in self._failures or []],
-        }
 
     def _outcome_error(self) -> BaseException | None:
         failures = self._failures or []
@@ -960,7 +698,7 @@ class BatchJob:
     def _finish(self, error: BaseException | None) -> None:
         self._error = error
         if self._failures is None:
-            self._failures = self._collect_failures()
+            self._failures = collect_failures(self._attempts)
         self._finished_at = time.monotonic()
         with self._lock:
             self._finished = True

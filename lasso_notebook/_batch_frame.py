@@ -4,16 +4,21 @@ table that read it; one validation summary over them all; the frame typed as any
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from ._batch_table import FileFailure, error_text
 from ._frame_build import RowColumns
 from ._validation import MAX_REASONS, MAX_SAMPLES, Tally
 from .frames import TableFrames
 from .models import Column, Table
 
-__all__ = ["Contribution", "combine", "merge_summaries"]
+if TYPE_CHECKING:
+    from ._batch_table import BatchTable
+
+__all__ = ["Contribution", "assemble", "batch_attrs", "combine", "merge_summaries"]
 
 
 @dataclass
@@ -134,18 +139,15 @@ def batch_frames(
     columns: list[Column],
     *,
     name: str,
-    schema_id: str | None,
     validation: dict[str, Any] | None,
     labels: bool,
     meta: bool,
 ) -> TableFrames:
     """The batch's frames from its combined rows (which they consume; CPU-bound: run it off
-    the loop). The frame's attrs name the batch; its tables and failures are added by the
-    caller."""
+    the loop), typed as a table's; the attrs name the batch."""
     stand_in = Table(
         id="",
         name=name,
-        schema_id=schema_id,
         status="completed",
         total_rows=data.count,
         validation_summary=validation,
@@ -155,3 +157,68 @@ def batch_frames(
     )
     frames.df.attrs["lasso"]["table_id"] = None
     return frames
+
+
+def assemble(
+    chunks: Sequence[Sequence[BatchTable]],
+    *,
+    name: str,
+    labels: bool,
+    meta: bool,
+    failures: list[FileFailure],
+    sources: int,
+) -> TableFrames | None:
+    """The batch's frames from its finished tables (``chunks``: each chunk's tables, oldest
+    first), or None when no table completed. Each source's rows come from the newest
+    completed table that read it; every table gives its rows up on the way."""
+    parts_by_chunk: list[tuple[list[str], list[Contribution]]] = []
+    for attempts in chunks:
+        completed = [t for t in attempts if t.completed and t.data is not None]
+        supplier = {source: t for t in completed for source in t.sources}
+        parts = []
+        for table in completed:
+            keep = [s for s in table.sources if supplier.get(s) is table]
+            if keep:
+                assert table.table is not None and table.columns is not None
+                assert table.data is not None
+                parts.append(
+                    Contribution(table.table, table.columns, table.data, table.sources, keep)
+                )
+        parts_by_chunk.append((list(attempts[0].sources), parts))
+    data, columns, validation = combine(parts_by_chunk)
+    for attempts in chunks:
+        for table in attempts:
+            table.data = None
+    if columns is None:
+        return None
+    frames = batch_frames(data, columns, name=name, validation=validation, labels=labels, meta=meta)
+    frames.df.attrs["lasso"].update(
+        batch_attrs([t for attempts in chunks for t in attempts], failures, name, sources)
+    )
+    return frames
+
+
+def batch_attrs(
+    tables: Sequence[BatchTable], failures: list[FileFailure], name: str, sources: int
+) -> dict[str, Any]:
+    """What ``df.attrs["lasso"]`` says about a batch: its tables and its failed files."""
+    first = next((t.table for t in tables if t.table is not None), None)
+    return {
+        "batch": name,
+        "schema_id": first.schema_id if first is not None else None,
+        "sources": sources,
+        "tables": [
+            {
+                "id": table.id,
+                "name": table.name,
+                "sources": list(table.sources),
+                "rows": table.total_rows,
+                "status": table.table.status if table.table is not None else table.status,
+                "reused": table.reused,
+                "retry": table.retry,
+                "error": error_text(table.error) or None,
+            }
+            for table in tables
+        ],
+        "failures": [dataclasses.asdict(failure) for failure in failures],
+    }

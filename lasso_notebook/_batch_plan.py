@@ -1,7 +1,6 @@
 """How a batch splits its sources into tables: ``plan_batch`` checks every file or URL before any
-request and cuts them into ``Chunk``s of at most 10 (or one per file). The cut is decided by the
-sources' names alone, so the same files always give the same tables (which is what lets a re-run
-reuse them), and adding or removing a file changes only the table it falls in."""
+request and cuts them into ``Chunk``s of at most 10 (or one per file), by the sources' names
+alone, so the same files give the same tables and a new file changes only the one it falls in."""
 
 from __future__ import annotations
 

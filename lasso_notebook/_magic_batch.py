@@ -1,7 +1,6 @@
-"""``%lasso_table`` with more than 10 files or URLs, ``--per-file`` or ``--strict``: the cell runs a
-batch (``submit_batch``) behind one progress display, sets ``VAR`` to its one DataFrame and
-prints which files failed and why (``2 of 37 files failed: a.pdf (…), …``); with ``--strict`` a
-failed file fails the cell instead and ``VAR`` stays as it was."""
+"""``%lasso_table`` with more than 10 files or URLs, ``--per-file`` or ``--strict`` runs a batch:
+``VAR`` gets its one DataFrame and the cell prints the files that failed (``2 of 37 files failed:
+a.pdf (…), …``); with ``--strict`` a failed file fails the cell and ``VAR`` stays as it was."""
 
 from __future__ import annotations
 

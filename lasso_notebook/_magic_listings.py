@@ -39,41 +39,35 @@ def tables_frame(
 
 
 def jobs_frame(targets: dict[Any, str]) -> pd.DataFrame:
-    """This kernel's jobs, then the tables of its batches (``batch`` names the batch);
-    ``targets``: the variable each cell meant a job or batch for."""
+    """This kernel's jobs and the tables of its batches (``batch`` names the batch), oldest
+    first; ``targets``: the variable each cell meant a job or batch for."""
     from ._batch import batches
 
-    rows = [
-        {
-            "id": job.id,
-            "name": job.name,
-            "status": job.status,
-            "progress": job.progress,
-            "total_rows": job.total_rows,
-            "elapsed": job.elapsed,
-            "var": targets.get(job),
-            "reused": job.reused,
-            "batch": None,
-        }
-        for job in jobs.jobs()
-    ]
+    started: list[tuple[float, int, dict[str, Any]]] = []
+    for job in jobs.jobs():
+        row = _job_row(job, targets.get(job))
+        started.append((job.started, len(started), row))
     for batch in batches():
-        rows += [
-            {
-                "id": table.id,
-                "name": table.name,
-                "status": table.status,
-                "progress": table.progress,
-                "total_rows": table.total_rows,
-                "elapsed": table.elapsed,
-                "var": targets.get(batch),
-                "reused": table.reused,
-                "batch": batch.name,
-            }
-            for table in batch.jobs
-        ]
+        for table in batch.jobs:
+            row = {**_job_row(table, targets.get(batch)), "batch": batch.name}
+            started.append((batch.started, len(started), row))
+    rows = [row for *_, row in sorted(started, key=lambda item: item[:2])]
     columns = ["id", "name", "status", "progress", "total_rows", "elapsed", "var", "reused"]
     return _frame(rows, [*columns, "batch"])
+
+
+def _job_row(job: Any, var: str | None) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "name": job.name,
+        "status": job.status,
+        "progress": job.progress,
+        "total_rows": job.total_rows,
+        "elapsed": job.elapsed,
+        "var": var,
+        "reused": job.reused,
+        "batch": None,
+    }
 
 
 def config_text(magics: LassoMagics) -> str:

@@ -311,6 +311,11 @@ class TableJob:
         return (self._finished_at or time.monotonic()) - self._started
 
     @property
+    def started(self) -> float:
+        """When the job started (``time.monotonic()``): what orders listings of jobs."""
+        return self._started
+
+    @property
     def eta(self) -> float | None:
         """Estimated seconds until the server finishes, from the observed progress rate."""
         eta_at = self._schedule.eta_at
