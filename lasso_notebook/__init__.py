@@ -18,6 +18,7 @@ from .errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BatchFailedError,
     ConflictError,
     EngineStartError,
     InsufficientCreditsError,
@@ -37,6 +38,7 @@ from .models import Column, File, Phase, Row, Schema, Table
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
+    from ._batch import BatchJob, BatchTable, FileFailure, submit_batch
     from ._wait import WaitInterrupted, wait
     from .jobs import JobInterrupted, TableJob, attach, resolve_schema, submit
     from .widgets.form import SubmitForm
@@ -49,10 +51,14 @@ __all__ = [
     "AsyncLasso",
     "AuthenticationError",
     "BadRequestError",
+    "BatchFailedError",
+    "BatchJob",
+    "BatchTable",
     "Column",
     "ConflictError",
     "EngineStartError",
     "File",
+    "FileFailure",
     "InsufficientCreditsError",
     "InternalServerError",
     "InvalidRequestError",
@@ -82,6 +88,7 @@ __all__ = [
     "load_ipython_extension",
     "resolve_schema",
     "submit",
+    "submit_batch",
     "wait",
 ]
 
@@ -105,6 +112,10 @@ _LAZY = {
     "SubmitForm": "widgets.form",
     "wait": "_wait",
     "WaitInterrupted": "_wait",
+    "submit_batch": "_batch",
+    "BatchJob": "_batch",
+    "BatchTable": "_batch",
+    "FileFailure": "_batch",
 }
 
 

@@ -100,7 +100,11 @@ def status_line(
         state = f"{status} {download}"
     if detached:
         state = f"detached ({state})"
-    parts = [f'{short_id(table_id)} "{name}"' if name else short_id(table_id)]
+    if name:
+        # A display of several tables (a wait, a batch) has a name and no table id.
+        parts = [f'{short_id(table_id)} "{name}"' if table_id else f'"{name}"']
+    else:
+        parts = [short_id(table_id)]
     parts.append(state)
     parts.append(f"{total_rows} row" + ("" if total_rows == 1 else "s"))
     if elapsed is not None:

@@ -21,13 +21,16 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "LOCATION_COLUMN",
     "META_COLUMNS",
     "SOURCE_COLUMN",
     "RowColumns",
     "build_frame",
     "dtype_for",
     "frame_from_columns",
+    "location_text",
     "meta_frame",
+    "table_sources",
     "unique_labels",
     "unparsed_summary",
 ]
@@ -36,8 +39,12 @@ log = logging.getLogger("lasso_notebook")
 
 #: Columns added with ``meta=True`` (prefixed so they cannot clash with schema keys).
 META_COLUMNS = ("_row_id", "_validation_status", "_validation_errors")
-#: The column naming each row's source when a frame combines several (``RowColumns.source``).
+#: The file name, URL or "text" each row came from: in every frame that combines several
+#: sources (a batch, a multi-file table), and with ``meta=True``.
 SOURCE_COLUMN = "_source"
+#: Where in its source a row was found ("sheet Preise, row 7", "page 3", "line 12"): with
+#: ``meta=True`` only.
+LOCATION_COLUMN = "_source_location"
 
 _TEXT_TYPES = frozenset({"text", "url", "email", "richtext", "image"})
 _LIST_TYPES = frozenset({"tags", "images"})
@@ -66,9 +73,14 @@ class RowColumns:
         self.row_index: list[int] | None = None
         #: ``_row_id`` / ``_validation_status`` / ``_validation_errors`` per row, when read.
         self.meta: dict[str, list[Any]] | None = None
-        #: Where each row came from (file name, URL or "text"), when rows of several sources
-        #: are combined: the frame's ``_source`` column.
+        #: Where each row came from (file name, URL or "text"): from the rows' ``source``
+        #: objects (the rows listing), or given to ``extend``. None when nobody said.
         self.source: list[str | None] | None = None
+        #: Where in its source each row was found, as ``location_text`` words (rows listing).
+        self.location: list[str | None] | None = None
+        #: Rows of several tables were combined here (``extend``): the frame always names
+        #: each row's source.
+        self.combined = False
 
     def add_flat(self, rows: list[Any]) -> None:
         """Append a batch of flat rows; anything but a JSON object is a ``ValueError``."""
@@ -103,11 +115,27 @@ class RowColumns:
         self.meta["_row_id"].extend(row.get("id") for row in rows)
         self.meta["_validation_status"].extend(row.get("validation_status") for row in rows)
         self.meta["_validation_errors"].extend(row.get("validation_errors") for row in rows)
+        origins = [row.get("source") for row in rows]
+        if self.source is None:
+            if not any(isinstance(origin, dict) for origin in origins):
+                return  # a server without provenance: nothing to keep
+            before = self.count - len(rows)
+            self.source, self.location = [None] * before, [None] * before
+        assert self.location is not None
+        self.source.extend(_file_of(origin) for origin in origins)
+        words: dict[tuple[Any, ...], str | None] = {}  # rows of one page share one string
+        for origin in origins:
+            key = _location_key(origin)
+            text = words.get(key, "")
+            if text == "":
+                text = words[key] = location_text(origin)
+            self.location.append(text)
 
     def extend(self, other: RowColumns, *, source: str | None = None) -> None:
         """Append ``other``'s rows, which it gives up (a batch builds one frame from several
-        tables this way). ``source`` names where they came from (``_source``). The combined
-        rows are numbered by position; meta columns are kept only if both sides have them."""
+        tables this way). ``source`` names where rows came from when ``other`` does not say
+        (``_source``). The combined rows are numbered by position; meta columns are kept
+        only if both sides have them."""
         for key in other.values.keys() - self.values.keys():
             self.values[key] = [None] * self.count
         for key, column in self.values.items():
@@ -117,13 +145,38 @@ class RowColumns:
                 column.extend(other.meta[name])
         else:
             self.meta = other.meta if not self.count else None
-        if source is not None or self.source is not None or other.source is not None:
-            mine = self.source if self.source is not None else [None] * self.count
-            theirs = other.source if other.source is not None else [source] * other.count
-            self.source = mine + theirs
+        theirs = other.source if other.source is not None else [None] * other.count
+        if source is not None:
+            theirs = [name if name is not None else source for name in theirs]
+        self.source = (self.source if self.source is not None else [None] * self.count) + theirs
+        places = other.location if other.location is not None else [None] * other.count
+        self.location = (
+            self.location if self.location is not None else [None] * self.count
+        ) + places
+        self.combined = True
         self.row_index = None
         self.count += other.count
-        other.values, other.meta, other.source, other.count = {}, None, None, 0
+        other.values, other.meta, other.count = {}, None, 0
+        other.source = other.location = None
+
+    def take(self, positions: Sequence[int]) -> RowColumns:
+        """A new ``RowColumns`` of the rows at ``positions``, in that order (their row
+        numbers and every per-row list come along)."""
+        picked = RowColumns()
+        picked.values = {key: [column[i] for i in positions] for key, column in self.values.items()}
+        picked.count = len(positions)
+        if self.row_index is not None:
+            picked.row_index = [self.row_index[i] for i in positions]
+        if self.meta is not None:
+            picked.meta = {
+                name: [column[i] for i in positions] for name, column in self.meta.items()
+            }
+        if self.source is not None:
+            picked.source = [self.source[i] for i in positions]
+        if self.location is not None:
+            picked.location = [self.location[i] for i in positions]
+        picked.combined = self.combined
+        return picked
 
     @classmethod
     def from_rows(cls, rows: Sequence[dict[str, Any]]) -> RowColumns:
@@ -134,6 +187,37 @@ class RowColumns:
     def row(self, position: int) -> dict[str, Any]:
         """The flat row at ``position`` (for spot checks)."""
         return {key: column[position] for key, column in self.values.items()}
+
+
+def _file_of(origin: Any) -> str | None:
+    if not isinstance(origin, dict):
+        return None
+    name = origin.get("file")
+    return str(name) if name not in (None, "") else None
+
+
+def _location_key(origin: Any) -> tuple[Any, ...]:
+    if not isinstance(origin, dict):
+        return ()
+    return (origin.get("sheet"), origin.get("page"), origin.get("line"))
+
+
+def location_text(origin: Any) -> str | None:
+    """A row's ``source`` object (rows listing) in words, with what is known: ``"sheet
+    Preise, row 7"``, ``"page 3, line 12"``, ``"page 3"``, ``"line 12"``; None when it
+    names no place (a web page, a Word document)."""
+    if not isinstance(origin, dict):
+        return None
+    sheet, page, line = origin.get("sheet"), origin.get("page"), origin.get("line")
+    parts = []
+    if sheet not in (None, ""):
+        parts.append(f"sheet {sheet}")
+    if page is not None:
+        parts.append(f"page {page}")
+    if line is not None:
+        # A spreadsheet's line is a row of its sheet.
+        parts.append(f"{'row' if sheet not in (None, '') else 'line'} {line}")
+    return ", ".join(parts) or None
 
 
 # --------------------------------------------------------------------------------------------
@@ -365,11 +449,62 @@ def _meta_arrays(data: RowColumns) -> dict[str, Any]:
     }
 
 
-def meta_frame(data: RowColumns, index: pd.Index) -> pd.DataFrame:
-    """The meta columns (row id, validation status and errors) of ``data`` on ``index``."""
+def table_sources(table: Table | None) -> list[str]:
+    """The sources a table was made from, as rows name them in ``source.file``: file names,
+    URLs, or ``["text"]``; [] when the table does not say."""
+    if table is None:
+        return []
+    if table.source_type == "text":
+        return ["text"]
+    names: list[str] = []
+    for entry in table.files:
+        if table.source_type == "urls":
+            name = entry.get("url") or entry.get("path") or entry.get("name")
+        else:
+            name = entry.get("name") or entry.get("path")
+        if name:
+            names.append(str(name))
+    return names
+
+
+def _one_source(table: Table | None) -> str | None:
+    names = table_sources(table)
+    return names[0] if len(names) == 1 else None
+
+
+def _provenance_arrays(
+    data: RowColumns, fallback: str | None, *, source: bool, location: bool
+) -> dict[str, Any]:
+    """``_source`` (rows that do not say get ``fallback``: a single-source table's one source)
+    and ``_source_location``, as string arrays."""
     import pandas as pd
 
-    return pd.DataFrame(_meta_arrays(data), index=index, copy=False)
+    arrays: dict[str, Any] = {}
+    if source:
+        names = data.source if data.source is not None else [None] * data.count
+        if fallback is not None and (data.source is None or None in names):
+            names = [fallback if name is None else name for name in names]
+        arrays[SOURCE_COLUMN] = pd.array(names, dtype="string")
+    if location:
+        places = data.location if data.location is not None else [None] * data.count
+        arrays[LOCATION_COLUMN] = pd.array(places, dtype="string")
+    return arrays
+
+
+def meta_frame(
+    data: RowColumns,
+    index: pd.Index,
+    *,
+    source: bool = True,
+    table: Table | None = None,
+) -> pd.DataFrame:
+    """The columns ``meta=True`` adds, on ``index``: ``_source`` (unless the frame shows it
+    anyway: ``source=False``), ``_source_location``, the row id and the validation fields."""
+    import pandas as pd
+
+    arrays = _provenance_arrays(data, _one_source(table), source=source, location=True)
+    arrays.update(_meta_arrays(data))
+    return pd.DataFrame(arrays, index=index, copy=False)
 
 
 def frame_from_columns(
@@ -379,6 +514,7 @@ def frame_from_columns(
     table: Table | None = None,
     labels: bool = False,
     meta: bool = False,
+    provenance: bool = False,
     consume: bool = False,
 ) -> pd.DataFrame:
     """A DataFrame from gathered rows and the table's columns.
@@ -386,9 +522,11 @@ def frame_from_columns(
     Column order is the schema's; names are keys (``labels=True``: labels); the index is
     ``row_index``. Values that do not fit their type become NA and are listed in
     ``df.attrs["lasso"]["unparsed"]``. Keys no column describes are appended as object
-    columns, then ``_source`` when the rows name their sources. ``meta=True`` adds the row id
-    and validation columns (rows read from the listing only). ``consume=True`` empties ``data`` column by column while converting, so the raw
-    values and the frame never both exist in full.
+    columns. Then ``_source`` (the file, URL or "text" of each row) when the frame combines
+    several sources (``provenance``, or rows ``extend``-ed from several tables) or with
+    ``meta``; ``meta=True`` also adds ``_source_location``, the row id and the validation
+    columns (rows read from the listing only). ``consume=True`` empties ``data`` column by
+    column while converting, so the raw values and the frame never both exist in full.
     """
     import pandas as pd
 
@@ -408,8 +546,8 @@ def frame_from_columns(
             values = [None] * data.count
         arrays[key] = _convert(column, values, positions, problems)
         del values
-    if data.source is not None:
-        arrays[SOURCE_COLUMN] = pd.array(data.source, dtype="string")
+    show_source = provenance or data.combined or meta
+    arrays.update(_provenance_arrays(data, _one_source(table), source=show_source, location=meta))
     if meta:
         arrays.update(_meta_arrays(data))
     frame = pd.DataFrame(arrays, index=index, copy=False)

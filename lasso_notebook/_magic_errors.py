@@ -5,6 +5,7 @@ that need no server."""
 from __future__ import annotations
 
 import keyword
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from .errors import (
     APIConnectionError,
     APIStatusError,
     AuthenticationError,
+    BatchFailedError,
     InsufficientCreditsError,
     NotFoundError,
     PermissionDeniedError,
@@ -54,8 +56,14 @@ _MESSAGES: tuple[tuple[type[BaseException], _Line, _Line | str | None], ...] = (
     (
         TableFailedError,
         lambda e: f"table {e.table_id} ({e.table.name!r}) {e.table.status}: {e.error_message}",
-        "Check the source and options, then run the cell again.",
+        lambda e: (
+            f"It holds {e.total_rows:,} row{'s' * (e.total_rows != 1)} all the same: "
+            f"import lasso_notebook; df = lasso_notebook.attach({e.table_id!r}).wait().frame()"
+            if e.total_rows
+            else "Check the source and options, then run the cell again."
+        ),
     ),
+    (BatchFailedError, str, None),
     (WaitTimeoutError, str, None),
     (
         AuthenticationError,
@@ -88,7 +96,7 @@ _MESSAGES: tuple[tuple[type[BaseException], _Line, _Line | str | None], ...] = (
     (
         UnprocessableEntityError,
         lambda e: f"the server rejected the request (422: {e.message}).",
-        "Fix the options named above and run the cell again.",
+        lambda e: _fix_hint(e.message),
     ),
     (
         APIStatusError,
@@ -101,6 +109,33 @@ _MESSAGES: tuple[tuple[type[BaseException], _Line, _Line | str | None], ...] = (
         "Check your network and LASSO_BASE_URL (%lasso config shows it).",
     ),
 )
+
+
+#: Words of a refusal (request fields and plain words) → the part of the cell they concern.
+_OPTION_WORDS = (
+    (r"webhook(?:_url)?", "--webhook"),
+    (r"(?:file_)?urls?", "--url"),
+    (r"files?|file_ids", "--file"),
+    (r"source_text", "the cell body"),
+    (r"additional_context", "--context"),
+    (r"enhancement_context", "--enhance"),
+    (r"schema(?:_id)?", "--schema"),
+    (r"name", "--name"),
+)
+
+
+def _fix_hint(message: str) -> str:
+    """What to fix after a 422: the option the refusal names first, or, when it names none,
+    the cell as a whole."""
+    text = str(message).lower()
+    found = [
+        (match.start(), option)
+        for pattern, option in _OPTION_WORDS
+        if (match := re.search(rf"\b(?:{pattern})\b", text))
+    ]
+    if found:
+        return f"Fix {min(found)[1]} as the message says, then run the cell again."
+    return "Change the cell as the message says, then run it again."
 
 
 def user_message(exc: BaseException, *, magic: str = "lasso_table") -> list[str]:

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from .client import Lasso
-    from .jobs import TableJob
     from .magics import LassoMagics
 
 __all__ = ["config_text", "jobs_frame", "schemas_frame", "tables_frame"]
@@ -39,23 +38,36 @@ def tables_frame(
     return _frame([item.to_dict() for item in _take(page, limit)], columns)
 
 
-def jobs_frame(targets: dict[TableJob, str]) -> pd.DataFrame:
-    """This kernel's jobs; ``targets``: the variable each cell meant a job for."""
-    rows = [
-        {
-            "id": job.id,
-            "name": job.name,
-            "status": job.status,
-            "progress": job.progress,
-            "total_rows": job.total_rows,
-            "elapsed": job.elapsed,
-            "var": targets.get(job),
-            "reused": job.reused,
-        }
-        for job in jobs.jobs()
-    ]
+def jobs_frame(targets: dict[Any, str]) -> pd.DataFrame:
+    """This kernel's jobs and the tables of its batches (``batch`` names the batch), oldest
+    first; ``targets``: the variable each cell meant a job or batch for."""
+    from ._batch import batches
+
+    started: list[tuple[float, int, dict[str, Any]]] = []
+    for job in jobs.jobs():
+        row = _job_row(job, targets.get(job))
+        started.append((job.started, len(started), row))
+    for batch in batches():
+        for table in batch.jobs:
+            row = {**_job_row(table, targets.get(batch)), "batch": batch.name}
+            started.append((batch.started, len(started), row))
+    rows = [row for *_, row in sorted(started, key=lambda item: item[:2])]
     columns = ["id", "name", "status", "progress", "total_rows", "elapsed", "var", "reused"]
-    return _frame(rows, columns)
+    return _frame(rows, [*columns, "batch"])
+
+
+def _job_row(job: Any, var: str | None) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "name": job.name,
+        "status": job.status,
+        "progress": job.progress,
+        "total_rows": job.total_rows,
+        "elapsed": job.elapsed,
+        "var": var,
+        "reused": job.reused,
+        "batch": None,
+    }
 
 
 def config_text(magics: LassoMagics) -> str:

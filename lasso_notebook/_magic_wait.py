@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import jobs
-from ._display import Progress, progress_mode, short_id
+from ._batch import batches
+from ._display import Progress, progress_mode
 from ._magic_errors import MagicError, user_message
-from ._wait import WaitInterrupted, WaitSummary, wait_for
+from ._wait import WaitInterrupted, WaitSummary, describe_job, wait_for
 from .errors import JobDetachedError, WaitTimeoutError
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ def lasso_wait(
     if timeout is not None and not timeout > 0:
         raise MagicError("%lasso wait: --timeout must be a positive number of seconds")
     chosen = _chosen(owners, names)
-    label = ", ".join(var or short_id(job.id) for job, var in chosen)
+    label = ", ".join(var or describe_job(job) for job, var in chosen)
     try:
         wait_for([job for job, _ in chosen], timeout, label=label, progress=progress, quiet=True)
     except WaitInterrupted as exc:
@@ -50,7 +51,8 @@ def lasso_wait(
 def _chosen(owners: VarOwners, names: list[str]) -> list[tuple[TableJob, str | None]]:
     targets = owners.targets()
     if not names:
-        return [(job, targets.get(job)) for job in jobs.jobs() if not job.done()]
+        running = [*jobs.jobs(), *batches()]
+        return [(job, targets.get(job)) for job in running if not job.done()]
     pending = owners.pending()
     chosen: list[tuple[TableJob, str | None]] = []
     unknown: list[str] = []
@@ -62,8 +64,9 @@ def _chosen(owners: VarOwners, names: list[str]) -> list[tuple[TableJob, str | N
             )
         # A job still owed to VAR; else the newest job meant for it (done already: Run All
         # may reach this cell after a quick job finished, which is fine).
+        meant = [*jobs.jobs(), *batches()]
         job = pending.get(name) or next(
-            (job for job in reversed(jobs.jobs()) if targets.get(job) == name), None
+            (job for job in reversed(meant) if targets.get(job) == name), None
         )
         if job is None:
             unknown.append(name)

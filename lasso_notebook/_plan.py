@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .client import AsyncLasso
 
 __all__ = [
+    "MAX_SOURCES",
     "FileSpec",
     "SubmitPlan",
     "check_files",
@@ -36,6 +37,9 @@ __all__ = [
 log = logging.getLogger("lasso_notebook")
 
 FileSpec = str | os.PathLike[str] | bytes | tuple[str, bytes]
+
+#: Files or URLs one table takes (the API's limit); more make a batch (``submit_batch``).
+MAX_SOURCES = 10
 
 
 def check_files(files: FileSpec | Sequence[FileSpec]) -> list[tuple[str, str | bytes | Path]]:
@@ -115,6 +119,13 @@ def make_plan(
     if isinstance(urls, str):
         urls = [urls]
     checked_files = check_files(files) if files is not None else None
+    for kind, given_sources in (("files", checked_files), ("URLs", urls)):
+        if given_sources is not None and len(given_sources) > MAX_SOURCES:
+            raise InvalidRequestError(
+                f"a table takes at most {MAX_SOURCES} {kind} (got {len(given_sources)}); "
+                "lasso_notebook.submit_batch() splits them into several tables and returns "
+                "one DataFrame"
+            )
     if name is None:
         name = f"notebook extraction {datetime.now():%Y-%m-%d %H:%M:%S}"
     schema_ref = schema.id if isinstance(schema, Schema) else schema

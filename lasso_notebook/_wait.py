@@ -6,60 +6,64 @@ background cell sets are there). Ctrl-C ends the wait, never the jobs."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import _runtime
-from ._display import Progress, TerminalLine, format_duration, frontend, progress_mode, short_id
+from ._display import Progress, TerminalLine, progress_mode, short_id
+from ._group_display import GroupState, GroupWidget, estimate_left
 from .errors import InvalidRequestError, JobDetachedError, RuntimeThreadError, WaitTimeoutError
 
 if TYPE_CHECKING:
-    from .jobs import TableJob
     from .widgets.progress import ProgressWidget
 
-__all__ = ["WaitInterrupted", "WaitSummary", "wait", "wait_for"]
-
-log = logging.getLogger("lasso_notebook")
+__all__ = ["WaitInterrupted", "WaitSummary", "describe_job", "wait", "wait_for"]
 
 
 class WaitInterrupted(KeyboardInterrupt):
     """Ctrl-C ended a ``wait()``; the jobs (``jobs``: the unfinished ones) go on. A
     ``KeyboardInterrupt``, so code that handles Ctrl-C still does."""
 
-    def __init__(self, message: str, jobs: list[TableJob]) -> None:
+    def __init__(self, message: str, jobs: list[Any]) -> None:
         super().__init__(message)
         self.jobs = jobs
 
 
-def wait(*jobs: TableJob | Iterable[TableJob], timeout: float | None = None) -> list[TableJob]:
-    """Block until every given job finished (completed, failed or detached) and return them;
-    with no job given, every job of this kernel that is still running.
+def wait(*jobs: Any, timeout: float | None = None) -> list[Any]:
+    """Block until every given job (``TableJob`` or ``BatchJob``) finished (completed, failed
+    or detached) and return them; with no job given, every job and batch of this kernel that
+    is still running.
 
     One progress display follows them all. Variables that background cells set are there when
     this returns. ``WaitTimeoutError`` after ``timeout`` seconds and ``WaitInterrupted`` (a
     KeyboardInterrupt) on Ctrl-C leave the jobs running. A failed job does not raise here:
     its ``result()`` does, and the display counts it.
     """
+    from ._batch import batches
     from .jobs import jobs as kernel_jobs
 
-    chosen = _flatten(jobs) if jobs else [job for job in kernel_jobs() if not job.done()]
+    if jobs:
+        chosen = _flatten(jobs)
+    else:
+        running = [*kernel_jobs(), *batches()]
+        chosen = [job for job in running if not job.done()]
     return wait_for(chosen, timeout)
 
 
-def _flatten(items: Sequence[Any]) -> list[TableJob]:
+def _flatten(items: Sequence[Any]) -> list[Any]:
+    from ._batch import BatchJob
     from .jobs import TableJob
 
-    flat: list[TableJob] = []
+    flat: list[Any] = []
     for item in items:
         group = item if isinstance(item, (list, tuple, set)) else [item]
         for job in group:
-            if not isinstance(job, TableJob):
+            if not isinstance(job, (TableJob, BatchJob)):
                 raise InvalidRequestError(
-                    f"wait() takes jobs (what submit() and attach() return), got "
-                    f"{type(job).__name__}"
+                    f"wait() takes jobs (what submit(), submit_batch() and attach() return), "
+                    f"got {type(job).__name__}"
                 )
             if job not in flat:
                 flat.append(job)
@@ -67,13 +71,13 @@ def _flatten(items: Sequence[Any]) -> list[TableJob]:
 
 
 def wait_for(
-    jobs: list[TableJob],
+    jobs: list[Any],
     timeout: float | None = None,
     *,
     label: str = "",
     progress: Progress = True,
     quiet: bool = False,
-) -> list[TableJob]:
+) -> list[Any]:
     """``wait()`` for callers that name the jobs themselves (``label``, e.g. the variables of
     ``%lasso wait``) and may print the interrupt message their own way (``quiet``)."""
     if _runtime.in_runtime_thread():
@@ -118,9 +122,10 @@ def wait_for(
 
 
 class WaitSummary:
-    """Where a group of jobs stands: counts, rows so far and failures."""
+    """Where a group of jobs stands: counts, rows so far and failures. A job is a ``TableJob``
+    or anything that follows tables like one (a ``BatchJob``)."""
 
-    def __init__(self, jobs: list[TableJob]) -> None:
+    def __init__(self, jobs: list[Any]) -> None:
         self.total = len(jobs)
         self.done = sum(1 for job in jobs if job.done())
         self.rows = sum(job.total_rows for job in jobs)
@@ -137,70 +142,67 @@ class WaitSummary:
     def finished(self) -> bool:
         return self.done == self.total
 
-    def state(self, *, rows: bool = True) -> str:
-        """E.g. ``2 of 3 done · 57 rows · 1 failed`` (the widget shows the rows apart)."""
-        parts = [f"{self.done} of {self.total} done"]
-        if rows:
-            parts.append(f"{self.rows} row" + "s" * (self.rows != 1))
+    def counts(self) -> list[str]:
+        parts = []
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
         if self.detached:
             parts.append(f"{len(self.detached)} detached")
-        return " · ".join(parts)
+        return parts
+
+    def state(self, *, rows: bool = True) -> str:
+        """E.g. ``2 of 3 done · 57 rows · 1 failed`` (the widget shows the rows apart)."""
+        return self.as_group("", 0.0).status(rows=rows)
 
     def failures(self) -> str:
-        return "; ".join(
-            f"{short_id(job.id)} {job.name!r}: {_reason(job)}" for job in self.failed[:3]
-        ) + (" …" if len(self.failed) > 3 else "")
+        return "; ".join(f"{describe_job(job)}: {_reason(job)}" for job in self.failed[:3]) + (
+            " …" if len(self.failed) > 3 else ""
+        )
+
+    def as_group(self, title: str, elapsed: float) -> GroupState:
+        return GroupState(
+            title=title,
+            done=self.done,
+            total=self.total,
+            rows=self.rows,
+            progress=self.progress,
+            elapsed=elapsed,
+            eta=estimate_left(self.progress, elapsed),
+            counts=self.counts(),
+            failures=self.failures() if self.failed else "",
+            failed=bool(self.failed),
+        )
 
 
 class _CombinedDisplay:
     """One display for the whole wait: a progress widget in a kernel, a self-rewriting line in
     a terminal, nothing elsewhere."""
 
-    def __init__(self, jobs: list[TableJob], label: str, progress: Progress) -> None:
+    def __init__(self, jobs: list[Any], label: str, progress: Progress) -> None:
         self.jobs = jobs
         self.title = f"waiting for {_count(len(jobs))}" + (f": {label}" if label else "")
         self.started = time.monotonic()
         mode = progress_mode(progress) if jobs else "none"
         self.line = TerminalLine() if mode == "text" else None
-        self.widget: ProgressWidget | None = None
+        self._group: GroupWidget | None = None
         if mode == "widget":
-            from .widgets.progress import ProgressWidget
-
-            self.widget = ProgressWidget(name=self.title, status="waiting", phase="running")
-            if frontend() == "kernel":
-                try:
-                    from IPython.display import display
-
-                    display(self.widget)
-                except Exception:
-                    log.debug("could not display the wait widget", exc_info=True)
+            self._group = GroupWidget(self.title)
+            self._group.show()
         self.update()
 
-    def text(self, summary: WaitSummary) -> str:
-        parts = [self.title, summary.state(), format_duration(time.monotonic() - self.started)]
-        if summary.failed:
-            parts.append(summary.failures())
-        return " · ".join(parts)
+    @property
+    def widget(self) -> ProgressWidget | None:
+        return self._group.widget if self._group is not None else None
+
+    def state(self) -> GroupState:
+        return WaitSummary(self.jobs).as_group(self.title, time.monotonic() - self.started)
 
     def update(self, *, final: bool = False) -> None:
-        summary = WaitSummary(self.jobs)
+        state = self.state()
         if self.line is not None:
-            self.line.update(self.text(summary))
-        if self.widget is not None:
-            phase = "running"
-            if summary.finished:
-                phase = "failed" if summary.failed else "completed"
-            self.widget.push(
-                final=final,
-                status=summary.state(rows=False),
-                phase=phase,
-                progress=summary.progress,
-                total_rows=summary.rows,
-                elapsed=round(time.monotonic() - self.started),
-                error_message=summary.failures() if summary.failed else "",
-            )
+            self.line.update(state.line())
+        if self._group is not None:
+            self._group.push(state, final=final)
 
     def interrupted(self, message: str) -> None:
         if self.widget is not None:
@@ -209,10 +211,18 @@ class _CombinedDisplay:
     def close(self) -> None:
         self.update(final=True)
         if self.line is not None:
-            self.line.close(self.text(WaitSummary(self.jobs)))
+            self.line.close(self.state().line())
 
 
-def _reason(job: TableJob) -> str:
+def describe_job(job: Any) -> str:
+    """How a job is named in a line: ``tbl_8f… 'Q1'``, or a batch's own words."""
+    describe = getattr(job, "describe", None)
+    if callable(describe):
+        return str(describe())
+    return f"{short_id(job.id)} {job.name!r}"
+
+
+def _reason(job: Any) -> str:
     error = job.error
     message = getattr(error, "error_message", None) or str(error) or type(error).__name__
     return message if len(message) <= 120 else message[:117] + "…"
@@ -222,6 +232,6 @@ def _count(n: int) -> str:
     return f"{n} job" if n == 1 else f"{n} jobs"
 
 
-def _names(jobs: list[TableJob]) -> str:
-    shown = ", ".join(f"{short_id(job.id)} {job.name!r}" for job in jobs[:3])
+def _names(jobs: list[Any]) -> str:
+    shown = ", ".join(describe_job(job) for job in jobs[:3])
     return shown + (" …" if len(jobs) > 3 else "")

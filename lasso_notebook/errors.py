@@ -14,6 +14,7 @@
     │   ├── RateLimitError            429 rate_limited
     │   └── InternalServerError       5xx
     ├── TableFailedError              the table ended failed or cancelled
+    ├── BatchFailedError              a batch gave no DataFrame (every table failed; strict)
     ├── WaitTimeoutError              a wait ran out before the table finished (also a TimeoutError)
     ├── JobDetachedError              a job stopped following its table (detach / "Stop watching")
     ├── EngineStartError              the embedded engine cannot start (port taken, data dir unusable)
@@ -40,6 +41,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "BatchFailedError",
     "ConflictError",
     "EngineStartError",
     "InsufficientCreditsError",
@@ -228,13 +230,40 @@ def from_response(response: httpx.Response) -> APIStatusError:
 
 
 class TableFailedError(LassoError):
-    """The table ended ``failed`` (or ``cancelled``); ``error_message`` is the server's reason."""
+    """The table ended ``failed`` (or ``cancelled``); ``error_message`` is the server's reason.
+    ``total_rows``: the rows it holds all the same (written before it failed);
+    ``rows_hint`` says how to get them (``job.frame()`` of the job that followed it)."""
 
     def __init__(self, table: Table) -> None:
         self.table = table
         self.table_id = table.id
+        self.total_rows = table.total_rows
         self.error_message = table.error_message or f"table ended {table.status}"
-        super().__init__(f"table {table.id} ({table.name!r}) {table.status}: {self.error_message}")
+        message = f"table {table.id} ({table.name!r}) {table.status}: {self.error_message}"
+        if self.total_rows:
+            message += f" ({self.rows_hint})"
+        super().__init__(message)
+
+    @property
+    def rows_hint(self) -> str:
+        """E.g. ``it holds 12 rows: lasso_notebook.attach('tbl_…').wait().frame() returns
+        them``; "" for a table without rows."""
+        if not self.total_rows:
+            return ""
+        rows = f"{self.total_rows:,} row" + ("" if self.total_rows == 1 else "s")
+        return (
+            f"it holds {rows}: job.frame() or lasso_notebook.attach({self.table_id!r})"
+            ".wait().frame() returns them"
+        )
+
+
+class BatchFailedError(LassoError):
+    """A batch gave no DataFrame: every table failed, or (``strict=True``) a file failed.
+    ``failures`` lists each failed file (``FileFailure``: source, reason, table id)."""
+
+    def __init__(self, message: str, failures: list[Any]) -> None:
+        super().__init__(message)
+        self.failures = failures
 
 
 class EngineStartError(LassoError, RuntimeError):

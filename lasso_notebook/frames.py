@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import logging
 import math
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from urllib.parse import quote
 from ._download import Download
 from ._export_stream import ExportUnusable, read_export
 from ._frame_build import (
+    LOCATION_COLUMN,
     META_COLUMNS,
     SOURCE_COLUMN,
     RowColumns,
@@ -24,11 +26,12 @@ from ._frame_build import (
     dtype_for,
     frame_from_columns,
     meta_frame,
+    table_sources,
     unique_labels,
     unparsed_summary,
 )
 from .errors import APIConnectionError, InternalServerError, LassoError, RateLimitError
-from .models import Column, Table
+from .models import Column, Phase, Table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     from .client import AsyncLasso
 
 __all__ = [
+    "LOCATION_COLUMN",
     "META_COLUMNS",
     "SOURCE_COLUMN",
     "IncompleteRowsError",
@@ -50,6 +54,7 @@ __all__ = [
     "read_frames",
     "read_meta_columns",
     "read_rows",
+    "table_sources",
     "unparsed_summary",
     "uses_export",
 ]
@@ -259,8 +264,15 @@ async def fetch_frame(
 
 def uses_export(table: Table, *, meta: bool, provenance: bool = False) -> bool:
     """Whether a frame can come from the json export: it has no row ids, validation fields or
-    per-row provenance (``meta`` / ``provenance``), which only the rows listing carries."""
-    return not meta and not provenance and table.total_rows > 0
+    per-row provenance (``meta`` / ``provenance``), which only the rows listing carries, and
+    the table is completed (the export answers 409 before; a failed table's rows are listed)."""
+    return not meta and not provenance and table.total_rows > 0 and table.phase is Phase.COMPLETED
+
+
+def has_several_sources(table: Table) -> bool:
+    """A table made from more than one file or URL: its frame names each row's source
+    (``_source``), which only the rows listing knows."""
+    return len(table_sources(table)) > 1
 
 
 async def read_rows(
@@ -268,20 +280,22 @@ async def read_rows(
     table: Table,
     *,
     meta: bool = False,
+    provenance: bool = False,
     on_progress: ProgressCallback | None = None,
     on_fallback: Callable[[str], None] | None = None,
 ) -> tuple[list[Column], RowColumns]:
-    """The columns and every row of a completed table, gathered column by column.
+    """The columns and every row of a finished table, gathered column by column.
 
-    Without ``meta`` the rows come from one streamed json export (``read_export``); any error,
-    409, malformed or truncated body or count mismatch there is logged and the rows listing is
-    read instead (``on_fallback(reason)`` is told), exactly once per row as always. With
-    ``meta`` the listing is read directly: only it has row ids and validation fields.
+    Without ``meta`` or ``provenance`` the rows of a completed table come from one streamed
+    json export (``read_export``); any error, 409, malformed or truncated body or count
+    mismatch there is logged and the rows listing is read instead (``on_fallback(reason)`` is
+    told), exactly once per row as always. With ``meta`` (row ids, validation fields) or
+    ``provenance`` (each row's source) the listing is read directly: only it has them.
     """
     columns_task = asyncio.ensure_future(client.tables.columns(table.id))
     try:
         data: RowColumns | None = None
-        if uses_export(table, meta=meta):
+        if uses_export(table, meta=meta, provenance=provenance):
             try:
                 data = await read_export(client, table, on_progress=on_progress)
             except ExportUnusable as exc:
@@ -316,11 +330,14 @@ async def read_frames(
     statuses: bool = False,
     on_download: Callable[[Download | None], None] | None = None,
 ) -> TableFrames:
-    """A completed table's frames (``read_rows``, then the conversion in a worker thread:
+    """A finished table's frames (``read_rows``, then the conversion in a worker thread:
     it is CPU-bound and would stall every other job's polls and widgets on the runtime loop).
     ``statuses``: the rows' validation fields are needed although the frame has no meta
-    columns (to keep only valid rows), so the rows listing is read. ``on_download`` gets the
-    download's progress now and then, and None once the rows are in."""
+    columns (to keep only valid rows), so the rows listing is read. A table of several files
+    or URLs is read from the listing too: the frame names each row's source (``_source``).
+    ``on_download`` gets the download's progress now and then, and None once the rows are
+    in."""
+    provenance = has_several_sources(table)
     download = Download(table.total_rows)
 
     def progress(rows: int, received: int | None) -> None:
@@ -332,25 +349,39 @@ async def read_frames(
         download = Download(table.total_rows)  # the listing is read from its first row
 
     columns, data = await read_rows(
-        client, table, meta=meta or statuses, on_progress=progress, on_fallback=fell_back
+        client,
+        table,
+        meta=meta or statuses,
+        provenance=provenance,
+        on_progress=progress,
+        on_fallback=fell_back,
     )
     if on_download is not None:
         on_download(None)
     return await asyncio.to_thread(
-        TableFrames.from_columns, data, columns, table=table, labels=labels, meta=meta
+        functools.partial(
+            TableFrames.from_columns,
+            data,
+            columns,
+            table=table,
+            labels=labels,
+            meta=meta,
+            provenance=provenance,
+        )
     )
 
 
 async def read_meta_columns(client: AsyncLasso, table: Table) -> pd.DataFrame:
-    """The meta columns of every row (id, validation status and errors), indexed by
-    ``row_index``: for a frame that was read through the export, which has none."""
+    """The meta columns of every row (source, location, id, validation status and errors),
+    indexed by ``row_index``: for a frame that was read through the export, which has none
+    (nor ``_source``: that table had one source)."""
     import pandas as pd
 
     rows = await fetch_rows(client, table.id, expected=table.total_rows)
     data = RowColumns.from_rows(rows)
     del rows
     index = pd.Index(data.row_index or [], dtype="int64", name="row_index")
-    return meta_frame(data, index)
+    return meta_frame(data, index, table=table)
 
 
 # --------------------------------------------------------------------------------------------
@@ -362,8 +393,10 @@ class TableFrames:
 
     The raw rows are not kept: a job lives as long as the kernel, and its rows would hold the
     data a second time. Another shape is derived from ``df``: columns renamed between keys and
-    labels, and the ``META_COLUMNS`` dropped or added (kept aside, alone, when ``df`` lacks
-    them). A frame read through the export has no meta columns until ``add_meta`` gives them.
+    labels, and the meta columns (``_source`` unless the frame always shows it,
+    ``_source_location``, ``META_COLUMNS``) dropped or added (kept aside, alone, when ``df``
+    lacks them). A frame read through the export has no meta columns until ``add_meta`` gives
+    them.
     """
 
     def __init__(
@@ -373,10 +406,13 @@ class TableFrames:
         labels: bool,
         meta: bool,
         meta_columns: pd.DataFrame | None = None,
+        provenance: bool = False,
     ) -> None:
         self.df = df
         self.labels = labels
         self.meta = meta
+        #: ``_source`` is part of every shape (the frame combines several sources).
+        self.provenance = provenance
         self._meta_columns = meta_columns
         # (key, label) of every data column in order, taken before anyone can change df.attrs.
         self._columns = [(c["key"], c["label"]) for c in df.attrs["lasso"]["columns"]]
@@ -390,15 +426,25 @@ class TableFrames:
         table: Table | None = None,
         labels: bool = False,
         meta: bool = False,
+        provenance: bool = False,
     ) -> TableFrames:
         """The frame from gathered rows, which it consumes, plus what the other shapes need
         (CPU-bound: run it off the loop)."""
-        df = frame_from_columns(data, columns, table=table, labels=labels, meta=meta, consume=True)
+        provenance = provenance or data.combined
+        df = frame_from_columns(
+            data,
+            columns,
+            table=table,
+            labels=labels,
+            meta=meta,
+            provenance=provenance,
+            consume=True,
+        )
         meta_columns = None
         if not meta and data.meta is not None:
-            meta_columns = meta_frame(data, df.index)
-        data.meta = None
-        return cls(df, labels=labels, meta=meta, meta_columns=meta_columns)
+            meta_columns = meta_frame(data, df.index, source=not provenance, table=table)
+        data.meta = data.source = data.location = None
+        return cls(df, labels=labels, meta=meta, meta_columns=meta_columns, provenance=provenance)
 
     @classmethod
     def build(
@@ -420,7 +466,10 @@ class TableFrames:
         return meta and not self.meta and self._meta_columns is None
 
     def add_meta(self, meta_columns: pd.DataFrame) -> None:
-        """The meta columns read later, indexed by ``row_index`` (rows missing there get NA)."""
+        """The meta columns read later (``read_meta_columns``), indexed by ``row_index`` (rows
+        missing there get NA)."""
+        if self.provenance:
+            meta_columns = meta_columns.drop(columns=[SOURCE_COLUMN], errors="ignore")
         self._meta_columns = meta_columns
 
     def statuses(self) -> pd.Series | None:
@@ -430,6 +479,11 @@ class TableFrames:
             return None
         column = source["_validation_status"]
         return None if column.isna().all() else column
+
+    def _extras(self) -> list[str]:
+        """The columns ``meta=True`` adds, in order."""
+        first = [] if self.provenance else [SOURCE_COLUMN]
+        return [*first, LOCATION_COLUMN, *META_COLUMNS]
 
     def get(self, labels: bool, meta: bool) -> pd.DataFrame:
         """The frame with key (or label) column names, with or without the meta columns: ``df``
@@ -442,11 +496,14 @@ class TableFrames:
         keys = [key for key, _ in self._columns]
         current = [names[k] for k in keys] if self.labels else keys
         wanted = [names[k] for k in keys] if labels else keys
-        if SOURCE_COLUMN in self.df.columns:  # not a data column: never renamed
-            current, wanted = [*current, SOURCE_COLUMN], [*wanted, SOURCE_COLUMN]
-        frame = self.df[current].set_axis(wanted, axis=1)
+        # Columns of no schema key (a server's extra keys) and _source stay as they are.
+        data_columns = set(current) | set(self._extras())
+        others = [c for c in self.df.columns if c not in data_columns]
+        frame = self.df[current + others].set_axis(wanted + others, axis=1)
         if meta:
-            extra = self.df[list(META_COLUMNS)] if self.meta else self._meta_columns
-            frame = frame.join(extra)
+            extras = self._extras()
+            extra = self.df[extras] if self.meta else self._meta_columns
+            assert extra is not None
+            frame = frame.join(extra[[c for c in extras if c in extra.columns]])
         frame.attrs = copy.deepcopy(self.df.attrs)
         return frame

@@ -311,6 +311,11 @@ class TableJob:
         return (self._finished_at or time.monotonic()) - self._started
 
     @property
+    def started(self) -> float:
+        """When the job started (``time.monotonic()``): what orders listings of jobs."""
+        return self._started
+
+    @property
     def eta(self) -> float | None:
         """Estimated seconds until the server finishes, from the observed progress rate."""
         eta_at = self._schedule.eta_at
@@ -320,8 +325,11 @@ class TableJob:
 
     @property
     def df(self) -> pd.DataFrame | None:
-        """The DataFrame once the job completed, else None."""
-        return self._frames.df if self._frames is not None else None
+        """The DataFrame once the job completed, else None (a failed table's rows:
+        ``frame()``)."""
+        if self._frames is None or self._error is not None:
+            return None
+        return self._frames.df
 
     @property
     def widget(self) -> ProgressWidget | None:
@@ -442,11 +450,15 @@ class TableJob:
         valid_only: bool | None = None,
     ) -> pd.DataFrame | None:
         """The DataFrame in the given shape without waiting: None until the job completed, or
-        when it failed or was detached. ``valid_only`` leaves out rows whose validation status
-        is ``error`` (rows with warnings stay). Safe in a done-callback, except for
-        ``meta=True`` / ``valid_only=True`` on a job that did not ask for them up front: the
-        rows' validation fields need a read of the rows listing first."""
-        if self._error is not None or self._frames is None:
+        when it was detached or stopped by an error. A table that ended failed gives the rows
+        it holds (written before it failed; ``TableFailedError.total_rows``), or None when it
+        holds none. ``valid_only`` leaves out rows whose validation status is ``error`` (rows
+        with warnings stay). Safe in a done-callback, except for ``meta=True`` /
+        ``valid_only=True`` on a job that did not ask for them up front: the rows' validation
+        fields need a read of the rows listing first."""
+        if self._frames is None or (
+            self._error is not None and not isinstance(self._error, TableFailedError)
+        ):
             return None
         labels = self._labels if labels is None else labels
         meta = self._meta if meta is None else meta
@@ -671,6 +683,7 @@ class TableJob:
                 raise asyncio.CancelledError
             table = await self._poll(table)
             if table.phase is not Phase.COMPLETED:
+                await self._read_failed_rows(table)
                 raise TableFailedError(table)
             self._stage = "rows"
             self._status = "fetching rows"
@@ -763,6 +776,21 @@ class TableJob:
         return await poller_for(self._aclient).follow(
             table, self._schedule, self._observe, on_request=counted
         )
+
+    async def _read_failed_rows(self, table: Table) -> None:
+        """A failed table may hold rows written before it failed: read them (the rows
+        listing), so ``frame()`` returns them. A failure here only logs: the table's own
+        failure is what the job reports."""
+        if table.total_rows <= 0:
+            return
+        from .frames import read_frames
+
+        try:
+            self._frames = await read_frames(
+                self._aclient, table, labels=self._labels, meta=self._meta, statuses=True
+            )
+        except LassoError as exc:
+            log.info("could not read the rows of failed table %s: %s", table.id, exc)
 
     def _show_download(self, download: Download | None) -> None:
         self._download = download

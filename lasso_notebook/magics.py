@@ -20,6 +20,7 @@ from . import client as client_mod
 from . import jobs
 from ._display import progress_mode
 from ._magic_args import expand_files, parse
+from ._magic_batch import check_batch_options, run_batch, wants_batch
 from ._magic_errors import (
     MagicError,
     check_attach,
@@ -217,6 +218,19 @@ class LassoMagics(Magics, Configurable):
         action="store_true",
         help="Neither reuse an earlier table nor record this one for reuse. Example: --no-reuse",
     )
+    @argument(
+        "--per-file",
+        action="store_true",
+        help="One table per file or URL, combined into one DataFrame with a _source column "
+        "(more than 10 files or URLs make such a batch of tables of up to 10 by themselves). "
+        "Example: --file 'catalogs/*.pdf' --per-file",
+    )
+    @argument(
+        "--strict",
+        action="store_true",
+        help="Fail the cell when any file or URL fails (VAR stays as it was); by default the "
+        "other files' rows are kept and the failures are listed. Example: --strict",
+    )
     @line_cell_magic
     def lasso_table(self, line: str, cell: str | None = None) -> Any:
         """Extract a table with Lasso and get it as a typed DataFrame.
@@ -226,6 +240,9 @@ class LassoMagics(Magics, Configurable):
         stored in VAR (or is the cell's result). Ctrl-C / stop ends the wait, not the table.
         Running the same cell again reuses the table it made (no new extraction) as long as
         the source, schema and options are the same; --refresh extracts again.
+        More than 10 files or URLs (or --per-file) run as a batch of tables with one DataFrame
+        and a _source column; files that fail are listed, the others' rows kept (--strict:
+        the cell fails instead).
         $name and {expression} in the magic line expand as in any IPython magic (quote values
         holding {expression} with double quotes: IPython skips $ inside single quotes).
 
@@ -235,6 +252,7 @@ class LassoMagics(Magics, Configurable):
             Acme anvil, 12 kg, $49.90 ...
 
             %lasso_table products --schema Products --file 'catalogs/*.pdf' --background
+            %lasso_table products --schema Products --file 'catalogs/*.pdf' --per-file --strict
             %lasso_table products --schema Products --url https://example.com/catalog.pdf
             %lasso_table products --attach tbl_8f2c
             %lasso_table q{quarter} --schema $schema --url "{base_url}/q{quarter}.pdf"
@@ -252,6 +270,7 @@ class LassoMagics(Magics, Configurable):
         # Every check that needs no server comes first: a typo costs no request.
         check_var(var)
         check_wait(args)
+        check_batch_options(args, text)
         if args.attach:
             check_attach(args, text)
             files: list[str] | None = None
@@ -278,6 +297,9 @@ class LassoMagics(Magics, Configurable):
                 "%lasso_table: interrupted before anything was sent; no table was created. "
                 "Run the cell again."
             ) from None
+        if schema is not None and wants_batch(args, files):
+            view = View(args.labels, args.meta, copy=False, valid_only=args.valid_only)
+            return run_batch(self, args, var, files, schema, client, progress, view)
         if args.attach:
             job = jobs.attach(args.attach, client=client, progress=progress, **shape)
         else:

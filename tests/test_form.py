@@ -493,14 +493,27 @@ def test_api_422_surfaces_next_to_its_field(
     make_form: Callable, transport: CountingTransport
 ) -> None:
     form, browser = make_form()
-    urls = "\n".join(f"https://example.com/{i}.csv" for i in range(11))  # engine allows 10
+    urls = "https://example.com/a.csv\nhttps://example.com/a.csv"  # the engine refuses twins
     browser.submit(source="urls", urls=urls)
     wait_for(lambda: form.errors)
     assert transport.counts["POST /tables"] == 1
     assert form.phase == "idle" and form.job_state == {}
-    assert "422" in form.errors["urls"] and "At most" in form.errors["urls"]
+    assert "422" in form.errors["urls"] and "listed twice" in form.errors["urls"]
     # The input stays, so the user can fix it and submit again.
     assert form.urls == urls
+
+
+def test_more_urls_than_a_table_takes_are_refused_before_sending(
+    make_form: Callable, transport: CountingTransport
+) -> None:
+    form, browser = make_form()
+    urls = "\n".join(f"https://example.com/{i}.csv" for i in range(11))  # a table takes 10
+    browser.submit(source="urls", urls=urls)
+    wait_for(lambda: form.errors)
+    assert transport.counts["POST /tables"] == 0
+    assert "at most 10 URLs (got 11)" in form.errors["urls"]
+    assert "submit_batch()" in form.errors["urls"]
+    assert form.phase == "idle" and form.urls == urls
 
 
 def test_failed_table_shows_the_servers_error_message(make_form: Callable) -> None:

@@ -616,6 +616,8 @@ def test_the_frame_is_built_off_the_runtime_loop(monkeypatch: pytest.MonkeyPatch
     assert list(full.columns) == [
         "Name",
         "Price",
+        "_source",
+        "_source_location",
         "_row_id",
         "_validation_status",
         "_validation_errors",

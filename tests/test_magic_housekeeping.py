@@ -31,6 +31,13 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield handle
 
 
+@pytest.fixture(autouse=True)
+def own_reuse_index(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The module's tests share one engine but not a reuse index: two tables made from the
+    same text in one test are two tables, whatever an earlier test extracted."""
+    monkeypatch.setenv("LASSO_NOTEBOOK_DATA_DIR", str(tmp_path / "lasso-data"))
+
+
 @pytest.fixture
 def ip(engine: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestingShell]:
     monkeypatch.setenv("LASSO_API_KEY", engine.api_key)
@@ -49,7 +56,7 @@ def client(engine: Any) -> Iterator[Lasso]:
 
 
 def table(client: Lasso, name: str, text: str = CSV) -> Any:
-    # Separate extractions even of the same text: these tests count and delete tables.
+    # A table of its own each time (reuse would hand back the earlier one of the same text).
     return ln.submit("Products", name, text=text, client=client, progress=False, reuse=False)
 
 

@@ -5,6 +5,7 @@ re-queued table resumes after the rows it already has."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import shutil
@@ -311,6 +312,8 @@ class WorkerPool:
                     folder = self.downloads_dir / job["id"]
                     folder.mkdir(parents=True, exist_ok=True)
                     source = fetch_url(ref["url"], folder / str(n), self.max_download_bytes)
+                    # Rows of a URL source name the URL (row provenance), not the file fetched.
+                    source = dataclasses.replace(source, origin=ref["url"])
                     files = [dict(f) for f in job["files"]]
                     if n < len(files):
                         files[n]["name"] = source.filename

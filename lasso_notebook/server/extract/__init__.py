@@ -354,7 +354,7 @@ def extract(
     skips = _Skips()
     currency = _Currency(mapper.key_of.get("currency"), additional_context)
     price_key = mapper.key_of.get("price")
-    origin = source.filename or "text"
+    origin = source.origin or source.filename or "text"
 
     # Sample first: every header set of the document's first records, and the value styles
     # (decimal comma, day-first dates) each column shows, decide mapping and coercion.

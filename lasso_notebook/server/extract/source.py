@@ -44,6 +44,9 @@ class Source:
     path: Path | None = None
     filename: str | None = None
     content_type: str | None = None
+    #: What its rows name as ``source.file``: the URL of a fetched source (default: the
+    #: file name, else "text").
+    origin: str | None = None
 
     @property
     def label(self) -> str:
