@@ -6,6 +6,7 @@ from __future__ import annotations
 
 __all__ = [
     "DEFAULT_POLL_CAP",
+    "DEFAULT_RATE_LIMIT_BUDGET",
     "FIRST_POLL",
     "GROWTH_CHANGED",
     "GROWTH_IDLE",
@@ -25,6 +26,9 @@ GROWTH_CHANGED = 1.25
 GROWTH_IDLE = 1.6
 #: Consecutive failed polls (after the client's own retries) before the job gives up.
 MAX_POLL_FAILURES = 5
+#: Seconds a job keeps polling while every answer is a 429 before it gives up (the table goes
+#: on on the server); any other answer starts the count again.
+DEFAULT_RATE_LIMIT_BUDGET = 600.0
 #: Progress samples kept: a short window follows changes of pace.
 WINDOW = 8
 
