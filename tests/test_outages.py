@@ -423,6 +423,49 @@ def test_a_server_answering_only_429_ends_the_job_within_its_budget(
     assert [t["id"] for t in tables_named(api, job.name)] == [job.id]  # it goes on
 
 
+def test_the_magic_budget_is_set_with_config_and_its_error_says_how_to_attach(
+    client_for: Callable[..., Lasso], api: httpx.Client
+) -> None:
+    from lasso_notebook.magics import LassoMagics
+
+    config = Config()
+    config.HistoryAccessor.enabled = False
+    shell = TestingShell(config=config)
+    shell.displayhook.flush = lambda: None  # type: ignore[method-assign]
+    client = client_for(FaultyTransport(_everything_429()))
+    magics = LassoMagics(shell=shell, client=client, widget=False, poll_cap=0.2)
+    shell.register_magics(magics)
+    shell.run_cell("%config LassoMagics.rate_limit_budget = 0")  # refused where it is set
+    assert magics.rate_limit_budget == 600
+    shell.run_cell("%config LassoMagics.rate_limit_budget = 0.8")
+    assert "poll_cap        0.2 s; rate_limit_budget 1 s (of nothing but 429s)" in (
+        magics.config_text()
+    )
+
+    started = time.monotonic()
+    result = shell.run_cell(f"%%lasso_table df --schema Products --name 'limited'\n{CSV}")
+    assert time.monotonic() - started < 0.8 + 2.0
+    (made,) = tables_named(api, "limited")
+    assert result.error_in_exec._render_traceback_() == [  # type: ignore[union-attr]
+        "%lasso_table: rate limited (429) for longer than the job's budget: gave up following "
+        f"table {made['id']}, which goes on on the server.",
+        f"Later: df = %lasso_table --attach {made['id']} (%config "
+        "LassoMagics.rate_limit_budget sets how long a job waits).",
+    ]
+
+
+def test_a_budget_that_is_not_a_positive_number_is_refused(
+    client_for: Callable[..., Lasso],
+) -> None:
+    from lasso_notebook.errors import InvalidRequestError
+
+    for bad in (0, -1, float("nan"), True):
+        with pytest.raises(InvalidRequestError, match="rate_limit_budget must be a positive"):
+            submit("Products", text=CSV, client=client_for(), rate_limit_budget=bad)
+        with pytest.raises(InvalidRequestError, match="rate_limit_budget must be a positive"):
+            attach("tbl_x", client=client_for(), rate_limit_budget=bad)
+
+
 def test_any_other_answer_starts_the_budget_again(
     engine_factory: Callable[..., Any], client_for: Callable[..., Lasso]
 ) -> None:
