@@ -384,6 +384,39 @@ def test_without_the_index_the_magic_says_how_to_find_the_table(
     )
 
 
+def test_the_form_says_submit_again_and_a_resubmit_of_the_same_file_attaches(
+    client_for: Callable[..., Lasso], api: httpx.Client
+) -> None:
+    from test_form import Browser, wait_done, wait_for
+
+    from lasso_notebook.widgets.form import SubmitForm
+
+    outage = Outage(math.inf, listings_only=True)
+    form = SubmitForm(
+        schema="Products", client=client_for(OutageTransport([lost_then(outage)], outage))
+    )
+    try:
+        browser = Browser(form)
+        browser.send({"type": "refresh"})
+        wait_for(lambda: form.schemas_status == "ready")
+        browser.upload("catalog.csv", CSV.encode())
+        browser.submit(name="form outage", source="files", files=["f1"])
+        wait_for(lambda: form.errors, timeout=WAIT)
+        assert form.phase == "idle" and form.errors["form"].startswith(
+            "Lasso stopped answering while creating 'form outage'; the table may exist. "
+            "Submit again once Lasso answers"
+        )
+        (made,) = tables_named(api, "form outage")
+        outage.end()
+        browser.submit(name="form outage", source="files", files=["f1"])  # the kept file
+        wait_done(form, timeout=WAIT)
+        assert form.phase == "completed", form.errors or form.job_state
+        assert form.job is not None and form.job.id == made["id"] and len(form.df) == ROWS
+        assert [t["id"] for t in tables_named(api, "form outage")] == [made["id"]]
+    finally:
+        form.close()
+
+
 # -- rate limits -------------------------------------------------------------------------------
 def _everything_429(retry_after: str | None = None) -> list[Rule]:
     """Once the table exists, every read is refused with 429 (polls, listings, rows)."""
