@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import html
 import itertools
+import json
 import math
+import shutil
 import sqlite3
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -652,3 +655,59 @@ def test_the_status_note_is_shown_in_the_widget_and_the_text_line(
     plain = attach(made["id"], client=client_for(), progress=False, meta=True)
     plain.result(timeout=WAIT)
     assert note in repr(plain)
+
+
+PROGRESS_JS = (Path(__file__).parent.parent / "js" / "progress.js").as_uri()
+#: Just enough DOM for progress.js's ``render`` under node: elements that keep their text.
+DOM_SHIM = """
+class El {
+  constructor(tag) { this.tag = tag; this.children = []; this.dataset = {}; this.style = {};
+    this.hidden = false; this.textContent = ""; this.className = "";
+    this.classList = { toggle() {} }; }
+  append(...nodes) { this.children.push(...nodes); }
+  setAttribute() {}
+  addEventListener() {}
+}
+globalThis.document = { createElement: (tag) => new El(tag) };
+const find = (node, cls) => node.className.split(" ").includes(cls) ? node
+  : node.children.map((c) => find(c, cls)).find(Boolean);
+"""
+
+
+def test_the_widget_view_counts_down_and_shows_the_status_note() -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    state = {
+        "table_id": "tbl_1", "name": "Q1", "status": "processing", "phase": "running",
+        "progress": 45, "total_rows": 12, "elapsed": 8.0, "eta": None, "error_message": "",
+        "note": "", "detached": False, "can_stop": False, "validation": "", "report": "",
+        "download": "", "retry_in": 12.2,
+        "status_note": "Extraction resumed at row 20,000 after an interruption.",
+    }  # fmt: skip
+    script = (
+        DOM_SHIM
+        + f"const {{ default: view }} = await import({json.dumps(PROGRESS_JS)});\n"
+        + f"const state = {json.dumps(state)};\n"
+        + "const model = { get: (k) => state[k], on() {}, off() {}, send() {} };\n"
+        + "const el = new El('div');\n"
+        + "const stop = view.render({ model, el });\n"
+        + "const status = find(el, 'lasso-progress__status');\n"
+        + "const note = find(el, 'lasso-progress__status-note');\n"
+        + "const out = { status: status.textContent, limited: status.dataset.limited,\n"
+        + "  note: note.textContent, noteHidden: note.hidden };\n"
+        + "state.retry_in = null; state.status_note = '';\n"
+        + "const stopAgain = view.render({ model, el });  // a second view, after the pause\n"
+        + "out.after = find(el.children[1], 'lasso-progress__status').textContent;\n"
+        + "out.noteAfter = find(el.children[1], 'lasso-progress__status-note').hidden;\n"
+        + "stop(); stopAgain(); console.log(JSON.stringify(out));\n"
+    )
+    result = subprocess.run(
+        [node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["status"] == "processing 45% · rate limited, retrying in 13 s"
+    assert out["limited"] == "true"
+    assert out["note"] == state["status_note"] and out["noteHidden"] is False
+    assert out["after"] == "processing 45%" and out["noteAfter"] is True
