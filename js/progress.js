@@ -46,12 +46,14 @@ function render({ model, el }) {
 
   const error = h("div", "lasso-progress__error");
   error.setAttribute("role", "alert");
+  // The server's word on an interrupted run that restarted rows (its status_note).
+  const statusNote = h("div", "lasso-progress__status-note");
   const note = h("div", "lasso-progress__note");
   // Once finished: the validation summary and the extraction report, a line each.
   const validation = h("div", "lasso-progress__validation");
   const report = h("div", "lasso-progress__report");
 
-  root.append(header, track, footer, error, note, validation, report);
+  root.append(header, track, footer, error, statusNote, note, validation, report);
   el.append(root);
 
   // Elapsed time and the estimate tick locally between kernel updates; measured from when
@@ -63,8 +65,32 @@ function render({ model, el }) {
     return (phase === "pending" || phase === "running") && !model.get("detached");
   }
 
+  // "rate limited, retrying in N s" while polls are refused, counted down here.
+  function rateLimited(since) {
+    const retryIn = model.get("retry_in");
+    if (!active() || retryIn === null || retryIn === undefined) return "";
+    return `rate limited, retrying in ${formatDuration(Math.max(1, Math.ceil(retryIn - since)))}`;
+  }
+
+  function drawStatus(since) {
+    const phase = model.get("phase");
+    const progress = Math.max(0, Math.min(100, model.get("progress") || 0));
+    let label = model.get("status") || phase;
+    if (phase === "running" && label !== "uploading" && label !== "fetching rows") {
+      label = `${label} ${progress}%`;
+    }
+    const download = model.get("download") || "";
+    if (label === "fetching rows" && download) label = `${label} ${download}`;
+    const limited = rateLimited(since);
+    if (limited) label = `${label} · ${limited}`;
+    if (model.get("detached")) label = `detached · ${label}`;
+    status.textContent = label;
+    status.dataset.limited = limited ? "true" : "false";
+  }
+
   function drawTime() {
     const since = active() ? (performance.now() - receivedAt) / 1000 : 0;
+    if (model.get("retry_in") !== null && model.get("retry_in") !== undefined) drawStatus(since);
     const parts = [formatDuration(model.get("elapsed") + since)];
     const eta = model.get("eta");
     if (active() && eta !== null && eta !== undefined) {
@@ -87,14 +113,7 @@ function render({ model, el }) {
     tableId.hidden = !id;
     tableId.title = id ? "table id (lasso_notebook.attach(id) follows it again)" : "";
 
-    let label = model.get("status") || phase;
-    if (phase === "running" && label !== "uploading" && label !== "fetching rows") {
-      label = `${label} ${progress}%`;
-    }
-    const download = model.get("download") || "";
-    if (label === "fetching rows" && download) label = `${label} ${download}`;
-    if (detached) label = `detached · ${label}`;
-    status.textContent = label;
+    drawStatus(0);
 
     const width = phase === "completed" ? 100 : progress;
     bar.style.width = `${width}%`;
@@ -107,6 +126,9 @@ function render({ model, el }) {
     const message = model.get("error_message") || "";
     error.textContent = message;
     error.hidden = !message;
+    const statusNoteText = model.get("status_note") || "";
+    statusNote.textContent = statusNoteText;
+    statusNote.hidden = !statusNoteText;
     const noteText = model.get("note") || "";
     note.textContent = noteText;
     note.hidden = !noteText;
@@ -141,6 +163,7 @@ function render({ model, el }) {
   const traits = [
     "table_id", "name", "status", "phase", "progress", "total_rows", "elapsed", "eta",
     "error_message", "note", "detached", "can_stop", "validation", "report", "download",
+    "retry_in", "status_note",
   ];
   for (const trait of traits) model.on(`change:${trait}`, onChange);
   const timer = setInterval(() => { if (active()) drawTime(); }, TICK_MS);

@@ -30,7 +30,7 @@ from ._batch_table import (
 from ._display import Progress, TerminalLine, frontend, progress_mode
 from ._group_display import GroupState, GroupWidget, estimate_left, plural
 from ._plan import FileSpec, SubmitPlan
-from ._polling import DEFAULT_POLL_CAP
+from ._polling import DEFAULT_POLL_CAP, DEFAULT_RATE_LIMIT_BUDGET, check_budget
 from ._reuse import open_client_index
 from ._reuse_policy import ReusePolicy, reuse_policy
 from ._schemas import as_async_client, resolve_before_submit
@@ -97,6 +97,7 @@ def submit_batch(
     progress: Progress = True,
     max_concurrent: int = DEFAULT_CONCURRENCY,
     poll_cap: float | None = None,
+    rate_limit_budget: float | None = None,
     labels: bool = False,
     meta: bool = False,
     valid_only: bool = False,
@@ -117,8 +118,10 @@ def submit_batch(
     Running the same batch again reuses every table that completed (see ``submit(reuse=)``)
     and extracts again only the files that failed: a failed table is made anew, and the files
     a completed table reported as failed get a new table of their own. Input mistakes raise
-    ``InvalidRequestError`` before anything is sent.
+    ``InvalidRequestError`` before anything is sent. ``poll_cap`` and ``rate_limit_budget``
+    apply to each table as in ``submit()``.
     """
+    check_budget(rate_limit_budget)
     if isinstance(max_concurrent, bool) or not isinstance(max_concurrent, int):
         raise InvalidRequestError("max_concurrent must be a whole number of tables, e.g. 4")
     if max_concurrent < 1:
@@ -150,6 +153,7 @@ def submit_batch(
         progress=progress,
         max_concurrent=max_concurrent,
         poll_cap=poll_cap,
+        rate_limit_budget=rate_limit_budget,
         labels=labels,
         meta=meta,
         valid_only=valid_only,
@@ -179,6 +183,7 @@ class BatchJob:
         progress: Progress = True,
         max_concurrent: int = DEFAULT_CONCURRENCY,
         poll_cap: float | None = None,
+        rate_limit_budget: float | None = None,
         labels: bool = False,
         meta: bool = False,
         valid_only: bool = False,
@@ -192,12 +197,13 @@ class BatchJob:
         self._per_file = per_file
         self._max_concurrent = max_concurrent
         self._poll_cap = poll_cap or DEFAULT_POLL_CAP
+        self._rate_limit_budget = rate_limit_budget or DEFAULT_RATE_LIMIT_BUDGET
         self._labels = labels
         self._meta = meta
         self._valid_only = valid_only
         self._strict = strict
         self._policy = reuse or ReusePolicy(enabled=False)
-        if self._policy.enabled:
+        if self._policy.index:
             # Here, on the caller's thread: a broken index warns under the cell that submitted.
             open_client_index(self._aclient)
         #: How the "reused" note says to extract again (the magic says it its own way).
@@ -657,7 +663,12 @@ class BatchJob:
 
     def _table(self, plan: SubmitPlan, sources: list[str], *, retry: bool) -> BatchTable:
         return BatchTable(
-            plan, sources, retry=retry, poll_cap=self._poll_cap, on_change=self._render
+            plan,
+            sources,
+            retry=retry,
+            poll_cap=self._poll_cap,
+            rate_limit_budget=self._rate_limit_budget,
+            on_change=self._render,
         )
 
     def _assemble(self) -> None:

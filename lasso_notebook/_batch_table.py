@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._display import status_line
-from ._polling import DEFAULT_POLL_CAP, PollSchedule
+from ._polling import DEFAULT_POLL_CAP, DEFAULT_RATE_LIMIT_BUDGET, PollSchedule
 from ._reuse import create_or_reuse
 from .errors import LassoError, TableFailedError
 from .frames import read_rows
@@ -95,6 +95,7 @@ class BatchTable:
         *,
         retry: bool = False,
         poll_cap: float = DEFAULT_POLL_CAP,
+        rate_limit_budget: float = DEFAULT_RATE_LIMIT_BUDGET,
         on_change: Callable[[], Any] = lambda: None,
     ) -> None:
         self._on_change = on_change
@@ -107,6 +108,7 @@ class BatchTable:
         self.error: BaseException | None = None
         self.reused_from: Reused | None = None
         self.schedule = PollSchedule(poll_cap)
+        self.rate_limit_budget = rate_limit_budget
         self.started: float | None = None
         self.finished_at: float | None = None
         self._finished = False
@@ -195,7 +197,9 @@ class BatchTable:
                 client, self.plan, policy, self._uploading
             )
             self._observe(table)
-            table = await poller_for(client).follow(table, self.schedule, self._observe)
+            table = await poller_for(client).follow(
+                table, self.schedule, self._observe, rate_limit_budget=self.rate_limit_budget
+            )
             if table.phase is Phase.COMPLETED:
                 self.status = "fetching rows"
                 self._on_change()

@@ -1,24 +1,44 @@
 """``POST /tables`` without duplicates: ``TableCreator`` sends a create, and after an ambiguous
 failure (the request may have been processed) looks for the table it may have made before any
-new attempt, also after the last one. So one call never leaves two tables, nor one it does not
-return. Creates of one name by one client go one after the other."""
+new attempt, also after the last one. The look-up rides over an outage with the create's own
+budget (``look_patiently``); when that runs out it says a table may exist
+(``TableMayExistError``). So one call never leaves two tables, nor one it does not name.
+Creates of one name by one client go one after the other."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import weakref
 from collections import deque
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from .errors import APIConnectionError, APIStatusError, LassoError
+from ._retry import RETRY_STATUSES
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    LassoError,
+    NotFoundError,
+    TableMayExistError,
+)
 from .models import CreateTableRequest, Table
 
 if TYPE_CHECKING:
     from .client import AsyncLasso
 
-__all__ = ["CLOCK_SLACK", "LOOKUP_SCAN", "TableCreator", "same_source", "source_matches"]
+__all__ = [
+    "CLOCK_SLACK",
+    "LOOKUP_SCAN",
+    "TableCreator",
+    "look_patiently",
+    "same_source",
+    "source_matches",
+]
+
+T = TypeVar("T")
 
 log = logging.getLogger("lasso_notebook")
 
@@ -57,23 +77,21 @@ class TableCreator:
             try:
                 table = Table.model_validate(await client.request("POST", "/tables", json=body))
             except (APIConnectionError, APIStatusError) as exc:
-                if isinstance(exc, APIConnectionError):
-                    # A connection never made was retried by request() already.
-                    ambiguous = exc.request_sent
-                else:
-                    ambiguous = exc.status_code in (500, 502, 504)
-                if not ambiguous:
+                if not _ambiguous(exc):
                     raise
                 await asyncio.sleep(client.retry.backoff(attempt))
-                try:
-                    found = await self._find(request, started)
-                except LassoError:
-                    raise exc from None  # the look-up failed too: report the original failure
+                found, attempt = await look_patiently(
+                    client,
+                    functools.partial(self._find, request, started),
+                    name=request.name,
+                    failure=_failure_text(exc),
+                    attempt=attempt,
+                )
                 if found is not None:
                     log.info("POST /tables failed ambiguously; found table %s", found.id)
                     return self._remember(found)
                 if attempt >= client.retry.max_retries:
-                    raise
+                    raise  # the look-up answered: no table was made, this is why
                 attempt += 1
             else:
                 return self._remember(table)
@@ -104,10 +122,62 @@ class TableCreator:
                 candidates.append((created, summary.id))
         # Newest first: earlier namesakes were made before this attempt began.
         for _created, table_id in sorted(candidates, reverse=True):
-            table = await self._client.tables.get(table_id)
+            try:
+                table = await self._client.tables.get(table_id)
+            except NotFoundError:
+                continue  # deleted since it was listed
             if same_source(table, request):
                 return table
         return None
+
+
+def _ambiguous(exc: APIConnectionError | APIStatusError) -> bool:
+    """Whether a failed ``POST /tables`` may have made the table: the request was sent and no
+    answer came back, or the server failed while handling it (a refused one made nothing, and
+    a connection never made was retried by ``request()`` already)."""
+    if isinstance(exc, APIConnectionError):
+        return exc.request_sent
+    return exc.status_code in (500, 502, 504)
+
+
+async def look_patiently(
+    client: AsyncLasso,
+    lookup: Callable[[], Awaitable[T]],
+    *,
+    name: str,
+    failure: str,
+    attempt: int = 0,
+) -> tuple[T, int]:
+    """Run ``lookup`` (a read that looks for a table a create may have made) until it answers,
+    riding over an outage with the create's own budget: each failed try spends one of the
+    client's ``max_retries`` attempts (``attempt`` counts those already spent) and waits as a
+    resent create would (``Retry-After`` honoured up to its cap, else the backoff). Returns
+    the answer and the attempts spent. When the budget is spent, or the failure is not one a
+    retry cures, raises ``TableMayExistError`` for the table ``name`` (``failure``: why the
+    create is in doubt)."""
+    while True:
+        try:
+            return await lookup(), attempt
+        except LassoError as exc:
+            if not _transient(exc) or attempt >= client.retry.max_retries:
+                raise TableMayExistError(name, f"{failure}; looking for it: {exc}") from exc
+            attempt += 1
+            response = exc.response if isinstance(exc, APIStatusError) else None
+            delay = client.retry.delay(attempt, response)
+            log.debug("looking for table %r failed (%s); trying again in %.2f s", name, exc, delay)
+            await asyncio.sleep(delay)
+
+
+def _failure_text(exc: APIConnectionError | APIStatusError) -> str:
+    # A connection error names its request already ("POST /tables failed: …").
+    return str(exc) if isinstance(exc, APIConnectionError) else f"POST /tables answered {exc}"
+
+
+def _transient(exc: LassoError) -> bool:
+    """A failure an outage causes and a later try may not meet again."""
+    if isinstance(exc, APIConnectionError):
+        return True
+    return isinstance(exc, APIStatusError) and exc.status_code in RETRY_STATUSES
 
 
 def same_source(table: Table, request: CreateTableRequest) -> bool:

@@ -3,6 +3,7 @@ detection (kernel / terminal IPython / plain Python), the choice of display and 
 
 from __future__ import annotations
 
+import math
 import sys
 from typing import Literal, TextIO
 
@@ -12,6 +13,7 @@ __all__ = [
     "format_duration",
     "frontend",
     "progress_mode",
+    "rate_limited_text",
     "short_id",
     "status_line",
 ]
@@ -76,6 +78,11 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours} h {minutes} min"
 
 
+def rate_limited_text(retry_in: float) -> str:
+    """``rate limited, retrying in 12 s`` (whole seconds, rounded up: never "in 0 s")."""
+    return f"rate limited, retrying in {format_duration(max(1, math.ceil(retry_in)))}"
+
+
 def status_line(
     *,
     table_id: str | None,
@@ -90,9 +97,13 @@ def status_line(
     note: str = "",
     detached: bool = False,
     download: str = "",
+    retry_in: float | None = None,
+    status_note: str = "",
 ) -> str:
     """E.g. ``tbl_8f… "Q1 catalog" · processing 45% · 12 rows · 8 s``; while rows download,
-    ``fetching rows 45,000/100,000 · 12 MB/s`` (``download``) is the state."""
+    ``fetching rows 45,000/100,000 · 12 MB/s`` (``download``) is the state; while polls are
+    refused, ``rate limited, retrying in 5 s`` (``retry_in`` seconds) follows it. The
+    server's ``status_note`` (why an interrupted run restarted rows) comes before the note."""
     state = status or phase
     if phase == "running" and status not in ("uploading", "fetching rows"):
         state = f"{status} {progress}%"
@@ -106,6 +117,8 @@ def status_line(
     else:
         parts = [short_id(table_id)]
     parts.append(state)
+    if retry_in is not None and not detached and phase in ("pending", "running"):
+        parts.append(rate_limited_text(retry_in))
     parts.append(f"{total_rows} row" + ("" if total_rows == 1 else "s"))
     if elapsed is not None:
         parts.append(format_duration(elapsed))
@@ -113,6 +126,8 @@ def status_line(
         parts.append(f"~{format_duration(eta)} left")
     if error_message:
         parts.append(error_message if len(error_message) <= 200 else error_message[:197] + "…")
+    if status_note:
+        parts.append(status_note)
     if note:
         parts.append(note)
     return " · ".join(parts)

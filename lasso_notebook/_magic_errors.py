@@ -17,9 +17,12 @@ from .errors import (
     InsufficientCreditsError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitError,
     TableFailedError,
+    TableMayExistError,
     UnprocessableEntityError,
     WaitTimeoutError,
+    search_arg,
 )
 from .models import is_http_url
 
@@ -99,9 +102,38 @@ _MESSAGES: tuple[tuple[type[BaseException], _Line, _Line | str | None], ...] = (
         lambda e: _fix_hint(e.message),
     ),
     (
+        RateLimitError,
+        lambda e: (
+            f"rate limited (429) for longer than the job's budget: gave up following table "
+            f"{e.table_id}, which goes on on the server."
+            if e.table_id
+            else f"the Lasso API is rate limiting this key (429: {e.message})."
+        ),
+        lambda e: (
+            f"Later: df = %lasso_table --attach {e.table_id} (%config "
+            "LassoMagics.rate_limit_budget sets how long a job waits)."
+            if e.table_id
+            else "Wait a minute and run the cell again."
+        ),
+    ),
+    (
         APIStatusError,
         lambda e: f"the Lasso API answered {e}.",
         "Try again in a moment; if it persists, check %lasso config.",
+    ),
+    (
+        TableMayExistError,
+        lambda e: (
+            f"the Lasso API stopped answering while creating table {e.table_name!r}; "
+            "it may exist on the server."
+        ),
+        lambda e: (
+            "Run the cell again once the API answers: it attaches to that table instead of "
+            "making another."
+            if e.recorded
+            else f"Find it with %lasso tables --search {search_arg(e.table_name)}, then "
+            "df = %lasso_table --attach tbl_… (the one created just now)."
+        ),
     ),
     (
         APIConnectionError,

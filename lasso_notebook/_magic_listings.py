@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from . import client as client_mod
 from . import jobs
 from ._config import DEFAULT_BASE_URL, mask_key
+from ._display import format_duration
 from ._human import tidy
 from ._magic_housekeeping import data_dir_line
 from ._reuse_policy import reuse_text
@@ -100,7 +101,9 @@ def config_text(magics: LassoMagics) -> str:
         *([data_dir_line()] if backend == "embedded engine" else []),
         f"default_schema  {magics.default_schema or '(none: pass --schema)'}",
         f"timeout         {_fmt_seconds(magics.timeout) if magics.timeout else 'none (wait)'}",
-        f"poll_cap        {_fmt_seconds(magics.poll_cap)}",
+        # The budget shares the polling line: both are about how a job polls.
+        f"poll_cap        {_fmt_seconds(magics.poll_cap)}; rate_limit_budget "
+        f"{format_duration(magics.rate_limit_budget)} (of nothing but 429s)",
         f"widget          {'on' if magics.widget else 'off'}",
         f"reuse           {reuse_text(magics.reuse, magics.url_max_age)}",
         "Change with %config LassoMagics.<option> = value; the key and base URL come from "

@@ -3,7 +3,9 @@ loop). A few tables are polled one by one on their own ``PollSchedule``. Many ar
 listing of the active tables per cycle (``GET /tables?status=…``: id, status, row count), and a
 table is read on its own (``GET /tables/{id}``) only when the listing shows it changed or no
 longer lists it, when the listing cannot show what its display needs (progress), or when its
-progress rate says it is about to finish.
+progress rate says it is about to finish. A 429 pauses every poll until ``Retry-After``; a
+table that gets nothing but 429s for longer than its ``rate_limit_budget`` ends with
+``RateLimitError`` (it goes on on the server).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._polling import MAX_POLL_FAILURES, PollSchedule
+from ._display import format_duration
+from ._polling import DEFAULT_RATE_LIMIT_BUDGET, MAX_POLL_FAILURES, PollSchedule
+from ._resources import _seg
 from .errors import APIConnectionError, InternalServerError, RateLimitError
 from .models import Phase, Table, phase_of
 
@@ -64,6 +68,8 @@ class _Watch:
         schedule: PollSchedule,
         on_table: Callable[[Table], Any],
         on_request: Callable[[], Any] | None,
+        on_limited: Callable[[float | None], Any] | None,
+        budget: float,
         done: asyncio.Future[Table],
         now: float,
     ) -> None:
@@ -71,6 +77,9 @@ class _Watch:
         self.schedule = schedule
         self.on_table = on_table
         self.on_request = on_request
+        self.on_limited = on_limited
+        #: Seconds of nothing but 429s before the table is given up (``rate_limit_budget``).
+        self.budget = budget
         self.done = done
         self.failures = 0
         #: When the request behind ``table`` was sent: older answers are stale and ignored.
@@ -83,8 +92,11 @@ class _Watch:
         #: A read of its own found it active while the listing did not show it: the listing
         #: cannot see it (a status the filter does not know, too many active tables).
         self.unlisted = False
-        #: Since when every answer was a 429 (None once one got through).
+        #: When the first request of an unbroken run of 429s was sent (None once any other
+        #: answer came).
         self.limited_since: float | None = None
+        #: When polling resumes after a 429 (None while not rate limited); what the job shows.
+        self.limited_until: float | None = None
 
     @property
     def closed(self) -> bool:
@@ -117,16 +129,28 @@ class TablePoller:
         on_table: Callable[[Table], Any],
         *,
         on_request: Callable[[], Any] | None = None,
+        on_limited: Callable[[float | None], Any] | None = None,
+        rate_limit_budget: float = DEFAULT_RATE_LIMIT_BUDGET,
     ) -> Table:
         """Poll ``table`` until it is finished and return it. ``on_table`` gets every changed
         state (progress never going backwards); ``on_request`` is called per read of this
-        table. Raises what ended the polling (``MAX_POLL_FAILURES`` failed reads in a row, or
-        any other error); cancelling the caller stops following the table."""
+        table; ``on_limited`` gets the ``time.monotonic()`` at which polling resumes after a
+        429, and None once an answer got through. Raises what ended the polling
+        (``MAX_POLL_FAILURES`` failed reads in a row, nothing but 429s for longer than
+        ``rate_limit_budget`` seconds, or any other error); cancelling the caller stops
+        following the table."""
         if table.is_terminal:
             return table
         loop = asyncio.get_running_loop()
         watch = _Watch(
-            table, schedule, on_table, on_request, loop.create_future(), time.monotonic()
+            table,
+            schedule,
+            on_table,
+            on_request,
+            on_limited,
+            rate_limit_budget,
+            loop.create_future(),
+            time.monotonic(),
         )
         self._watches.append(watch)
         if self._task is None or self._task.done():
@@ -215,11 +239,17 @@ class TablePoller:
                 if watch.on_request is not None:
                     watch.on_request()
                 try:
-                    table = await self._client.tables.get(watch.table.id)
+                    body = await self._client.request(
+                        "GET", f"/tables/{_seg(watch.table.id)}", retry_rate_limited=False
+                    )
+                    table = Table.model_validate(body)
                 except RateLimitError as exc:
-                    self._rate_limited(exc, [watch])
+                    self._rate_limited(exc, [watch], sent)
                     return
                 except (APIConnectionError, InternalServerError) as exc:
+                    if isinstance(exc, InternalServerError):
+                        watch.limited_since = None  # an answer other than 429
+                    _resumed(watch)
                     watch.failures += 1
                     if watch.failures >= MAX_POLL_FAILURES:
                         _fail(watch, exc)
@@ -251,11 +281,8 @@ class TablePoller:
         watch.seen_at = sent
         watch.failures = 0
         watch.limited_since = None
-        changed = (new.status, new.progress, new.total_rows) != (
-            old.status,
-            old.progress,
-            old.total_rows,
-        )
+        _resumed(watch)
+        changed = _shown(new) != _shown(old)
         watch.table = new
         if changed or new.is_terminal:
             try:
@@ -298,13 +325,15 @@ class TablePoller:
                 for item in items:
                     listed.setdefault(item["id"], item)
         except RateLimitError as exc:
-            self._rate_limited(exc, watches)
+            self._rate_limited(exc, watches, sent)
             return
         except Exception as exc:
             log.debug("listing the active tables failed (%s); polling them one by one", exc)
             self._listing_broken_until = time.monotonic() + LIST_RETRY
             return
         for watch in watches:
+            watch.limited_since = None  # the listing got through for every table
+            _resumed(watch)
             if watch.seen_at > sent:
                 continue  # a read of its own was sent after this listing
             item = listed.get(watch.table.id)
@@ -327,7 +356,10 @@ class TablePoller:
         for page in range(1, pages + 1):
             self.listings += 1
             body = await self._client.request(
-                "GET", "/tables", params={"status": status, "limit": LIST_LIMIT, "page": page}
+                "GET",
+                "/tables",
+                params={"status": status, "limit": LIST_LIMIT, "page": page},
+                retry_rate_limited=False,
             )
             data = body["data"]
             if any(item.get("status") != status for item in data):
@@ -360,20 +392,67 @@ class TablePoller:
 
     # -- rate limits -------------------------------------------------------------------------
 
-    def _rate_limited(self, exc: RateLimitError, watches: list[_Watch]) -> None:
-        """A 429 after the client's own retries: the key is over its limit, so nothing more is
-        sent for any table until ``Retry-After`` (else the poll cap) has passed. The one place
-        polling handles 429s; ``limited_since`` dates each table's run of them."""
+    def _rate_limited(self, exc: RateLimitError, watches: list[_Watch], sent: float) -> None:
+        """A 429 (polls do not retry them inside the client): the key is over its limit, so
+        nothing more is sent for any table until ``Retry-After`` (else the poll cap) has
+        passed. The one place polling handles 429s. A table whose run of nothing but 429s
+        (since ``limited_since``) would outlast its budget before the next try ends now."""
         asked = self._client.retry.retry_after(exc.response) if exc.response else None
         now = time.monotonic()
         wait = asked if asked is not None else max(w.schedule.cap for w in watches)
         self._paused_until = max(self._paused_until, now + wait)
         for watch in watches:
+            if watch.closed:
+                continue
             if watch.limited_since is None:
-                watch.limited_since = now
+                watch.limited_since = sent
+            if now + wait - watch.limited_since > watch.budget:
+                _fail(watch, _over_budget(exc, watch, now))
+                continue
             if watch.due != NEVER:
                 watch.due = max(watch.due, now + wait)
+            watch.limited_until = now + wait
+            _tell(watch, watch.limited_until)
         log.debug("rate limited; polling paused for %.1f s", wait)
+
+
+def _shown(table: Table) -> tuple[Any, ...]:
+    """What a follower shows of a table: a change in any of it is passed on."""
+    return (table.status, table.progress, table.total_rows, table.get("status_note"))
+
+
+def _over_budget(exc: RateLimitError, watch: _Watch, now: float) -> RateLimitError:
+    """The error a table ends with after nothing but 429s for longer than its budget."""
+    table = watch.table
+    spent = now - (watch.limited_since or now)
+    error = RateLimitError(
+        f"rate limited: nothing but 429 answers for {format_duration(spent)} while following "
+        f"table {table.id} ({table.name!r}), and the next try would pass its rate_limit_budget "
+        f"of {format_duration(watch.budget)}; stopped polling",
+        status_code=exc.status_code,
+        error_type=exc.error_type,
+        request_id=exc.request_id,
+        body=exc.body,
+        response=exc.response,
+    )
+    error.table_id = table.id
+    return error
+
+
+def _resumed(watch: _Watch) -> None:
+    """An answer other than 429 came: the table is no longer shown as rate limited."""
+    if watch.limited_until is not None:
+        watch.limited_until = None
+        _tell(watch, None)
+
+
+def _tell(watch: _Watch, until: float | None) -> None:
+    if watch.on_limited is None:
+        return
+    try:
+        watch.on_limited(until)
+    except Exception as exc:  # the follower broke: it ends with that error
+        _fail(watch, exc)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

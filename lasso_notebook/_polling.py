@@ -1,17 +1,22 @@
 """When to poll one table next (``PollSchedule``): capped backoff, and quick polls around the moment
 the observed progress rate says the table will finish. Pure arithmetic on the times it is given.
+Also the polling settings' defaults and their check (``check_budget``).
 """
 
 from __future__ import annotations
 
+from .errors import InvalidRequestError
+
 __all__ = [
     "DEFAULT_POLL_CAP",
+    "DEFAULT_RATE_LIMIT_BUDGET",
     "FIRST_POLL",
     "GROWTH_CHANGED",
     "GROWTH_IDLE",
     "MAX_POLL_FAILURES",
     "MIN_POLL",
     "PollSchedule",
+    "check_budget",
 ]
 
 #: Longest pause between two status polls of one table (seconds).
@@ -25,6 +30,9 @@ GROWTH_CHANGED = 1.25
 GROWTH_IDLE = 1.6
 #: Consecutive failed polls (after the client's own retries) before the job gives up.
 MAX_POLL_FAILURES = 5
+#: Seconds a job keeps polling while every answer is a 429 before it gives up (the table goes
+#: on on the server); any other answer starts the count again.
+DEFAULT_RATE_LIMIT_BUDGET = 600.0
 #: Progress samples kept: a short window follows changes of pace.
 WINDOW = 8
 
@@ -86,3 +94,12 @@ class PollSchedule:
     def stop(self) -> None:
         """The table is no longer followed: no prediction left."""
         self.eta_at = None
+
+
+def check_budget(budget: float | None) -> None:
+    """Refuse a ``rate_limit_budget`` that is not a positive number of seconds (None: default)."""
+    if budget is not None and (isinstance(budget, bool) or not budget > 0):  # nan fails too
+        raise InvalidRequestError(
+            "rate_limit_budget must be a positive number of seconds (None: the default, "
+            f"{DEFAULT_RATE_LIMIT_BUDGET:g}), got {budget!r}"
+        )

@@ -6,12 +6,15 @@ reused only while fresh (the pages may change behind the same address).
 
 Every create is announced in the index before ``POST /tables`` is sent (a *pending* claim), so
 two kernels submitting the same thing at once end with one table, and a create whose response
-was lost can be found again (``find_pending_table``)."""
+was lost can be found again (``find_pending_table``) — also with ``reuse=False``, whose claims
+live under keys of their own (one per job, so identical jobs never wait for each other) and
+are dropped once the create is settled."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -23,14 +26,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._create_lookup import CLOCK_SLACK, LOOKUP_SCAN, source_matches
+from ._create_lookup import CLOCK_SLACK, LOOKUP_SCAN, look_patiently, source_matches
 from ._data_dir import resolve_data_dir
 from ._fingerprint import Fingerprint, backend_identity, fingerprint
 from ._plan import create_from, upload_files
 from ._reuse_index import INDEX_FILE, Claim, Entry, Request, ReuseIndex, disable, open_index
 from ._reuse_policy import Reused, ReusePolicy
 from ._schemas import aresolve_schema
-from .errors import APIConnectionError, APIStatusError, NotFoundError, PermissionDeniedError
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    NotFoundError,
+    PermissionDeniedError,
+    TableMayExistError,
+)
 from .models import Phase
 
 if TYPE_CHECKING:
@@ -53,6 +62,9 @@ HEARTBEAT = 5.0
 #: How long a job waits for another kernel's identical create before making its own table.
 CLAIM_WAIT_MAX = 120.0
 CLAIM_POLL = 0.2
+#: Claims of jobs that reuse nothing (``reuse=False``) live under ``once:<fingerprint>:<job>``:
+#: they only guard a create whose answer may be lost, and never become a table to reuse.
+ONCE_PREFIX = "once:"
 
 T = TypeVar("T")
 
@@ -109,9 +121,11 @@ async def create_or_reuse(
     on_upload: Callable[[str, int, int], None],
 ) -> tuple[Table, Reused | None]:
     """Resolve the schema, then attach to the table an identical earlier extraction made, or
-    upload the files and create the table. Returns the table and, when reused, which one."""
+    upload the files and create the table. Returns the table and, when reused, which one.
+    Without reuse (``policy.enabled`` False) the create is still announced in the index, so
+    a lost answer is found by the next run; only ``policy.index`` False leaves it alone."""
     schema = await aresolve_schema(client, plan.schema)
-    index = open_client_index(client) if policy.enabled else None
+    index = open_client_index(client) if policy.index else None
     found: Fingerprint | None = None
     if index is not None:
         try:
@@ -141,11 +155,12 @@ async def _claimed(
 ) -> tuple[Table, Reused | None]:
     request = Request(plan.name, schema.id, fp.source_kind, fp.source_count)
     token = f"{os.getpid()}-{secrets.token_hex(8)}"
+    key = fp.digest if policy.enabled else await _once_key(index, fp.digest, token)
     force, replace = policy.refresh, None
     waiting_since: float | None = None
     while True:
         claim = await _in_thread(
-            index, index.claim, fp.digest, request, token, force=force, replace_table=replace
+            index, index.claim, key, request, token, force=force, replace_table=replace
         )
         if claim is None:  # the index broke meanwhile
             file_ids = await upload_files(client, plan, on_upload)
@@ -156,6 +171,9 @@ async def _claimed(
             if table is not None:
                 return table, Reused(table.id, table.created_at or _recorded(claim.entry))
             replace = claim.entry.table_id  # gone, failed or stale: make a new one in its place
+            continue
+        if claim.kind == "busy" and not policy.enabled:
+            key = f"{ONCE_PREFIX}{fp.digest}:{token}"  # another job took that orphan over
             continue
         if claim.kind == "busy":
             # Another kernel is creating this very table: wait for its id (bounded).
@@ -171,8 +189,20 @@ async def _claimed(
             await asyncio.sleep(CLAIM_POLL)
             continue
         return await _create_claimed(
-            client, plan, schema, on_upload, index, fp, request, token, claim
+            client,
+            plan,
+            schema,
+            on_upload,
+            _Claimed(index, key, request, token, claim, keep=policy.enabled),
         )
+
+
+async def _once_key(index: ReuseIndex, digest: str, token: str) -> str:
+    """The key a job that reuses nothing claims: an orphan of an identical earlier job (its
+    create may have made a table nobody got), to look for that table first, else its own."""
+    prefix = f"{ONCE_PREFIX}{digest}:"
+    orphans = await _in_thread(index, index.orphans, prefix)
+    return orphans[0].fingerprint if orphans else prefix + token
 
 
 async def _reusable(
@@ -205,30 +235,46 @@ def _recorded(entry: Entry) -> datetime | None:
     return datetime.fromtimestamp(stamp, timezone.utc) if stamp else None
 
 
+@dataclasses.dataclass(frozen=True)
+class _Claimed:
+    """A claim this job holds: where it is, what it announced, and whether the table it ends
+    with is recorded for reuse (``keep``) or the claim is dropped once the create settled."""
+
+    index: ReuseIndex
+    key: str
+    request: Request
+    token: str
+    claim: Claim
+    keep: bool
+
+
 async def _create_claimed(
     client: AsyncLasso,
     plan: SubmitPlan,
     schema: Schema,
     on_upload: Callable[[str, int, int], None],
-    index: ReuseIndex,
-    fp: Fingerprint,
-    request: Request,
-    token: str,
-    claim: Claim,
+    held: _Claimed,
 ) -> tuple[Table, Reused | None]:
     """This job holds the claim: find the table a lost create made, or create it; record it."""
-    heartbeat = asyncio.create_task(_heartbeat(index, fp.digest, token))
+    index, key, token, claim = held.index, held.key, held.token, held.claim
+    heartbeat = asyncio.create_task(_heartbeat(index, key, token))
     posted = False
     try:
         if claim.kind == "recover" and claim.entry is not None:
+            entry = claim.entry
             exclude = await _in_thread(index, index.table_ids) or set()
-            found = await find_pending_table(client, claim.entry, exclude=exclude)
+            found, _spent = await look_patiently(
+                client,
+                functools.partial(find_pending_table, client, entry, exclude=exclude),
+                name=entry.name,
+                failure="an earlier run's POST /tables got no answer",
+            )
             if found is not None:
                 log.info("found table %s of an earlier create whose answer was lost", found.id)
-                await _in_thread(
-                    index, index.complete, fp.digest, request, token, found.id, _iso(found)
-                )
-                return found, Reused(found.id, found.created_at or _recorded(claim.entry))
+                await _settle(held, found)
+                return found, Reused(found.id, found.created_at or _recorded(entry), lost=True)
+            # It made nothing: from here the claim announces this job's own create.
+            await _in_thread(index, index.claim, key, held.request, token)
         file_ids = await upload_files(client, plan, on_upload)
         posted = True
         table = await create_from(client, plan, schema, file_ids)
@@ -236,20 +282,38 @@ async def _create_claimed(
         # A table may exist that the index does not know of (this create's answer was lost,
         # or the earlier lost create could not be looked for): the next run looks first.
         if (posted and _may_have_created(exc)) or claim.kind == "recover":
-            await _in_thread(index, index.mark_lost, fp.digest, token)
+            kept = await _in_thread(index, index.mark_lost, key, token)
+            if kept and isinstance(exc, TableMayExistError):
+                exc.mark_recorded()
         else:
-            await _in_thread(index, index.release, fp.digest, token)
+            await _in_thread(index, index.release, key, token)
         raise
     finally:
         heartbeat.cancel()
-    await _in_thread(index, index.complete, fp.digest, request, token, table.id, _iso(table))
+    await _settle(held, table)
     return table, None
 
 
-async def _heartbeat(index: ReuseIndex, digest: str, token: str) -> None:
+async def _settle(held: _Claimed, table: Table) -> None:
+    """The create is settled with ``table``: record it for reuse, or drop the claim."""
+    if held.keep:
+        await _in_thread(
+            held.index,
+            held.index.complete,
+            held.key,
+            held.request,
+            held.token,
+            table.id,
+            _iso(table),
+        )
+    else:
+        await _in_thread(held.index, held.index.release, held.key, held.token)
+
+
+async def _heartbeat(index: ReuseIndex, key: str, token: str) -> None:
     while True:
         await asyncio.sleep(HEARTBEAT)
-        if await _in_thread(index, index.touch, digest, token) is None:
+        if await _in_thread(index, index.touch, key, token) is None:
             return  # the index broke: nobody will wait for this claim any more
 
 

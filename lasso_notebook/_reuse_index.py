@@ -128,6 +128,18 @@ class ReuseIndex:
             ).fetchone()
         return _entry(row)
 
+    def orphans(self, prefix: str) -> list[Entry]:
+        """The entries whose key starts with ``prefix`` and whose create may have made a table
+        nobody recorded: lost, or pending while its holder stopped touching it. Oldest first."""
+        stale = time.time() - CLAIM_STALE_AFTER
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM entries WHERE substr(fingerprint, 1, ?) = ? AND (state = 'lost'"
+                " OR (state = 'pending' AND touched_at < ?)) ORDER BY claimed_at",
+                (len(prefix), prefix, stale),
+            ).fetchall()
+        return [entry for entry in map(_entry, rows) if entry is not None]
+
     def table_ids(self) -> set[str]:
         """Every table id the index knows (a lost create's look-up must not take one of them)."""
         with self._lock:
@@ -148,36 +160,45 @@ class ReuseIndex:
         """Look the fingerprint up and, when nobody holds it, claim its create for ``token``,
         in one transaction (two kernels asking at once: one gets ``mine``, the other ``busy``).
 
-        ``force`` claims whatever is there (``refresh``). ``replace_table`` claims over a
-        recorded table that turned out unusable (deleted, failed, a URL source too old), unless
-        someone replaced it meanwhile."""
+        ``force`` claims over a recorded table and over a live claim (``refresh``, or a wait
+        that ran out), but a lost or abandoned create is still recovered first: the table it
+        may have made is the fresh extraction asked for. ``replace_table`` claims over a
+        recorded table that turned out unusable (deleted, failed, a URL source too old),
+        unless someone replaced it meanwhile. A recovered claim keeps the name and ``claimed_at``
+        of the create it recovers (the look-up reaches back to the first create that may have
+        made the table); claiming again with the same token, once the look-up found nothing,
+        records this job's own create instead."""
         now = time.time()
         with self._transaction() as db:
             entry = _entry(
                 db.execute("SELECT * FROM entries WHERE fingerprint = ?", (fingerprint,)).fetchone()
             )
             kind: Literal["hit", "busy", "mine", "recover"] = "mine"
-            if entry is not None and not force:
+            if entry is not None:
                 if entry.state == "done":
-                    if entry.table_id != replace_table:
+                    if not force and entry.table_id != replace_table:
                         return Claim("hit", entry)
-                elif entry.state == "pending" and entry.token != token:
-                    if now - entry.touched_at < CLAIM_STALE_AFTER:
+                elif entry.state == "lost":
+                    kind = "recover"
+                elif entry.token != token:  # someone else's pending create
+                    if now - entry.touched_at >= CLAIM_STALE_AFTER:
+                        kind = "recover"  # its holder stopped touching it
+                    elif not force:
                         return Claim("busy", entry)
-                    kind = "recover"  # its holder stopped touching it
-                else:  # lost, or our own pending claim
-                    kind = "recover" if entry.state == "lost" else "mine"
+            name, claimed_at = request.name, now
+            if kind == "recover" and entry is not None:
+                name, claimed_at = entry.name, entry.claimed_at
             db.execute(
                 "INSERT OR REPLACE INTO entries (fingerprint, state, table_id, name, schema_id,"
                 " source_kind, source_count, claimed_at, touched_at, token, recorded_at,"
                 " table_created_at) VALUES (?, 'pending', NULL, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
                 (
                     fingerprint,
-                    request.name,
+                    name,
                     request.schema_id,
                     request.source_kind,
                     request.source_count,
-                    now,
+                    claimed_at,
                     now,
                     token,
                 ),

@@ -36,22 +36,28 @@ _FALSE = ("0", "false", "no", "off")
 
 @dataclass(frozen=True)
 class ReusePolicy:
-    """Whether a job may reuse an earlier table: ``enabled`` (else the index is not touched),
-    ``refresh`` (make a new table and record it for later runs), ``url_max_age`` (seconds a
-    table made from URLs stays reusable)."""
+    """Whether a job may reuse an earlier table: ``enabled`` (else no earlier table is
+    reused), ``refresh`` (make a new table and record it for later runs), ``url_max_age``
+    (seconds a table made from URLs stays reusable), ``index`` (the reuse index is used at
+    all: also without reuse, a create is announced there so a lost answer is found by the next
+    run; False only when ``LASSO_NOTEBOOK_REUSE`` turns reuse off)."""
 
     enabled: bool = True
     refresh: bool = False
     url_max_age: float = DEFAULT_URL_MAX_AGE
+    index: bool = True
 
 
 def reuse_policy(
     reuse: bool | None = None, refresh: bool = False, url_max_age: float | None = None
 ) -> ReusePolicy:
     """The policy of one ``submit()``: arguments first, then ``LASSO_NOTEBOOK_REUSE`` (0 turns
-    reuse off) and ``LASSO_NOTEBOOK_URL_MAX_AGE`` (seconds), then the defaults."""
+    reuse off, and with it the index) and ``LASSO_NOTEBOOK_URL_MAX_AGE`` (seconds), then the
+    defaults."""
     if reuse is None:
-        reuse = _env_flag()
+        reuse = index = _env_flag()
+    else:
+        index = reuse or (os.environ.get(REUSE_ENV) or "").strip().lower() not in _FALSE
     if url_max_age is None:
         url_max_age = _env_seconds()
     elif isinstance(url_max_age, bool) or not isinstance(url_max_age, (int, float)):
@@ -61,7 +67,12 @@ def reuse_policy(
             f"url_max_age must be 0 or more seconds (0: never reuse URL sources), got "
             f"{url_max_age!r}"
         )
-    return ReusePolicy(enabled=bool(reuse), refresh=bool(refresh), url_max_age=float(url_max_age))
+    return ReusePolicy(
+        enabled=bool(reuse),
+        refresh=bool(refresh),
+        url_max_age=float(url_max_age),
+        index=bool(index),
+    )
 
 
 def _env_flag() -> bool:
@@ -97,16 +108,24 @@ class Reused:
     table_id: str
     #: When that table was created (the server's time), if known.
     created_at: datetime | None
+    #: An earlier run created it but never got the answer (an outage): found, not reused.
+    lost: bool = False
 
     def message(self, how_to_refresh: str = "refresh=True") -> str:
         """E.g. ``reused tbl_8f… from 2026-12-01 14:02 (no new extraction; --refresh to
-        extract again)``, in local time."""
+        extract again)``, in local time; for a lost create ``found tbl_8f… from 14:02, created
+        by an earlier run that got no answer (no new extraction)``."""
         when = ""
         if self.created_at is not None:
             created = self.created_at
             if created.tzinfo is None:
                 created = created.replace(tzinfo=timezone.utc)
             when = f" from {created.astimezone():%Y-%m-%d %H:%M}"
+        if self.lost:
+            return (
+                f"found {short_id(self.table_id)}{when}, created by an earlier run that got no "
+                "answer (no new extraction)"
+            )
         return (
             f"reused {short_id(self.table_id)}{when} (no new extraction; {how_to_refresh} to "
             "extract again)"

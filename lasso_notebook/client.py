@@ -115,12 +115,19 @@ class AsyncLasso:
         files: Callable[[], dict[str, Any]] | None = None,
         raw: bool = False,
         idempotent: bool | None = None,
+        retry_rate_limited: bool = True,
     ) -> Any:
         """Send a request with the retry rules; return parsed JSON (None for 204) or, with
         ``raw``, the response. Non-idempotent calls are only resent when the server provably
-        did not act on them (connection refused, 408, 429, 503)."""
+        did not act on them (connection refused, 408, 429, 503). Every retry waits (capped)
+        and at most ``max_retries`` are made, so a server answering only 429 ends the call
+        with ``RateLimitError``; ``retry_rate_limited=False`` raises it at the first 429 (the
+        poller pauses every poll and keeps its own budget for them)."""
         if idempotent is None:
             idempotent = method in ("GET", "PUT", "DELETE", "HEAD")
+        retryable = RETRY_STATUSES if idempotent else REFUSED_STATUSES
+        if not retry_rate_limited:
+            retryable = retryable - {429}
         url = path.lstrip("/")
         attempt = 0
         while True:
@@ -147,7 +154,6 @@ class AsyncLasso:
                             raise
                         response = None
                 else:
-                    retryable = REFUSED_STATUSES if not idempotent else RETRY_STATUSES
                     if attempt >= self.retry.max_retries or response.status_code not in retryable:
                         error = from_response(response)
                         if isinstance(error, AuthenticationError):

@@ -2,7 +2,9 @@
 
     LassoError
     ├── APIConnectionError            the request may not have reached the server
-    │   └── APITimeoutError
+    │   ├── APITimeoutError
+    │   └── TableMayExistError        a create got no answer and the look-up none either: a
+    │                                 table may exist (the message says how to find it)
     ├── APIStatusError                the server answered with an error status
     │   ├── BadRequestError           400 invalid_request
     │   ├── AuthenticationError       401 unauthenticated
@@ -11,7 +13,8 @@
     │   ├── NotFoundError             404 not_found
     │   ├── ConflictError             409 conflict
     │   ├── UnprocessableEntityError  422 validation_error
-    │   ├── RateLimitError            429 rate_limited
+    │   ├── RateLimitError            429 rate_limited (also: a job rate limited for longer
+    │   │                             than its budget; .table_id names the table it followed)
     │   └── InternalServerError       5xx
     ├── TableFailedError              the table ended failed or cancelled
     ├── BatchFailedError              a batch gave no DataFrame (every table failed; strict)
@@ -54,6 +57,7 @@ __all__ = [
     "RateLimitError",
     "RuntimeThreadError",
     "TableFailedError",
+    "TableMayExistError",
     "UnparsedValuesWarning",
     "UnprocessableEntityError",
     "WaitTimeoutError",
@@ -89,6 +93,49 @@ class APIConnectionError(LassoError):
 
 class APITimeoutError(APIConnectionError):
     """The request timed out."""
+
+
+class TableMayExistError(APIConnectionError):
+    """``POST /tables`` got no usable answer (its response was lost, or a 500/502/504), and the
+    look-up for the table it may have made got no answer either, for as long as the create
+    would have been retried (an outage). A table named ``table_name`` may exist on the server;
+    the message says how to find and attach it. ``recorded``: the reuse index remembers the
+    create, so the same ``submit()`` or cell run again looks for that table first."""
+
+    def __init__(self, table_name: str, reason: str) -> None:
+        self.table_name = table_name
+        #: What went wrong: the create's failure and the look-up's.
+        self.reason = reason
+        self.recorded = False
+        super().__init__(self._text(), request_sent=True)
+
+    def mark_recorded(self) -> None:
+        """The reuse index keeps the create as lost: say that a re-run finds the table."""
+        self.recorded = True
+        self.message = self._text()
+        self.args = (self.message,)
+
+    def _text(self) -> str:
+        name = self.table_name
+        rerun = (
+            "Run the same cell or submit() again once the API answers: it looks for that "
+            "table first and attaches to it. Or find it yourself: "
+            if self.recorded
+            else "Find it: "
+        )
+        return (
+            f"a table named {name!r} may have been created, but the Lasso API did not confirm "
+            f"it ({self.reason}). {rerun}%lasso tables --search {search_arg(name)} (or "
+            f"client.tables.list(search={name!r})) lists it; take the one created just now "
+            "and follow it with lasso_notebook.attach('tbl_…') (its id)."
+        )
+
+
+def search_arg(name: str) -> str:
+    """``name`` quoted for a magic line (``%lasso tables --search "Q1 catalog"``)."""
+    if '"' not in name:
+        return f'"{name}"'
+    return f"'{name}'" if "'" not in name else name
 
 
 class APIStatusError(LassoError):
@@ -169,6 +216,9 @@ class UnprocessableEntityError(APIStatusError):
 class RateLimitError(APIStatusError):
     status_code = 429
     default_error_type = "rate_limited"
+    #: The table a job stopped following because it was rate limited for longer than its
+    #: ``rate_limit_budget`` (None for a single refused request); it goes on on the server.
+    table_id: str | None = None
 
 
 class InternalServerError(APIStatusError):

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from . import _runtime
 from ._display import Progress, TerminalLine, frontend, progress_mode, status_line
 from ._plan import FileSpec, SubmitPlan, make_plan
-from ._polling import DEFAULT_POLL_CAP, PollSchedule
+from ._polling import DEFAULT_POLL_CAP, DEFAULT_RATE_LIMIT_BUDGET, PollSchedule, check_budget
 from ._reuse import create_or_reuse, forget_table, open_client_index
 from ._reuse_policy import Reused, ReusePolicy, reuse_policy
 from ._schemas import aresolve_schema, as_async_client, resolve_before_submit, resolve_schema
@@ -97,6 +97,7 @@ def submit(
     reuse: bool | None = None,
     refresh: bool = False,
     url_max_age: float | None = None,
+    rate_limit_budget: float | None = None,
 ) -> TableJob:
     """Start extracting a table; returns at once with its ``TableJob``.
 
@@ -113,9 +114,13 @@ def submit(
     ``LASSO_NOTEBOOK_REUSE=0``), ``refresh=True`` extracts again and reuses the new table
     later, ``url_max_age`` is how many seconds a table made from URLs stays reusable
     (default ``LASSO_NOTEBOOK_URL_MAX_AGE``, else 24 h).
+
+    ``rate_limit_budget``: seconds the job keeps polling while the API answers nothing but 429
+    (default 600); then it ends with ``RateLimitError`` and the table goes on on the server.
     """
     if poll_cap is not None and not poll_cap > 0:
         raise InvalidRequestError("poll_cap must be a positive number of seconds")
+    check_budget(rate_limit_budget)
     policy = reuse_policy(reuse, refresh, url_max_age)
     plan = make_plan(
         schema,
@@ -138,6 +143,7 @@ def submit(
         meta=meta,
         valid_only=valid_only,
         reuse=policy,
+        rate_limit_budget=rate_limit_budget,
     )
 
 
@@ -150,11 +156,14 @@ def attach(
     labels: bool = False,
     meta: bool = False,
     valid_only: bool = False,
+    rate_limit_budget: float | None = None,
 ) -> TableJob:
     """Follow an existing table (e.g. after an interrupt, or from another session). A job of
-    this kernel that already follows it, and has not failed or been detached, is reused."""
+    this kernel that already follows it, and has not failed or been detached, is reused.
+    ``rate_limit_budget`` as for ``submit()``."""
     if not isinstance(table_id, str) or not table_id.strip():
         raise InvalidRequestError("attach() needs a table id such as 'tbl_…'")
+    check_budget(rate_limit_budget)
     table_id = table_id.strip()
     aclient = as_async_client(client)
     with _registry_lock:
@@ -177,6 +186,7 @@ def attach(
         labels=labels,
         meta=meta,
         valid_only=valid_only,
+        rate_limit_budget=rate_limit_budget,
     )
 
 
@@ -207,11 +217,12 @@ class TableJob:
         meta: bool = False,
         valid_only: bool = False,
         reuse: ReusePolicy | None = None,
+        rate_limit_budget: float | None = None,
     ) -> None:
         self._aclient = as_async_client(client)
         self._plan = plan
-        self._reuse_policy = reuse or ReusePolicy(enabled=False)
-        if plan is not None and self._reuse_policy.enabled:
+        self._reuse_policy = reuse or ReusePolicy(enabled=False, index=False)
+        if plan is not None and self._reuse_policy.index:
             # Here, on the caller's thread: a broken index warns under the cell that submitted.
             open_client_index(self._aclient)
         self._reused: Reused | None = None
@@ -222,6 +233,9 @@ class TableJob:
         self._name = name
         self._poll_cap = poll_cap or DEFAULT_POLL_CAP
         self._schedule = PollSchedule(self._poll_cap)
+        self._rate_limit_budget = rate_limit_budget or DEFAULT_RATE_LIMIT_BUDGET
+        #: While polls are refused with 429: when the next try goes out (time.monotonic()).
+        self._retry_at: float | None = None
         self._labels = labels
         self._meta = meta
         self._valid_only = valid_only
@@ -580,6 +594,8 @@ class TableJob:
             note=self._shown_note(),
             detached=self._detached,
             download=self._download_text(),
+            retry_in=self._retry_in(),
+            status_note=self._status_note(),
         )
         # Once finished: the validation summary and the extraction report, a line each.
         return "\n".join([line, *(text for text in self._outcome_lines() if text)])
@@ -588,6 +604,17 @@ class TableJob:
         if not self._finished:
             return "", ""
         return outcome_lines(self._table, self.df)
+
+    def _retry_in(self) -> float | None:
+        """Seconds until the next poll while rate limited (None otherwise)."""
+        retry_at = self._retry_at
+        if retry_at is None or self._finished:
+            return None
+        return max(0.0, retry_at - time.monotonic())
+
+    def _status_note(self) -> str:
+        note = self._table.get("status_note") if self._table is not None else None
+        return note if isinstance(note, str) else ""
 
     def _download_text(self) -> str:
         download = self._download
@@ -641,6 +668,7 @@ class TableJob:
         return str(error) or type(error).__name__
 
     def _widget_state(self) -> dict[str, Any]:
+        retry_in = self._retry_in()
         return {
             "table_id": self.id or "",
             "name": self.name,
@@ -654,6 +682,8 @@ class TableJob:
             "detached": self._detached,
             **dict(zip(("validation", "report"), self._outcome_lines(), strict=True)),
             "download": self._download_text(),
+            "retry_in": None if retry_in is None else round(retry_in, 1),
+            "status_note": self._status_note(),
         }
 
     def _render(self, final: bool = False) -> None:
@@ -773,8 +803,17 @@ class TableJob:
         def counted() -> None:
             self.requests += 1
 
+        def limited(retry_at: float | None) -> None:
+            self._retry_at = retry_at
+            self._render()
+
         return await poller_for(self._aclient).follow(
-            table, self._schedule, self._observe, on_request=counted
+            table,
+            self._schedule,
+            self._observe,
+            on_request=counted,
+            on_limited=limited,
+            rate_limit_budget=self._rate_limit_budget,
         )
 
     async def _read_failed_rows(self, table: Table) -> None:

@@ -32,7 +32,7 @@ from ._magic_errors import (
 from ._magic_schema import schema_command
 from ._magic_vars import VarOwners, View
 from ._magic_wait import lasso_wait
-from ._polling import DEFAULT_POLL_CAP
+from ._polling import DEFAULT_POLL_CAP, DEFAULT_RATE_LIMIT_BUDGET
 from ._validation import outcome_lines
 from .errors import LassoError, UnparsedValuesWarning, WaitTimeoutError
 from .frames import unparsed_summary
@@ -70,6 +70,11 @@ class LassoMagics(Magics, Configurable):
     poll_cap = Float(
         DEFAULT_POLL_CAP, help="Longest pause between two status polls of a job, in seconds."
     ).tag(config=True)
+    rate_limit_budget = Float(
+        DEFAULT_RATE_LIMIT_BUDGET,
+        help="Seconds a job keeps polling while the API answers nothing but 429 (rate "
+        "limited); then the cell fails and the table goes on on the server.",
+    ).tag(config=True)
     widget = Bool(True, help="Show the live progress widget (False: no progress display).").tag(
         config=True
     )
@@ -87,7 +92,7 @@ class LassoMagics(Magics, Configurable):
     #: A client to use instead of the one built from the environment (tests, custom setups).
     client = AnyTrait(None, allow_none=True)
 
-    @validate("timeout", "poll_cap", "url_max_age")
+    @validate("timeout", "poll_cap", "url_max_age", "rate_limit_budget")
     def _positive_seconds(self, proposal: Any) -> Any:
         # Refused where it is set: a 0 or negative value would only fail every later cell.
         name, value = proposal["trait"].name, proposal["value"]
@@ -286,7 +291,12 @@ class LassoMagics(Magics, Configurable):
                 )
 
         progress = self.widget and not args.no_widget
-        shape = {"poll_cap": self.poll_cap, "labels": args.labels, "meta": args.meta}
+        shape = {
+            "poll_cap": self.poll_cap,
+            "rate_limit_budget": self.rate_limit_budget,
+            "labels": args.labels,
+            "meta": args.meta,
+        }
         try:
             client = self._client()
             # Resolved here, synchronously, so an unknown name fails the cell at once (with the

@@ -206,10 +206,19 @@ def test_per_file_makes_one_table_per_file(
     for tag in ("a", "b", "c"):
         paths.append(tmp_path / f"{tag}.csv")
         paths[-1].write_text(catalog_csv(tag.upper(), 2))
+    with pytest.raises(InvalidRequestError, match="rate_limit_budget must be a positive"):
+        submit_batch("Products", files=paths, client=client, rate_limit_budget=0)
     job = submit_batch(
-        "Products", files=paths, per_file=True, client=client, progress=False, name="pf"
+        "Products",
+        files=paths,
+        per_file=True,
+        client=client,
+        progress=False,
+        name="pf",
+        rate_limit_budget=30,
     )
     df = job.result(timeout=60)
+    assert {t.rate_limit_budget for t in job.jobs} == {30}  # each table's polls get it
     assert [t.sources for t in job.jobs] == [["a.csv"], ["b.csv"], ["c.csv"]]
     assert [t.name for t in job.jobs] == ["pf (1/3: a.csv)", "pf (2/3: b.csv)", "pf (3/3: c.csv)"]
     assert list(df["_source"]) == ["a.csv"] * 2 + ["b.csv"] * 2 + ["c.csv"] * 2

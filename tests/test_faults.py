@@ -5,155 +5,34 @@ row exactly once and never a duplicate table, or a clear error naming the table 
 from __future__ import annotations
 
 import asyncio
-import re
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from fault_layer import (
+    Action,
+    FaultyTransport,
+    Forward,
+    Rule,
+    after,
+    consume,
+    malformed,
+    refuse,
+    reset,
+    timeout_after,
+    truncated,
+)
 
 from lasso_notebook import Lasso
 from lasso_notebook.client import RetryPolicy
-from lasso_notebook.errors import APIConnectionError, InternalServerError
+from lasso_notebook.errors import APIConnectionError, InternalServerError, TableMayExistError
 from lasso_notebook.jobs import TableJob, attach, submit
 
 ROWS = 250  # three pages of 100 rows: page faults hit a middle and a short last page
 CSV = "name,sku,price\n" + "".join(f"Item {i},SKU{i:04d},{i}.5\n" for i in range(ROWS))
 #: Every wait in this module is bounded by this (a hang fails the test instead of CI).
 WAIT = 30.0
-
-Forward = Callable[[], Awaitable[httpx.Response]]
-Action = Callable[[httpx.Request, Forward], Awaitable[httpx.Response]]
-
-
-# -- the fault layer ---------------------------------------------------------------------------
-@dataclass
-class Rule:
-    """Apply ``action`` to the next ``times`` requests matching method, path regex and query."""
-
-    method: str
-    path: str
-    action: Action
-    times: int = 1
-    query: dict[str, str] = field(default_factory=dict)
-    fired: int = 0
-
-    def matches(self, request: httpx.Request) -> bool:
-        if self.fired >= self.times or request.method != self.method:
-            return False
-        path = request.url.path.split("/api/v1", 1)[-1]
-        if not re.fullmatch(self.path, path):
-            return False
-        return all(request.url.params.get(k) == v for k, v in self.query.items())
-
-
-class FaultyTransport(httpx.AsyncBaseTransport):
-    """A real ``AsyncHTTPTransport`` to the engine, with scripted faults in front of it."""
-
-    def __init__(self, rules: list[Rule]) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.rules = rules
-        self.seen: list[tuple[str, str]] = []  # (method, path?query) of every request
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.seen.append((request.method, f"{request.url.path}?{request.url.query.decode()}"))
-
-        async def forward() -> httpx.Response:
-            return await self.inner.handle_async_request(request)
-
-        for rule in self.rules:
-            if rule.matches(request):
-                rule.fired += 1
-                return await rule.action(request, forward)
-        return await forward()
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-async def _consume(forward: Forward) -> httpx.Response:
-    """Let the engine process the request, and read its answer (which the fault then loses)."""
-    response = await forward()
-    await response.aread()
-    await response.aclose()
-    return response
-
-
-def _envelope(status: int) -> dict[str, Any]:
-    return {
-        "status_code": status,
-        "error_type": "internal_error" if status >= 500 else "rate_limited",
-        "message": f"injected {status}",
-        "request_id": "fault",
-    }
-
-
-def refuse(status: int, retry_after: str | None = None) -> Action:
-    """The engine never sees the request (a proxy or rate limiter answered)."""
-
-    async def action(request: httpx.Request, forward: Forward) -> httpx.Response:
-        headers = {"Retry-After": retry_after} if retry_after is not None else {}
-        return httpx.Response(status, json=_envelope(status), headers=headers)
-
-    return action
-
-
-def after(status: int) -> Action:
-    """The engine processed the request, but the answer the client gets is an error."""
-
-    async def action(request: httpx.Request, forward: Forward) -> httpx.Response:
-        await _consume(forward)
-        return httpx.Response(status, json=_envelope(status))
-
-    return action
-
-
-def reset(processed: bool) -> Action:
-    """Connection reset by peer, before the request reached the engine or after it acted."""
-
-    async def action(request: httpx.Request, forward: Forward) -> httpx.Response:
-        if processed:
-            await _consume(forward)
-        raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
-
-    return action
-
-
-async def timeout_after(request: httpx.Request, forward: Forward) -> httpx.Response:
-    await _consume(forward)
-    raise httpx.ReadTimeout("timed out", request=request)
-
-
-async def malformed(request: httpx.Request, forward: Forward) -> httpx.Response:
-    real = await _consume(forward)
-    return httpx.Response(
-        real.status_code,
-        content=b'{"data": [{"id": "x"',
-        headers={"Content-Type": "application/json"},
-    )
-
-
-class _BrokenStream(httpx.AsyncByteStream):
-    def __init__(self, head: bytes, request: httpx.Request) -> None:
-        self.head = head
-        self.request = request
-
-    async def __aiter__(self) -> Any:
-        yield self.head
-        raise httpx.RemoteProtocolError(
-            "peer closed connection without sending complete message body", request=self.request
-        )
-
-
-async def truncated(request: httpx.Request, forward: Forward) -> httpx.Response:
-    """Headers and half the body arrive, then the connection drops."""
-    real = await _consume(forward)
-    return httpx.Response(
-        real.status_code,
-        headers={"Content-Type": "application/json", "Content-Length": str(len(real.content))},
-        stream=_BrokenStream(real.content[: len(real.content) // 2], request),
-    )
 
 
 # -- fixtures and helpers ----------------------------------------------------------------------
@@ -397,7 +276,7 @@ def test_total_rows_reported_differently_by_one_page(run_job: Any, api: httpx.Cl
     back): the job re-reads, and settles on what the listing really holds."""
 
     async def inflate(request: httpx.Request, forward: Forward) -> httpx.Response:
-        real = await _consume(forward)
+        real = await consume(forward)
         body = real.json()
         body["pagination"]["total"] += 100
         return httpx.Response(200, json=body)
@@ -421,17 +300,19 @@ def test_create_failing_for_good_leaves_no_table(run_job: Any, api: httpx.Client
 def test_a_create_whose_answer_is_lost_for_good_is_found_by_the_next_run(
     run_job: Any, api: httpx.Client
 ) -> None:
-    # The engine makes the table, but every answer to POST /tables is a 502 and the client's
-    # look-up (GET /tables?search=) fails too: the job can only report the failure. The
-    # reuse index keeps the create as "lost", so the next run finds that table instead of
-    # extracting a second one.
+    # The engine makes the table, but the answer to POST /tables is a 502 and the client's
+    # look-up (GET /tables?search=) fails for as long as the create would be retried: the
+    # job can only say that the table may exist, and how to find it. The reuse index keeps
+    # the create as "lost", so the next run finds that table instead of extracting a second.
     rules = [
         Rule("POST", TABLES, after(502), times=1),
         Rule("GET", TABLES, refuse(500), times=99),
     ]
     job, _ = run_job(rules)
-    with pytest.raises(InternalServerError, match="injected 502"):
+    with pytest.raises(TableMayExistError, match="injected 502") as info:
         job.result(timeout=WAIT)
+    assert info.value.recorded and info.value.table_name == job.name
+    assert rules[1].fired == 16  # four look-ups (the create's budget), each retried 3 times
     (made,) = tables_named(api, job.name)  # it does exist on the server
 
     again, transport = run_job([])

@@ -144,8 +144,10 @@ def test_many_jobs_are_each_noticed_with_few_requests(paced: Any) -> None:
     # together, the listing covers them: a few reads each (the first poll, status changes,
     # the end), plus two or three listing pages per cycle.
     assert reads <= 50 * 6
+    # At most a listing or two per cycle for all 50 (the active tables fit on one page;
+    # "queued" and "processing" are listed apart), never one read per job per cycle.
     cycles = elapsed / LIST_EVERY
-    assert reads + listings < 0.25 * 50 * cycles
+    assert listings <= 2 * cycles + 2
     assert listings > 0 and poller_for(client.async_client).following == 0
     client.close()
 
@@ -254,7 +256,9 @@ def test_detached_deleted_and_unreadable_tables_in_a_group(paced: Any) -> None:
     client, jobs = start_jobs(paced, transport, 10, retries=0)
     while any(job.id is None for job in jobs):
         time.sleep(0.01)
-    detached, deleted, unreadable, rest = jobs[:2], jobs[2], jobs[3], jobs[4:]
+    # The last submitted wait queued longest (4 workers): still unfinished when acted on.
+    detached, deleted, unreadable, rest = jobs[-2:], jobs[-3], jobs[-4], jobs[:-4]
+    assert not any(job.done() for job in jobs[-4:])
     broken.add(unreadable.id or "")
     for job in detached:
         job.detach()

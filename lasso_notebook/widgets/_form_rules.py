@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import APIConnectionError, APIStatusError, LassoError
+from ..errors import APIConnectionError, APIStatusError, LassoError, TableMayExistError
 from ..models import is_http_url
 
 if TYPE_CHECKING:
@@ -124,6 +124,13 @@ def validate(
 
 def describe(exc: BaseException) -> str:
     """A short user-facing sentence for an error (never a traceback, never the key)."""
+    if isinstance(exc, TableMayExistError) and exc.recorded:
+        # The form keeps what was entered: submitting it again finds that table.
+        return (
+            f"Lasso stopped answering while creating {exc.table_name!r}; the table may exist. "
+            "Submit again once Lasso answers: the form attaches to that table instead of "
+            "making another."
+        )
     if isinstance(exc, APIStatusError):
         return f"{exc.message} ({exc.status_code} {exc.error_type})"
     if isinstance(exc, APIConnectionError):

@@ -54,6 +54,11 @@ class ProgressWidget(FallbackDisplay, ResyncWidget):
     detached = traitlets.Bool(False).tag(sync=True)
     #: While rows download: "45,000/100,000 · 12 MB/s" (rows so far / in all · rate).
     download = traitlets.Unicode("").tag(sync=True)
+    #: While polls are refused (429): seconds until the next try, shown as "rate limited,
+    #: retrying in N s" and counted down in the browser; None otherwise.
+    retry_in = traitlets.Float(None, allow_none=True).tag(sync=True)
+    #: The server's ``status_note``: why an interrupted run restarted rows; "" when none.
+    status_note = traitlets.Unicode("").tag(sync=True)
     #: Show the "Stop watching" button (background jobs only: clicks wait for idle kernels).
     can_stop = traitlets.Bool(False).tag(sync=True)
 
@@ -142,10 +147,10 @@ class ProgressWidget(FallbackDisplay, ResyncWidget):
     def text(self) -> str:
         """The text form: ``tbl_8f… "Q1 catalog" · processing 45% · 12 rows · 8 s``, and once
         finished the validation and report lines under it."""
-        line = self._status_line(self.note, self.error_message)
+        line = self._status_line(self.note, self.error_message, self.status_note)
         return "\n".join(text for text in (line, self.validation, self.report) if text)
 
-    def _status_line(self, note: str, error_message: str) -> str:
+    def _status_line(self, note: str, error_message: str, status_note: str) -> str:
         return status_line(
             table_id=self.table_id,
             name=self.name,
@@ -159,6 +164,8 @@ class ProgressWidget(FallbackDisplay, ResyncWidget):
             note=note,
             detached=self.detached,
             download=self.download,
+            retry_in=self.retry_in,
+            status_note=status_note,
         )
 
     def __repr__(self) -> str:
@@ -172,9 +179,9 @@ class ProgressWidget(FallbackDisplay, ResyncWidget):
     def fallback_html(self) -> str:
         return progress_html(
             state="detached" if self.detached else self.phase,
-            status_text=self._status_line("", ""),
+            status_text=self._status_line("", "", ""),
             error=self.error_message,
-            lines=[self.note, self.validation, self.report],
+            lines=[self.status_note, self.note, self.validation, self.report],
         )
 
     def fallback_key(self) -> tuple[Any, ...]:
@@ -186,6 +193,8 @@ class ProgressWidget(FallbackDisplay, ResyncWidget):
             self.phase,
             self.detached,
             self.error_message,
+            self.status_note,
+            self.retry_in is not None,
             self.note,
             self.validation,
             self.report,
