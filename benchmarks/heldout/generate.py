@@ -3,7 +3,9 @@ rendered a fixed number of times, each case from its own seeded random generator
 ``benchmarks/heldout/corpus/`` (documents in ``<case>/``, truth in ``<case>.expected.json``).
 
 Run from the repository root: ``.venv/bin/python -m benchmarks.heldout.generate [--out DIR]``
-(``make heldout``). The same seed gives the same files."""
+(``make heldout``). The same seed gives the same files; ``--seed`` draws a fresh corpus from the
+same templates (a second blind sample: ``--seed S --out /tmp/heldout-S``, then
+``python -m lasso_notebook.server.eval --set heldout --heldout-dir /tmp/heldout-S``)."""
 
 from __future__ import annotations
 
@@ -35,11 +37,11 @@ def plan() -> list[tuple[str, Template]]:
     return out
 
 
-def build() -> list[Case]:
+def build(seed: str = SEED) -> list[Case]:
     cases = []
     for name, template in plan():
         # One generator per case, seeded by its name: adding a case changes no other.
-        cases.append(template(random.Random(f"{SEED}:{name}"), name))
+        cases.append(template(random.Random(f"{seed}:{name}"), name))
     return cases
 
 
@@ -71,8 +73,9 @@ def summary(cases: list[Case]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--seed", default=SEED, help="another seed draws a fresh corpus")
     args = parser.parse_args(argv)
-    cases = build()
+    cases = build(args.seed)
     write(cases, args.out)
     print(summary(cases))
     print(f"wrote {len(cases)} cases to {args.out}", file=sys.stderr)
