@@ -403,7 +403,9 @@ class TableJob:
                 "use `await job` or add_done_callback() there"
             )
         self._show_if_needed()
-        line = TerminalLine() if self._text_mode else None
+        # A job already finished was shown finished by the wait that saw it end: result()
+        # after wait() must not print the final line a second time.
+        line = TerminalLine() if self._text_mode and not self._result.done() else None
         if self._widget is not None and not self._finished:
             # A click cannot reach a busy kernel (docs/architecture.md §2.3): no button while
             # we block.

@@ -216,6 +216,10 @@ def test_terminal_line_rewrites_itself(engine: Any, capsys: Any) -> None:
     assert frames[-1].endswith("\n")
     status, summary = frames[-1].rstrip("\n").split("\n")
     assert "completed · 3 rows" in status and summary == "3 rows, all valid"
+    # Asking a finished job again (the magic waits, then takes the result) prints nothing more.
+    job.wait()
+    job.result()
+    assert capsys.readouterr().out == ""
 
 
 def test_static_files_and_safe_rendering() -> None:
