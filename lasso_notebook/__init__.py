@@ -115,7 +115,7 @@ _LAZY = {
     "submit_batch": "_batch",
     "BatchJob": "_batch",
     "BatchTable": "_batch",
-    "FileFailure": "_batch",
+    "FileFailure": "_failures",
 }
 
 

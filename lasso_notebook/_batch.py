@@ -19,15 +19,9 @@ from typing import TYPE_CHECKING, Any
 from . import _runtime
 from ._batch_frame import assemble
 from ._batch_plan import Chunk, plan_batch
-from ._batch_table import (
-    BatchTable,
-    FileFailure,
-    collect_failures,
-    error_text,
-    failure_line,
-    settled,
-)
+from ._batch_table import BatchTable, collect_failures, error_text, settled
 from ._display import Progress, TerminalLine, frontend, progress_mode
+from ._failures import FileFailure, failure_line
 from ._group_display import GroupState, GroupWidget, estimate_left, plural
 from ._plan import FileSpec, SubmitPlan
 from ._polling import DEFAULT_POLL_CAP, DEFAULT_RATE_LIMIT_BUDGET, check_budget
@@ -395,7 +389,8 @@ class BatchJob:
                 "use `await batch` or add_done_callback() there"
             )
         self._show_if_needed()
-        line = TerminalLine() if self._text_mode else None
+        # A batch already finished was shown finished by the wait that saw it end.
+        line = TerminalLine() if self._text_mode and not self._result.done() else None
         if self._display is not None and not self._finished:
             self._display.widget.push(can_stop=False, final=True)
         deadline = None if timeout is None else time.monotonic() + timeout

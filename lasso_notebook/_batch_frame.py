@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._batch_table import FileFailure, error_text
+from ._batch_table import error_text
+from ._failures import FileFailure
 from ._frame_build import RowColumns
 from ._validation import MAX_REASONS, MAX_SAMPLES, Tally
 from .frames import TableFrames

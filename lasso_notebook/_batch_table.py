@@ -1,6 +1,5 @@
 """One table of a batch (``BatchTable``: its sources and state, and its run — create or reuse,
-follow, read the rows) and the files a batch failed on (``FileFailure``, ``collect_failures``,
-``failure_line``)."""
+follow, read the rows) and the files a batch failed on (``collect_failures``)."""
 
 from __future__ import annotations
 
@@ -8,10 +7,10 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ._display import status_line
+from ._failures import FileFailure
 from ._polling import DEFAULT_POLL_CAP, DEFAULT_RATE_LIMIT_BUDGET, PollSchedule
 from ._reuse import create_or_reuse
 from .errors import LassoError, TableFailedError
@@ -27,51 +26,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BatchTable",
-    "FileFailure",
     "collect_failures",
     "error_text",
-    "failure_line",
     "settled",
 ]
 
 log = logging.getLogger("lasso_notebook")
-
-
-@dataclass(frozen=True)
-class FileFailure:
-    """A file (or URL) of a batch that gave no rows: its name, the reason, and the table that
-    tried it last (``attach(table_id)`` follows that table)."""
-
-    source: str
-    reason: str
-    table_id: str | None = None
-
-    def short(self, width: int = 70) -> str:
-        """``bad.pdf (could not be read as a PDF …)``: the reason without the file's name."""
-        reason = _without_name(self.reason, self.source)
-        if len(reason) > width:
-            reason = reason[: width - 1].rstrip() + "…"
-        return f"{self.source} ({reason})"
-
-
-def _without_name(reason: str, source: str) -> str:
-    """Engine reasons often start with the file's name (``'bad.pdf' could not be read…``,
-    ``bad.pdf: …``); next to the name that is said twice."""
-    text = " ".join(reason.split())
-    for prefix in (f"'{source}' ", f'"{source}" ', f"{source}: ", f"{source} "):
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
-            break
-    return text.rstrip(".") or reason
-
-
-def failure_line(failures: Sequence[FileFailure], total: int, kind: str = "files") -> str:
-    """``2 of 37 files failed: a.pdf (damaged …), b.xlsx (…)``; "" when none failed."""
-    if not failures:
-        return ""
-    shown = ", ".join(failure.short() for failure in failures[:5])
-    more = f" and {len(failures) - 5} more" if len(failures) > 5 else ""
-    return f"{len(failures)} of {total} {kind} failed: {shown}{more}"
 
 
 def error_text(error: BaseException | None) -> str:

@@ -119,7 +119,7 @@ def _block(
         if var is not None:
             print(batch.note)
         _print_outcome(batch)
-    elif batch.failures:
+    elif batch.failures and progress_mode(progress) == "widget":
         print(batch.failure_summary())  # the widget shows them too; the cell's output keeps them
     return df if var is None else None
 

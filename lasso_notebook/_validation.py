@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._failures import FileFailure, failure_line
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -331,11 +333,13 @@ def report_line(report: Mapping[str, Any] | None) -> str:
             for s in sources
             if s.get("status") == "failed"
         ]
-    if failed:
-        names = ", ".join(str(f.get("source") or "?") for f in failed[:3])
-        parts.append(
-            f"{_plural(len(failed), 'file')} failed: {names}" + (" …" if len(failed) > 3 else "")
-        )
+    # When every source failed, so did the table, and its error names them all already.
+    if failed and len(failed) < len(sources):
+        failures = [
+            FileFailure(str(f.get("source") or "?"), str(f.get("reason") or "no reason given"))
+            for f in failed
+        ]
+        parts.append(failure_line(failures, len(sources)))
     return " · ".join(parts)
 
 

@@ -226,6 +226,19 @@ def test_per_file_makes_one_table_per_file(
     assert transport.counts["GET export"] == 3 and transport.counts["POST /tables"] == 3
 
 
+def test_a_text_mode_batch_prints_its_final_line_once(
+    client: Lasso, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    paths = [tmp_path / "t.csv"]
+    paths[0].write_text(catalog_csv("T", 2))
+    job = submit_batch("Products", files=paths, per_file=True, client=client, progress="text")
+    job.wait(timeout=60)
+    job.result()  # the batch is finished: nothing is printed again
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and "1 of 1 table done · 2 rows" in lines[0]
+    assert lines[1] == "2 rows, all valid"
+
+
 def test_strict_fails_on_any_failed_file_and_keeps_the_good_rows_reachable(
     client: Lasso, catalogs: list[Path]
 ) -> None:

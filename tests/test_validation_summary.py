@@ -136,14 +136,22 @@ def test_the_report_line_renders_what_is_present() -> None:
     }
     assert report_line(contract) == (
         "5 rows skipped (2 totals, 3 section headings) · not mapped: Lieferbar ab · "
-        "1 file failed: bad.pdf"
+        "1 of 2 files failed: bad.pdf (is damaged)"
     )
     # Per-source counts only (older engine data): added up, reasons unknown.
     older = {"sources": [{"skipped": 2, "unmapped_source_columns": []}, {"skipped": 1}]}
     assert report_line(older) == "3 rows skipped"
     # Failures named only per source.
-    per_source = {"sources": [{"source": "x.pdf", "status": "failed", "error": "no text"}]}
-    assert report_line(per_source) == "1 file failed: x.pdf"
+    per_source = {
+        "sources": [
+            {"source": "x.pdf", "status": "failed", "error": "no text"},
+            {"source": "y.csv", "status": "ok"},
+        ]
+    }
+    assert report_line(per_source) == "1 of 2 files failed: x.pdf (no text)"
+    # Every source failed: the table failed, and its error already names them.
+    per_source["sources"].pop()
+    assert report_line(per_source) == ""
     assert report_line({"sources": [{"skipped": 0, "unmapped_source_columns": []}]}) == ""
     assert report_line(None) == "" and report_line("nonsense") == ""  # type: ignore[arg-type]
 
