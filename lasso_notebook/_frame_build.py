@@ -616,5 +616,6 @@ def unparsed_summary(df: pd.DataFrame) -> str:
         return ""
     count = sum(problem["count"] for problem in unparsed.values())
     columns = ", ".join(f"{key} ({problem['count']})" for key, problem in unparsed.items())
-    values = "value" if count == 1 else "values"
-    return f"{count} {values} did not fit their column type and are NA: {columns}"
+    if count == 1:
+        return f"1 value did not fit its column type and is NA: {columns}"
+    return f"{count} values did not fit their column type and are NA: {columns}"

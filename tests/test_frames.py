@@ -147,6 +147,8 @@ def test_every_column_type_gets_its_dtype() -> None:
         "price (1), released (1), active (1), size (1)"
     )
     assert unparsed_summary(build_frame([], ALL_COLUMNS)) == ""
+    one = build_frame([{"row_index": 0, "data": {"price": "free"}}], ALL_COLUMNS)
+    assert unparsed_summary(one) == "1 value did not fit its column type and is NA: price (1)"
 
 
 #: (as a server may spell a date, the day it means). Non-ISO spellings are what a server that
