@@ -754,7 +754,7 @@ def test_values_that_do_not_fit_are_reported(
     magics.vars.claim("again", job)
     magics._assign(job, "again", View(labels=False, meta=False, copy=False))
     assert ip.user_ns["again"] is job.df
-    assert job.note.startswith("→ again (5 rows; 1 value did not fit their column type")
+    assert job.note.startswith("→ again (5 rows; 1 value did not fit its column type")
 
 
 def test_timeout_says_the_table_goes_on_and_var_is_set_later(
