@@ -256,9 +256,9 @@ def test_detached_deleted_and_unreadable_tables_in_a_group(paced: Any) -> None:
     def break_when_created(request: httpx.Request, response: httpx.Response) -> httpx.Response:
         # "group 6"'s table answers 502 from its creation on: however fast the machine, its
         # reads fail before it could be seen completed.
-        if request.method == "POST" and request.url.path.endswith("/tables"):
-            if json.loads(request.content).get("name") == "group 6" and response.is_success:
-                broken.add(response.json()["id"])
+        created = request.method == "POST" and request.url.path.endswith("/tables")
+        if created and response.is_success and json.loads(request.content)["name"] == "group 6":
+            broken.add(response.json()["id"])
         return response
 
     transport = Recorder(fault=fail_reads, edit=break_when_created)
