@@ -70,6 +70,7 @@ def run_batch(
         client=client,
         progress=progress,
         poll_cap=magics.poll_cap,
+        rate_limit_budget=magics.rate_limit_budget,
         labels=args.labels,
         meta=args.meta,
         valid_only=args.valid_only,

@@ -18,6 +18,7 @@ from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
 from traitlets.config import Config
 
 from lasso_notebook import Lasso, errors
+from lasso_notebook._batch import batches
 from lasso_notebook._batch_plan import split
 from lasso_notebook._magic_errors import user_message
 from lasso_notebook.magics import LassoMagics, MagicError
@@ -161,6 +162,23 @@ def test_per_file_makes_a_table_per_file(
     assert list(ip.user_ns["pf"]["_source"]) == ["a.csv"] * 2 + ["b.csv"] * 2 + ["c.csv"] * 2
     assert "→ pf (6 rows from 3 tables)" in output and "failed" not in output
     assert tables_on(eng) == 3
+
+
+def test_a_batch_cell_polls_with_the_configured_rate_limit_budget(
+    ip: InteractiveShell, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # %config LassoMagics.rate_limit_budget applies to the tables of a batch as to one table.
+    for tag in ("a", "b"):
+        (tmp_path / f"{tag}.csv").write_text(catalog_csv(tag.upper(), 2))
+    ip.run_cell("%config LassoMagics.rate_limit_budget = 42")
+    result, output = run(
+        ip,
+        f"%lasso_table rl --schema Products --file '{tmp_path}/*.csv' --per-file --no-widget",
+        capsys,
+    )
+    assert result.success, output
+    (batch,) = [b for b in batches() if b.name == "rl"]
+    assert [t.rate_limit_budget for t in batch.jobs] == [42, 42]
 
 
 def test_more_than_10_urls_make_a_batch_too(

@@ -78,6 +78,18 @@ def test_job_interrupted_is_public() -> None:
     assert "JobInterrupted" in ln.__all__
 
 
+def test_every_error_of_the_readme_tree_is_public() -> None:
+    # The README's error tree names TableMayExistError, JobDetachedError, RuntimeThreadError…:
+    # `except lasso_notebook.<Name>` must work for each, not only via lasso_notebook.errors.
+    from lasso_notebook import errors
+
+    classes = [name for name in errors.__all__ if isinstance(getattr(errors, name), type)]
+    assert {"TableMayExistError", "JobDetachedError", "RuntimeThreadError"} <= set(classes)
+    for name in classes:
+        assert getattr(ln, name) is getattr(errors, name), name
+        assert name in ln.__all__, name
+
+
 COLUMNS = [
     {"key": "name", "label": "name", "type": "text"},
     {"key": "sku", "label": "sku", "type": "text"},

@@ -29,7 +29,9 @@ def _prog_name() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=_prog_name(), description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8765, help="port (0 = any free port)")
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port (default 8765; 0 = any free port)"
+    )
     parser.add_argument(
         "--data-dir",
         default=None,
