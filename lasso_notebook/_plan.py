@@ -5,6 +5,7 @@ jobs go through ``_reuse.create_or_reuse``, which may skip them)."""
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 from collections.abc import Callable, Sequence
@@ -56,7 +57,7 @@ def check_files(files: FileSpec | Sequence[FileSpec]) -> list[tuple[str, str | b
         if isinstance(item, (str, os.PathLike)):
             path = Path(item).expanduser()
             if not path.is_file():
-                raise InvalidRequestError(f"no such file: {path}; check the path")
+                raise InvalidRequestError(_not_a_file(path))
             checked.append((path.name, path))
         elif isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], bytes):
             name = str(item[0]).strip()
@@ -72,6 +73,22 @@ def check_files(files: FileSpec | Sequence[FileSpec]) -> list[tuple[str, str | b
     if not checked:
         raise InvalidRequestError("files= is empty; give at least one file")
     return checked
+
+
+def _not_a_file(path: Path) -> str:
+    """Why ``path`` cannot be uploaded, and what to pass instead (folders and patterns are
+    not expanded by the API, only by the magic's ``--file``)."""
+    if path.is_dir():
+        return (
+            f"files: {str(path)!r} is a folder; pass its files, e.g. "
+            f"files=sorted(Path({str(path)!r}).glob('*.pdf'))"
+        )
+    if glob.has_magic(str(path)):
+        return (
+            f"no such file: {str(path)!r}; patterns are not expanded here, pass "
+            f"files=sorted(glob.glob({str(path)!r}))"
+        )
+    return f"no such file: {str(path)!r} (in {os.getcwd()}); check the path"
 
 
 #: Wire field → ``submit()`` parameter, so a refusal names what the caller actually passed.

@@ -141,6 +141,9 @@ def test_input_mistakes_are_refused_before_any_request(tmp_path: Any) -> None:
         ({"text": "   "}, "text must not be blank"),
         ({"urls": ["ftp://x.test/a"]}, "http"),
         ({"files": [tmp_path / "missing.pdf"]}, "no such file"),
+        # A folder or a pattern is named as such, with what to pass instead.
+        ({"files": tmp_path}, r"is a folder; pass its files, e\.g\. files=sorted\(Path"),
+        ({"files": str(tmp_path / "*.pdf")}, r"patterns are not expanded here.*glob\.glob"),
         ({"files": []}, "empty"),
         ({"text": "a", "webhook": "not a url"}, "webhook"),
         ({"text": "a", "poll_cap": 0}, "poll_cap"),
