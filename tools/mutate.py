@@ -302,6 +302,22 @@ def outcomes() -> dict[str, dict[str, int | None]]:
     return results
 
 
+def targets_without_mutants() -> list[str]:
+    """Targets of the groups that have results, for which those results hold no mutant."""
+    missing = []
+    for name, group in GROUPS.items():
+        kept = ROOT / ".mutants" / name
+        if not kept.exists():
+            continue
+        for module, functions in group.targets.items():
+            meta = kept / (module + ".meta")
+            found = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+            for function, glob in zip(functions, mutant_globs(module, functions), strict=True):
+                if not fnmatch.filter(found, glob):
+                    missing.append(f"{name}: {module} {function}")
+    return missing
+
+
 def listed_equivalents() -> set[str]:
     """Mutant names docs/mutation.md explains (the first column of its tables)."""
     if not EQUIVALENTS.exists():
@@ -327,6 +343,13 @@ def report() -> float:
         print(f"  {module:34} {caught:4d}/{len(codes):4d} {rate:5.1f} %  ({detail})")
     rate = 100 * total_caught / total if total else 0.0
     print(f"  {'kill rate':34} {total_caught:4d}/{total:4d} {rate:5.1f} %")
+    unmutated = targets_without_mutants()
+    if unmutated:
+        print(f"\n{len(unmutated)} targets have no mutants in their group's last results:")
+        for target in unmutated:
+            print(f"  {target}")
+        print("(run their group again; a target mutmut cannot mutate does not belong in GROUPS)")
+        rate = 0.0
     if unexplained:
         print(f"\n{len(unexplained)} surviving mutants are not listed in docs/mutation.md:")
         for name in unexplained:
