@@ -518,6 +518,24 @@ def test_non_idempotent_post_is_not_resent_after_a_lost_response(sleeps: list[fl
     assert info.value.request_sent is True  # it may have been acted on
 
 
+def test_a_post_whose_connection_timed_out_is_sent_again(sleeps: list[float]) -> None:
+    # A connect timeout never reached the server, unlike a read timeout: a POST is resent.
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            raise httpx.ConnectTimeout("timed out", request=request)
+        return httpx.Response(201, json={"id": "file_1", "filename": "x.csv", "size": 3})
+
+    assert make_client(handler).files.upload(b"a;b", filename="x.csv").id == "file_1"
+    assert len(calls) == 2
+    calls.clear()
+    with pytest.raises(APITimeoutError) as info:
+        make_client(handler, max_retries=0).files.upload(b"a;b", filename="x.csv")
+    assert info.value.request_sent is False
+
+
 def test_upload_retry_resends_every_byte(sleeps: list[float], tmp_path) -> None:
     payload = bytes(range(256)) * 4000
     path = tmp_path / "catalog.csv"
