@@ -518,6 +518,31 @@ def test_non_idempotent_post_is_not_resent_after_a_lost_response(sleeps: list[fl
     assert info.value.request_sent is True  # it may have been acted on
 
 
+def test_without_rate_limit_retries_a_429_ends_the_call_at_once(sleeps: list[float]) -> None:
+    # retry_rate_limited=False (the poller keeps its own 429 budget): the first 429 raises,
+    # while a 503 is still retried as usual.
+    answers = [503, 429, 503]
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        status = answers.pop(0) if answers else 200
+        if status == 200:
+            return httpx.Response(200, json=table_json())
+        return httpx.Response(status, json=envelope(status, "unavailable"))
+
+    async def get() -> Any:
+        client = AsyncLasso(api_key=KEY, base_url=BASE, transport=httpx.MockTransport(handler))
+        async with client:
+            return await client.request("GET", "/tables/tbl_1", retry_rate_limited=False)
+
+    with pytest.raises(RateLimitError):
+        asyncio.run(get())
+    assert len(calls) == 2 and len(sleeps) == 1  # the 503 waited once, the 429 not at all
+    assert asyncio.run(get())["id"] == "tbl_1"  # the last 503, retried, then the table
+    assert len(calls) == 4
+
+
 def test_a_post_whose_connection_timed_out_is_sent_again(sleeps: list[float]) -> None:
     # A connect timeout never reached the server, unlike a read timeout: a POST is resent.
     calls = []
