@@ -225,6 +225,8 @@ def test_numbers_are_int64_only_when_the_schema_says_integer() -> None:
     assert str(frame(number, 1, 1000, "2000000", None)["n"].dtype) == "Float64"
     assert str(frame(integer, 1, 1000, "2000000", None)["n"].dtype) == "Int64"
     assert str(frame({"type": "integer"}, 3)["n"].dtype) == "Int64"
+    for spelled in ("int", "Int", "INTEGER"):  # as other API revisions spell the format
+        assert str(frame({"type": "number", "format": spelled}, 3)["n"].dtype) == "Int64"
     assert frame(integer, 2**53 - 1)["n"].iloc[0] == 2**53 - 1
     # An integer column holds whole numbers a float holds exactly: 2.5 and 2**53 do not fit.
     df = frame(integer, 1, 2.5, 2**53)
