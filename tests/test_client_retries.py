@@ -22,6 +22,7 @@ from lasso_notebook.client import AsyncLasso, Lasso, RetryPolicy
 from lasso_notebook.errors import (
     APIConnectionError,
     APITimeoutError,
+    AuthenticationError,
     InternalServerError,
     InvalidRequestError,
     NotFoundError,
@@ -541,6 +542,20 @@ def test_without_rate_limit_retries_a_429_ends_the_call_at_once(sleeps: list[flo
     assert len(calls) == 2 and len(sleeps) == 1  # the 503 waited once, the 429 not at all
     assert asyncio.run(get())["id"] == "tbl_1"  # the last 503, retried, then the table
     assert len(calls) == 4
+
+
+@pytest.mark.parametrize("key", [KEY, None], ids=["key-sent", "no-key"])
+def test_a_401_says_whether_a_key_was_sent(key: str | None, sleeps: list[float]) -> None:
+    # A refused key and a missing one need different fixes: the message says which.
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json=envelope(401, "unauthenticated", "invalid API key"))
+
+    client = Lasso(api_key=key, base_url=BASE, transport=httpx.MockTransport(handler))
+    with client, pytest.raises(AuthenticationError) as info:
+        client.tables.get("t")
+    assert info.value.key_sent is (key is not None)
+    hint = "check LASSO_API_KEY" if key else "no API key was sent"
+    assert hint in str(info.value)
 
 
 def test_a_post_whose_connection_timed_out_is_sent_again(sleeps: list[float]) -> None:

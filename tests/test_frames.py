@@ -715,6 +715,16 @@ def test_row_columns_combine_tables_with_a_source_column() -> None:
     assert frames.lacks(meta=True)  # flat rows have no row ids: meta needs the listing
 
 
+def test_row_objects_after_flat_rows_are_refused() -> None:
+    # Flat rows are numbered by position, row objects by their row_index: one gathering of
+    # both would number rows wrongly, so it fails and says why, leaving the rows as they were.
+    data = RowColumns()
+    data.add_flat([{"title": "Anvil"}])
+    with pytest.raises(ValueError, match="^row objects cannot follow flat rows$"):
+        data.add_rows(ROWS[:1])
+    assert data.count == 1 and data.row_index is None and data.values == {"title": ["Anvil"]}
+
+
 def test_flat_rows_with_missing_and_late_keys() -> None:
     data = RowColumns()
     data.add_flat([{"a": 1, "b": 2}, {"a": 3, "b": 4}])

@@ -663,6 +663,11 @@ def test_attach_to_a_followed_table_gets_its_own_shape_and_copy(
     run(ip, f"%lasso_table d --attach {table_id} --labels --meta --background", capsys)
     wait_for(lambda: "d" in ip.user_ns)
     assert list(ip.user_ns["d"].columns) == list(b.columns) and ip.user_ns["d"] is not b
+    # A background attach that reuses the job following with labels and meta (b's) still
+    # gets the plain shape its cell asked for.
+    run(ip, f"%lasso_table e --attach {table_id} --background", capsys)
+    wait_for(lambda: "e" in ip.user_ns)
+    assert list(ip.user_ns["e"].columns) == list(a.columns)
 
 
 def test_background_without_widget_prints_a_failure(
