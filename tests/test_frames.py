@@ -720,7 +720,7 @@ def test_row_objects_after_flat_rows_are_refused() -> None:
     # both would number rows wrongly, so it fails and says why, leaving the rows as they were.
     data = RowColumns()
     data.add_flat([{"title": "Anvil"}])
-    with pytest.raises(ValueError, match="^row objects cannot follow flat rows$"):
+    with pytest.raises(ValueError, match=r"^row objects cannot follow flat rows$"):
         data.add_rows(ROWS[:1])
     assert data.count == 1 and data.row_index is None and data.values == {"title": ["Anvil"]}
 
