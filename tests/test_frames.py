@@ -715,6 +715,30 @@ def test_row_columns_combine_tables_with_a_source_column() -> None:
     assert frames.lacks(meta=True)  # flat rows have no row ids: meta needs the listing
 
 
+def test_rows_listing_sources_become_source_and_location_per_row() -> None:
+    # Rows of one page share their source objects' words; a server that gives no source for
+    # the first rows (or none at all) leaves those rows without one.
+    def row(i: int, source: Any) -> dict[str, Any]:
+        return {"row_index": i, "data": {"title": f"t{i}"}, "source": source}
+
+    data = RowColumns()
+    data.add_rows([row(0, None), row(1, None)])
+    assert data.source is None and data.location is None  # no provenance: nothing kept
+    data.add_rows(
+        [
+            row(2, {"file": "prices.xlsx", "sheet": "Tools", "line": 4}),
+            row(3, {"file": "prices.xlsx", "sheet": "Tools", "line": 4}),
+            row(4, {"file": "scan.pdf", "page": 2}),
+            row(5, {"file": "", "line": 7}),
+            row(6, "not an object"),
+        ]
+    )
+    assert data.source == [None, None, "prices.xlsx", "prices.xlsx", "scan.pdf", None, None]
+    places = ["sheet Tools, row 4", "sheet Tools, row 4", "page 2", "line 7", None]
+    assert data.location == [None, None, *places]
+    assert data.count == 7 and data.row_index == list(range(7))
+
+
 def test_row_objects_after_flat_rows_are_refused() -> None:
     # Flat rows are numbered by position, row objects by their row_index: one gathering of
     # both would number rows wrongly, so it fails and says why, leaving the rows as they were.
@@ -722,6 +746,8 @@ def test_row_objects_after_flat_rows_are_refused() -> None:
     data.add_flat([{"title": "Anvil"}])
     with pytest.raises(ValueError, match=r"^row objects cannot follow flat rows$"):
         data.add_rows(ROWS[:1])
+    with pytest.raises(ValueError, match=r"^a row is not a JSON object$"):
+        data.add_flat([{"title": "Rope"}, ["Rope"]])
     assert data.count == 1 and data.row_index is None and data.values == {"title": ["Anvil"]}
 
 
