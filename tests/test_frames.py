@@ -758,6 +758,8 @@ def test_flat_rows_with_missing_and_late_keys() -> None:
     assert data.values == {"a": [1, 3, None, 6], "b": [2, 4, 5, None], "c": [None, None, [1], None]}
     with pytest.raises(ValueError):
         data.add_flat([{"a": 1}, [1, 2]])
+    data.add_flat([{"a": 7, "b": 8}])  # every row alike, but without a key seen before
+    assert data.row(4) == {"a": 7, "b": 8, "c": None} and data.count == 5
     df = frame_from_columns(data, [{"key": "a", "type": "number"}, {"key": "b", "type": "text"}])
     # A number column is Float64 unless the schema says integer, whatever the values.
     assert list(df.columns) == ["a", "b", "c"] and str(df["a"].dtype) == "Float64"
