@@ -342,20 +342,26 @@ def report() -> float:
     """Print the kill rate per module and overall; return the overall rate in %."""
     explained = listed_equivalents()
     unexplained: list[str] = []
-    total_caught = total = 0
-    print("\nmutation results (caught = killed, or timed out)")
+    total_caught = total = not_run = 0
+    print("\nmutation results (caught = killed, or timed out; rates over the mutants run)")
     for module, codes in outcomes().items():
         counts = Counter(CAUGHT.get(v, OTHER.get(v, f"exit {v}")) for v in codes.values())
         caught = sum(n for status, n in counts.items() if status in CAUGHT.values())
         survivors = sorted(k for k, v in codes.items() if v not in CAUGHT and v is not None)
         unexplained += [k for k in survivors if k not in explained]
+        run = sum(1 for v in codes.values() if v is not None)
         total_caught += caught
-        total += len(codes)
-        rate = 100 * caught / len(codes) if codes else 0.0
+        total += run
+        not_run += len(codes) - run
+        rate = 100 * caught / run if run else 0.0
         detail = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
-        print(f"  {module:34} {caught:4d}/{len(codes):4d} {rate:5.1f} %  ({detail})")
+        print(f"  {module:34} {caught:4d}/{run:4d} {rate:5.1f} %  ({detail})")
     rate = 100 * total_caught / total if total else 0.0
     print(f"  {'kill rate':34} {total_caught:4d}/{total:4d} {rate:5.1f} %")
+    if not_run:
+        # A stopped run: its rate says little until every mutant ran (the fastest run first).
+        print(f"\n{not_run} mutants were not run; finish with: python tools/mutate.py --resume")
+        rate = 0.0
     unmutated = targets_without_mutants()
     if unmutated:
         print(f"\n{len(unmutated)} targets have no mutants in their group's last results:")
