@@ -278,21 +278,23 @@ def test_a_look_up_failing_for_a_while_still_finds_the_table(
     assert transport.searches[6] - transport.searches[5] >= 0.29  # not the 10-50 ms backoff
 
 
+@pytest.mark.parametrize("retries", [1, 2])
 @pytest.mark.parametrize("lost", ["timeout", 502], ids=["no-answer", "502"])
 def test_a_look_up_failing_past_the_budget_says_the_table_may_exist(
-    engine: Any, other: Lasso, schema_id: str, name: str, lost: str | int
+    engine: Any, other: Lasso, schema_id: str, name: str, lost: str | int, retries: int
 ) -> None:
-    # Every listing fails (503): the look-up spends the create's own budget (two tries of two
-    # requests with one retry), then says the table may exist and why, sending no second POST.
+    # Every listing fails (503): the look-up spends the create's own budget (1 + retries
+    # tries of 1 + retries requests each), then says the table may exist and why, sending
+    # no second POST.
     answer = None if lost == "timeout" else int(lost)
-    transport = LoseCreate(processed=True, answer=answer, listings=[503] * 10)
-    mine = losing_client(engine, transport, max_retries=1)
+    transport = LoseCreate(processed=True, answer=answer, listings=[503] * 20)
+    mine = losing_client(engine, transport, max_retries=retries)
     with mine, pytest.raises(TableMayExistError) as info:
         mine.tables.create(schema_id=schema_id, name=name, source_text=CSV)
-    assert transport.posts == 1 and len(transport.searches) == 4
+    assert transport.posts == 1 and len(transport.searches) == (1 + retries) ** 2
     assert info.value.table_name == name
-    why = "POST /tables answered" if answer else "POST /tables timed out"
-    assert why in info.value.reason and "looking for it:" in info.value.reason
+    why = "POST /tables answered 502" if answer else "POST /tables timed out"
+    assert info.value.reason.startswith(why) and "; looking for it: " in info.value.reason
     assert len(namesakes(other, name)) == 1  # the table the lost create made
 
 
