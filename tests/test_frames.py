@@ -213,6 +213,10 @@ def test_missing_values_are_na_and_not_reported_in_any_column_type() -> None:
     assert df.attrs["lasso"]["unparsed"] == {}
     for key in ("n", "b", "d", "e"):
         assert df[key].isna().tolist() == [True, True, True, False], key
+    # A column with no value at all keeps its schema's dtype (the frames of two tables of one
+    # schema concatenate).
+    empty = build_frame(rows[:3], columns)
+    assert [str(t) for t in empty.dtypes] == ["Float64", "boolean", "datetime64[us]", "category"]
 
 
 def test_numbers_are_int64_only_when_the_schema_says_integer() -> None:
