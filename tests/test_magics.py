@@ -814,6 +814,7 @@ def test_interrupt_leaves_the_job_running_and_var_is_set_on_completion(
     assert interrupted and time.monotonic() - interrupted[0] < 0.5  # the wait ended promptly
     assert_short_error(result, output, "goes on in the background", "df will be set")
     assert output.startswith("Interrupted: table tbl_"), output
+    assert "Stopped waiting" not in output  # the magic's message, not also the job's own
     assert "df" not in ip.user_ns
     wait_for(lambda: "df" in ip.user_ns)
     assert len(ip.user_ns["df"]) == 5
@@ -863,6 +864,9 @@ def test_failed_table_shows_the_server_reason_and_the_table_id(
         result, output, "failed", "Could not download http://127.0.0.1:1/x.pdf", "tbl_"
     )
     assert "df" not in ip.user_ns
+    # The failed job gave df up: no job is still owed to it.
+    result, output = run(ip, "%lasso wait other", capsys)
+    assert_short_error(result, output, "no job of this kernel sets other; pending: none")
 
 
 @pytest.mark.parametrize(
