@@ -434,6 +434,15 @@ def test_no_widget_prints_a_summary_line_instead(
     assert result.success
     assert submitted[0]["progress"] is False
     assert "→ df (5 rows, table tbl_" in output
+    assert "reused" not in output
+    # The same cell again reuses the table; with no widget or status line, a line says so.
+    table_id = ip.user_ns["df"].attrs["lasso"]["table_id"]
+    result, output = run(
+        ip, f"%%lasso_table df --schema Products --no-widget\n{PRODUCTS_CSV}", capsys
+    )
+    assert result.success, output
+    assert output.startswith(f"reused {table_id[:6]}… from "), output
+    assert "(no new extraction; --refresh to extract again)" in output
 
 
 def test_widget_config_off_disables_progress(
