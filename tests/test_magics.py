@@ -478,8 +478,18 @@ def test_background_returns_at_once_and_sets_var_on_completion(
     wait_for(lambda: "later" in ip.user_ns)
     assert len(ip.user_ns["later"]) == 5
     wait_for(lambda: job.note == "→ later (5 rows)")
-    # Without a live widget (no kernel here) the note is printed: a success on stdout.
-    wait_for(lambda: "→ later (5 rows)" in capsys.readouterr().out)
+    # Without a live widget (no kernel here) the note is printed: a success on stdout, with
+    # the table's outcome.
+    printed: list[str] = []
+
+    def both_printed() -> bool:
+        printed.append(capsys.readouterr().out)
+        return "→ later (5 rows)\n5 rows, all valid" in "".join(printed)
+
+    wait_for(both_printed)
+    # Stored: no job is still owed to the variable.
+    result, output = run(ip, "%lasso wait other", capsys)
+    assert_short_error(result, output, "no job of this kernel sets other; pending: none")
 
 
 def test_background_without_var_returns_the_job(
