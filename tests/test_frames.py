@@ -743,6 +743,46 @@ def test_rows_listing_sources_become_source_and_location_per_row() -> None:
     assert data.count == 7 and data.row_index == list(range(7))
 
 
+@pytest.mark.parametrize("numbers", [[0, 2, 3], [1, 2, 3]], ids=["gap", "from-1"])
+def test_rows_not_numbered_0_to_n_keep_their_row_index(numbers: list[int]) -> None:
+    # A table whose rows were deleted or failed part-way: the index is each row's row_index
+    # (so df.loc[i] is row i), and an unparsed value is reported at its row_index.
+    rows = [{"row_index": i, "data": {"n": i}} for i in numbers]
+    rows[-1]["data"]["n"] = "free"
+    df = build_frame(rows, [{"key": "n", "type": "number"}])
+    assert list(df.index) == numbers and not isinstance(df.index, pd.RangeIndex)
+    assert str(df.index.dtype) == "int64" and df.index.name == "row_index"
+    assert df.attrs["lasso"]["unparsed"]["n"]["rows"] == [numbers[-1]]
+    empty = build_frame([], [{"key": "n", "type": "number"}])
+    assert isinstance(empty.index, pd.RangeIndex) and empty.index.name == "row_index"
+
+
+def test_frame_from_columns_defaults_keys_and_leaves_the_rows_alone() -> None:
+    # Without labels the columns are keys; without consume the gathered rows stay readable.
+    data = RowColumns()
+    data.add_flat([{"title": "Anvil", "tags": ["a"]}, {"title": 7, "tags": None}])
+    columns = [
+        {"key": "title", "label": "Title", "type": "text"},
+        {"key": "tags", "label": "Tags", "type": "tags"},
+    ]
+    df = frame_from_columns(data, columns)
+    assert list(df.columns) == ["title", "tags"]
+    assert data.values == {"title": ["Anvil", 7], "tags": [["a"], None]}
+    # Text is the string dtype whatever the values; lists stay lists.
+    assert str(df["title"].dtype) == "string" and df["title"].tolist() == ["Anvil", "7"]
+    assert df["tags"].tolist() == [["a"], None]
+
+
+def test_a_single_source_table_names_its_source_for_rows_that_do_not() -> None:
+    # Flat rows (the export) say nothing of their source: with provenance asked for, a table
+    # made from one file names that file on every row.
+    data = RowColumns()
+    data.add_flat([{"title": "Anvil"}, {"title": "Rope"}])
+    table = Table(id="tbl_1", source_type="files", files=[{"name": "catalog.csv"}])
+    df = frame_from_columns(data, [{"key": "title", "type": "text"}], table=table, provenance=True)
+    assert df["_source"].tolist() == ["catalog.csv", "catalog.csv"]
+
+
 def test_row_objects_after_flat_rows_are_refused() -> None:
     # Flat rows are numbered by position, row objects by their row_index: one gathering of
     # both would number rows wrongly, so it fails and says why, leaving the rows as they were.
