@@ -442,6 +442,18 @@ def test_no_widget_prints_a_summary_line_instead(
     assert result.success, output
     assert output.startswith(f"reused {table_id[:6]}… from "), output
     assert "(no new extraction; --refresh to extract again)" in output
+    # In the background, the reuse and the variable are said on one line when it completes.
+    result, output = run(
+        ip, f"%%lasso_table df --schema Products --no-widget --background\n{PRODUCTS_CSV}", capsys
+    )
+    assert result.success, output
+    printed = [output]
+
+    def said() -> bool:
+        printed.append(capsys.readouterr().out)
+        return "to extract again) · → df (5 rows)\n" in "".join(printed)
+
+    wait_for(said)
 
 
 def test_widget_config_off_disables_progress(
@@ -778,6 +790,21 @@ def test_values_that_do_not_fit_are_reported(
     magics._assign(job, "again", View(labels=False, meta=False, copy=False))
     assert ip.user_ns["again"] is job.df
     assert job.note.startswith("→ again (5 rows; 1 value did not fit their column type")
+
+
+def test_a_blocking_cell_says_what_did_not_fit_without_a_warning(
+    ip: InteractiveShell, eng: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lasso_notebook import UnparsedValuesWarning
+
+    csv = "name;sku;price;in_stock\nWidget;W1;free;yes\nBolt;B1;2.50;no\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result, output = run(ip, f"%%lasso_table df --schema Products --no-widget\n{csv}", capsys)
+    assert result.success, output
+    assert 'price: 1 value not a number ("free")' in output  # the cell says it ...
+    assert not [w for w in caught if issubclass(w.category, UnparsedValuesWarning)]  # ... once
+    assert pd.isna(ip.user_ns["df"]["price"].iloc[0])
 
 
 def test_timeout_says_the_table_goes_on_and_var_is_set_later(

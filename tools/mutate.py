@@ -130,6 +130,7 @@ GROUPS: dict[str, Group] = {
                 "background_without_widget_prints_a_failure",
                 "a_detached_background_job_leaves_var_unset_and_says_so",
                 "values_that_do_not_fit_are_reported",
+                "a_blocking_cell_says_what_did_not_fit_without_a_warning",
                 "timeout_says_the_table_goes_on_and_var_is_set_later",
                 "interrupt_leaves_the_job_running_and_var_is_set_on_completion",
                 "attach_to_a_followed_table_gets_its_own_shape_and_copy",
