@@ -755,6 +755,8 @@ def test_rows_not_numbered_0_to_n_keep_their_row_index(numbers: list[int]) -> No
     assert df.attrs["lasso"]["unparsed"]["n"]["rows"] == [numbers[-1]]
     empty = build_frame([], [{"key": "n", "type": "number"}])
     assert isinstance(empty.index, pd.RangeIndex) and empty.index.name == "row_index"
+    whole = build_frame([{"row_index": i, "data": {"n": i}} for i in range(3)], [{"key": "n"}])
+    assert isinstance(whole.index, pd.RangeIndex) and list(whole.index) == [0, 1, 2]
 
 
 def test_frame_from_columns_defaults_keys_and_leaves_the_rows_alone() -> None:
