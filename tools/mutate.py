@@ -1,10 +1,13 @@
 """``make mutate``: plant bugs in the reliability-critical code with mutmut and report how many
 the tests catch. GROUPS below is the one place that says what is mutated and which tests must
-catch it: update the module paths there when modules move.
+catch it: update it when code moves (the tool refuses to run while a target or test it names
+no longer exists).
 
 Usage: ``python tools/mutate.py [--group NAME ...] [--resume] [--report] [--show MUTANT]``.
 Each group is a fresh mutmut run (results kept in ``.mutants/<group>/``; ``--resume`` re-runs
-only the mutants not caught there); all of them take about 30 minutes on 2 idle cores.
+only the mutants not caught there). Changing a group's tests in GROUPS makes mutmut forget that
+group's results: run it afresh then. All groups take over an hour on 2 cores (the engine's
+alone about two on a loaded machine).
 Survivors equivalent to the original code are listed with the reason in docs/mutation.md; the
 run ends with the kill rate per module and lists every survivor not explained there.
 """
