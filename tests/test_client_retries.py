@@ -22,6 +22,7 @@ from lasso_notebook.client import AsyncLasso, Lasso, RetryPolicy
 from lasso_notebook.errors import (
     APIConnectionError,
     APITimeoutError,
+    AuthenticationError,
     InternalServerError,
     InvalidRequestError,
     NotFoundError,
@@ -516,6 +517,63 @@ def test_non_idempotent_post_is_not_resent_after_a_lost_response(sleeps: list[fl
     assert len(calls) == 1
     assert str(info.value) == "POST /files timed out (ReadTimeout)"
     assert info.value.request_sent is True  # it may have been acted on
+
+
+def test_without_rate_limit_retries_a_429_ends_the_call_at_once(sleeps: list[float]) -> None:
+    # retry_rate_limited=False (the poller keeps its own 429 budget): the first 429 raises,
+    # while a 503 is still retried as usual.
+    answers = [503, 429, 503]
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        status = answers.pop(0) if answers else 200
+        if status == 200:
+            return httpx.Response(200, json=table_json())
+        return httpx.Response(status, json=envelope(status, "unavailable"))
+
+    async def get() -> Any:
+        client = AsyncLasso(api_key=KEY, base_url=BASE, transport=httpx.MockTransport(handler))
+        async with client:
+            return await client.request("GET", "/tables/tbl_1", retry_rate_limited=False)
+
+    with pytest.raises(RateLimitError):
+        asyncio.run(get())
+    assert len(calls) == 2 and len(sleeps) == 1  # the 503 waited once, the 429 not at all
+    assert asyncio.run(get())["id"] == "tbl_1"  # the last 503, retried, then the table
+    assert len(calls) == 4
+
+
+@pytest.mark.parametrize("key", [KEY, None], ids=["key-sent", "no-key"])
+def test_a_401_says_whether_a_key_was_sent(key: str | None, sleeps: list[float]) -> None:
+    # A refused key and a missing one need different fixes: the message says which.
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(401, json=envelope(401, "unauthenticated", "invalid API key"))
+
+    client = Lasso(api_key=key, base_url=BASE, transport=httpx.MockTransport(handler))
+    with client, pytest.raises(AuthenticationError) as info:
+        client.tables.get("t")
+    assert info.value.key_sent is (key is not None)
+    hint = "check LASSO_API_KEY" if key else "no API key was sent"
+    assert hint in str(info.value)
+
+
+def test_a_post_whose_connection_timed_out_is_sent_again(sleeps: list[float]) -> None:
+    # A connect timeout never reached the server, unlike a read timeout: a POST is resent.
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            raise httpx.ConnectTimeout("timed out", request=request)
+        return httpx.Response(201, json={"id": "file_1", "filename": "x.csv", "size": 3})
+
+    assert make_client(handler).files.upload(b"a;b", filename="x.csv").id == "file_1"
+    assert len(calls) == 2
+    calls.clear()
+    with pytest.raises(APITimeoutError) as info:
+        make_client(handler, max_retries=0).files.upload(b"a;b", filename="x.csv")
+    assert info.value.request_sent is False
 
 
 def test_upload_retry_resends_every_byte(sleeps: list[float], tmp_path) -> None:

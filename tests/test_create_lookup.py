@@ -9,6 +9,7 @@ the engine stamps tables itself, and the listing reads nothing else to say when 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -17,8 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from lasso_notebook import Lasso
+from lasso_notebook import Lasso, _create_lookup
 from lasso_notebook.client import RetryPolicy
+from lasso_notebook.errors import TableMayExistError
 
 CSV = "name;sku\nWidget;W1\n"
 
@@ -29,11 +31,28 @@ class LoseCreate(httpx.AsyncBaseTransport):
     read it). With ``oldest_first`` the tables listing comes oldest first: the API does not
     document its list order, so the look-up must not depend on it."""
 
-    def __init__(self, *, processed: bool, oldest_first: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        processed: bool,
+        oldest_first: bool = False,
+        answer: int | None = None,
+        listings: list[int | str] | None = None,
+        gone: set[str] | None = None,
+    ) -> None:
         self.inner = httpx.AsyncHTTPTransport()
         self.processed = processed
         self.oldest_first = oldest_first
+        #: The lost answer is this status (a server failing after it made the table) instead
+        #: of a read timeout.
+        self.answer = answer
+        #: How the look-up's listings (``GET /tables?search=``) fail before they are answered:
+        #: a status, or "reset" for a connection reset; one entry per request.
+        self.listings = list(listings or [])
+        #: Tables deleted since they were listed: reading one answers 404.
+        self.gone = gone or set()
         self.posts = 0
+        self.searches: list[float] = []  # when each listing was asked for
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -45,7 +64,19 @@ class LoseCreate(httpx.AsyncBaseTransport):
                 response = await self.inner.handle_async_request(request)
                 await response.aread()
                 await response.aclose()
+                if self.answer is not None:
+                    return httpx.Response(self.answer, json={"message": "upstream failed"})
                 raise httpx.ReadTimeout("timed out", request=request)
+        if request.method == "GET" and "search" in request.url.params:
+            self.searches.append(time.monotonic())
+            if self.listings:
+                failure = self.listings.pop(0)
+                if failure == "reset":
+                    raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
+                headers = {"Retry-After": "0.3"} if failure == 503 else {}
+                return httpx.Response(failure, json={"message": "down"}, headers=headers)
+        if request.method == "GET" and path.rsplit("/", 1)[-1] in self.gone:
+            return httpx.Response(404, json={"message": "table not found"})
         response = await self.inner.handle_async_request(request)
         if self.oldest_first and request.method == "GET" and path.endswith("/tables"):
             body = json.loads(await response.aread())
@@ -84,12 +115,12 @@ def name() -> str:
     return f"Q1 {uuid.uuid4().hex[:8]}"
 
 
-def losing_client(engine: Any, transport: LoseCreate) -> Lasso:
+def losing_client(engine: Any, transport: LoseCreate, max_retries: int = 3) -> Lasso:
     return Lasso(
         api_key=engine.api_key,
         base_url=engine.base_url,
         transport=transport,
-        retry_policy=RetryPolicy(base_delay=0.01, max_delay=0.05),
+        retry_policy=RetryPolicy(max_retries=max_retries, base_delay=0.01, max_delay=0.05),
     )
 
 
@@ -192,3 +223,87 @@ def test_a_lost_create_from_urls_is_told_apart_by_its_number_of_urls(
     assert transport.posts == (1 if processed else 2)
     assert table.id not in (single.id, text.id) and len(table.files or []) == 2
     assert namesakes(other, name) == {single.id, text.id, table.id}
+
+
+# -- the look-up's own limits and failures ----------------------------------------------------
+@pytest.mark.parametrize("scan, found", [(2, True), (1, False)], ids=["within", "beyond"])
+def test_the_look_up_reads_at_most_lookup_scan_listed_tables(
+    engine: Any,
+    other: Lasso,
+    schema_id: str,
+    name: str,
+    scan: int,
+    found: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Listed oldest first, the lost table comes second, after an hours-old namesake: a scan of
+    # two tables finds it; a scan of one stops before it and sends the create again.
+    monkeypatch.setattr(_create_lookup, "LOOKUP_SCAN", scan)
+    old = other.tables.create(schema_id=schema_id, name=name, source_text=CSV)
+    made_earlier(engine, old.id, 3600)
+    transport = LoseCreate(processed=True, oldest_first=True)
+    with losing_client(engine, transport) as mine:
+        table = mine.tables.create(schema_id=schema_id, name=name, source_text=CSV)
+    assert transport.posts == (1 if found else 2)
+    assert table.id != old.id
+    assert len(namesakes(other, name)) == (2 if found else 3)
+
+
+def test_a_namesake_deleted_since_it_was_listed_is_skipped(
+    engine: Any, other: Lasso, schema_id: str, name: str
+) -> None:
+    # A namesake stamped a few seconds ahead comes first, newest first, and is gone when the
+    # look-up reads it: the look-up goes on to the next candidate, the lost table.
+    theirs = other.tables.create(schema_id=schema_id, name=name, source_text=CSV)
+    made_earlier(engine, theirs.id, -5)
+    transport = LoseCreate(processed=True, gone={theirs.id})
+    with losing_client(engine, transport) as mine:
+        table = mine.tables.create(schema_id=schema_id, name=name, source_text=CSV)
+    assert transport.posts == 1 and table.id != theirs.id
+    assert namesakes(other, name) == {theirs.id, table.id}
+
+
+def test_a_look_up_failing_for_a_while_still_finds_the_table(
+    engine: Any, other: Lasso, schema_id: str, name: str
+) -> None:
+    # The look-up meets an outage. Its first listing call fails on a connection reset after the
+    # client's own two retries, its second on a 503: each time the look-up tries again, the
+    # second time after the 0.3 s the 503 asked for, and then finds the table.
+    transport = LoseCreate(processed=True, listings=[503, "reset", "reset", 503, "reset", 503])
+    with losing_client(engine, transport, max_retries=2) as mine:
+        table = mine.tables.create(schema_id=schema_id, name=name, source_text=CSV)
+    assert transport.posts == 1 and not transport.listings
+    assert len(transport.searches) == 7
+    assert namesakes(other, name) == {table.id}
+    assert transport.searches[6] - transport.searches[5] >= 0.29  # not the 10-50 ms backoff
+
+
+@pytest.mark.parametrize("retries", [1, 2])
+@pytest.mark.parametrize("lost", ["timeout", 502], ids=["no-answer", "502"])
+def test_a_look_up_failing_past_the_budget_says_the_table_may_exist(
+    engine: Any, other: Lasso, schema_id: str, name: str, lost: str | int, retries: int
+) -> None:
+    # Every listing fails (503): the look-up spends the create's own budget (1 + retries
+    # tries of 1 + retries requests each), then says the table may exist and why, sending
+    # no second POST.
+    answer = None if lost == "timeout" else int(lost)
+    transport = LoseCreate(processed=True, answer=answer, listings=[503] * 20)
+    mine = losing_client(engine, transport, max_retries=retries)
+    with mine, pytest.raises(TableMayExistError) as info:
+        mine.tables.create(schema_id=schema_id, name=name, source_text=CSV)
+    assert transport.posts == 1 and len(transport.searches) == (1 + retries) ** 2
+    assert info.value.table_name == name
+    why = "POST /tables answered 502" if answer else "POST /tables timed out"
+    assert info.value.reason.startswith(why) and "; looking for it: " in info.value.reason
+    assert len(namesakes(other, name)) == 1  # the table the lost create made
+
+
+def test_a_look_up_refused_for_good_says_so_at_once(
+    engine: Any, other: Lasso, schema_id: str, name: str
+) -> None:
+    # A 403 on the listing is no outage: no retry cures it, so the first one ends the look-up.
+    transport = LoseCreate(processed=True, listings=[403] * 10)
+    with losing_client(engine, transport) as mine, pytest.raises(TableMayExistError) as info:
+        mine.tables.create(schema_id=schema_id, name=name, source_text=CSV)
+    assert transport.posts == 1 and len(transport.searches) == 1
+    assert "looking for it:" in info.value.reason

@@ -215,6 +215,10 @@ def test_missing_values_are_na_and_not_reported_in_any_column_type() -> None:
     assert df.attrs["lasso"]["unparsed"] == {}
     for key in ("n", "b", "d", "e"):
         assert df[key].isna().tolist() == [True, True, True, False], key
+    # A column with no value at all keeps its schema's dtype (the frames of two tables of one
+    # schema concatenate).
+    empty = build_frame(rows[:3], columns)
+    assert [str(t) for t in empty.dtypes] == ["Float64", "boolean", "datetime64[us]", "category"]
 
 
 def test_numbers_are_int64_only_when_the_schema_says_integer() -> None:
@@ -227,6 +231,8 @@ def test_numbers_are_int64_only_when_the_schema_says_integer() -> None:
     assert str(frame(number, 1, 1000, "2000000", None)["n"].dtype) == "Float64"
     assert str(frame(integer, 1, 1000, "2000000", None)["n"].dtype) == "Int64"
     assert str(frame({"type": "integer"}, 3)["n"].dtype) == "Int64"
+    for spelled in ("int", "Int", "INTEGER"):  # as other API revisions spell the format
+        assert str(frame({"type": "number", "format": spelled}, 3)["n"].dtype) == "Int64"
     assert frame(integer, 2**53 - 1)["n"].iloc[0] == 2**53 - 1
     # An integer column holds whole numbers a float holds exactly: 2.5 and 2**53 do not fit.
     df = frame(integer, 1, 2.5, 2**53)
@@ -715,6 +721,84 @@ def test_row_columns_combine_tables_with_a_source_column() -> None:
     assert frames.lacks(meta=True)  # flat rows have no row ids: meta needs the listing
 
 
+def test_rows_listing_sources_become_source_and_location_per_row() -> None:
+    # Rows of one page share their source objects' words; a server that gives no source for
+    # the first rows (or none at all) leaves those rows without one.
+    def row(i: int, source: Any) -> dict[str, Any]:
+        return {"row_index": i, "data": {"title": f"t{i}"}, "source": source}
+
+    data = RowColumns()
+    data.add_rows([row(0, None), row(1, None)])
+    assert data.source is None and data.location is None  # no provenance: nothing kept
+    data.add_rows(
+        [
+            row(2, {"file": "prices.xlsx", "sheet": "Tools", "line": 4}),
+            row(3, {"file": "prices.xlsx", "sheet": "Tools", "line": 4}),
+            row(4, {"file": "scan.pdf", "page": 2}),
+            row(5, {"file": "", "line": 7}),
+            row(6, "not an object"),
+        ]
+    )
+    assert data.source == [None, None, "prices.xlsx", "prices.xlsx", "scan.pdf", None, None]
+    places = ["sheet Tools, row 4", "sheet Tools, row 4", "page 2", "line 7", None]
+    assert data.location == [None, None, *places]
+    assert data.count == 7 and data.row_index == list(range(7))
+
+
+@pytest.mark.parametrize("numbers", [[0, 2, 3], [1, 2, 3]], ids=["gap", "from-1"])
+def test_rows_not_numbered_0_to_n_keep_their_row_index(numbers: list[int]) -> None:
+    # A table whose rows were deleted or failed part-way: the index is each row's row_index
+    # (so df.loc[i] is row i), and an unparsed value is reported at its row_index.
+    rows = [{"row_index": i, "data": {"n": i}} for i in numbers]
+    rows[-1]["data"]["n"] = "free"
+    df = build_frame(rows, [{"key": "n", "type": "number"}])
+    assert list(df.index) == numbers and not isinstance(df.index, pd.RangeIndex)
+    assert str(df.index.dtype) == "int64" and df.index.name == "row_index"
+    assert df.attrs["lasso"]["unparsed"]["n"]["rows"] == [numbers[-1]]
+    empty = build_frame([], [{"key": "n", "type": "number"}])
+    assert isinstance(empty.index, pd.RangeIndex) and empty.index.name == "row_index"
+    whole = build_frame([{"row_index": i, "data": {"n": i}} for i in range(3)], [{"key": "n"}])
+    assert isinstance(whole.index, pd.RangeIndex) and list(whole.index) == [0, 1, 2]
+
+
+def test_frame_from_columns_defaults_keys_and_leaves_the_rows_alone() -> None:
+    # Without labels the columns are keys; without consume the gathered rows stay readable.
+    data = RowColumns()
+    data.add_flat([{"title": "Anvil", "tags": ["a"]}, {"title": 7, "tags": None}])
+    columns = [
+        {"key": "title", "label": "Title", "type": "text"},
+        {"key": "tags", "label": "Tags", "type": "tags"},
+    ]
+    df = frame_from_columns(data, columns)
+    assert list(df.columns) == ["title", "tags"]
+    assert data.values == {"title": ["Anvil", 7], "tags": [["a"], None]}
+    # Text is the string dtype whatever the values; lists stay lists.
+    assert str(df["title"].dtype) == "string" and df["title"].tolist() == ["Anvil", "7"]
+    assert df["tags"].tolist() == [["a"], None]
+
+
+def test_a_single_source_table_names_its_source_for_rows_that_do_not() -> None:
+    # Flat rows (the export) say nothing of their source: with provenance asked for, a table
+    # made from one file names that file on every row.
+    data = RowColumns()
+    data.add_flat([{"title": "Anvil"}, {"title": "Rope"}])
+    table = Table(id="tbl_1", source_type="files", files=[{"name": "catalog.csv"}])
+    df = frame_from_columns(data, [{"key": "title", "type": "text"}], table=table, provenance=True)
+    assert df["_source"].tolist() == ["catalog.csv", "catalog.csv"]
+
+
+def test_row_objects_after_flat_rows_are_refused() -> None:
+    # Flat rows are numbered by position, row objects by their row_index: one gathering of
+    # both would number rows wrongly, so it fails and says why, leaving the rows as they were.
+    data = RowColumns()
+    data.add_flat([{"title": "Anvil"}])
+    with pytest.raises(ValueError, match=r"^row objects cannot follow flat rows$"):
+        data.add_rows(ROWS[:1])
+    with pytest.raises(ValueError, match=r"^a row is not a JSON object$"):
+        data.add_flat([{"title": "Rope"}, ["Rope"]])
+    assert data.count == 1 and data.row_index is None and data.values == {"title": ["Anvil"]}
+
+
 def test_flat_rows_with_missing_and_late_keys() -> None:
     data = RowColumns()
     data.add_flat([{"a": 1, "b": 2}, {"a": 3, "b": 4}])
@@ -722,6 +806,8 @@ def test_flat_rows_with_missing_and_late_keys() -> None:
     assert data.values == {"a": [1, 3, None, 6], "b": [2, 4, 5, None], "c": [None, None, [1], None]}
     with pytest.raises(ValueError):
         data.add_flat([{"a": 1}, [1, 2]])
+    data.add_flat([{"a": 7, "b": 8}])  # every row alike, but without a key seen before
+    assert data.row(4) == {"a": 7, "b": 8, "c": None} and data.count == 5
     df = frame_from_columns(data, [{"key": "a", "type": "number"}, {"key": "b", "type": "text"}])
     # A number column is Float64 unless the schema says integer, whatever the values.
     assert list(df.columns) == ["a", "b", "c"] and str(df["a"].dtype) == "Float64"

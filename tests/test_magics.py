@@ -433,7 +433,27 @@ def test_no_widget_prints_a_summary_line_instead(
     )
     assert result.success
     assert submitted[0]["progress"] is False
-    assert "→ df (5 rows, table tbl_" in output
+    assert output.startswith("→ df (5 rows, table tbl_"), output  # nothing reused
+    # The same cell again reuses the table; with no widget or status line, a line says so.
+    table_id = ip.user_ns["df"].attrs["lasso"]["table_id"]
+    result, output = run(
+        ip, f"%%lasso_table df --schema Products --no-widget\n{PRODUCTS_CSV}", capsys
+    )
+    assert result.success, output
+    assert output.startswith(f"reused {table_id[:6]}… from "), output
+    assert "(no new extraction; --refresh to extract again)" in output
+    # In the background, the reuse and the variable are said on one line when it completes.
+    result, output = run(
+        ip, f"%%lasso_table df --schema Products --no-widget --background\n{PRODUCTS_CSV}", capsys
+    )
+    assert result.success, output
+    printed = [output]
+
+    def said() -> bool:
+        printed.append(capsys.readouterr().out)
+        return "to extract again) · → df (5 rows)\n" in "".join(printed)
+
+    wait_for(said)
 
 
 def test_widget_config_off_disables_progress(
@@ -470,8 +490,18 @@ def test_background_returns_at_once_and_sets_var_on_completion(
     wait_for(lambda: "later" in ip.user_ns)
     assert len(ip.user_ns["later"]) == 5
     wait_for(lambda: job.note == "→ later (5 rows)")
-    # Without a live widget (no kernel here) the note is printed: a success on stdout.
-    wait_for(lambda: "→ later (5 rows)" in capsys.readouterr().out)
+    # Without a live widget (no kernel here) the note is printed: a success on stdout, with
+    # the table's outcome.
+    printed: list[str] = []
+
+    def both_printed() -> bool:
+        printed.append(capsys.readouterr().out)
+        return "→ later (5 rows)\n5 rows, all valid" in "".join(printed)
+
+    wait_for(both_printed)
+    # Stored: no job is still owed to the variable.
+    result, output = run(ip, "%lasso wait other", capsys)
+    assert_short_error(result, output, "no job of this kernel sets other; pending: none")
 
 
 def test_background_without_var_returns_the_job(
@@ -663,6 +693,11 @@ def test_attach_to_a_followed_table_gets_its_own_shape_and_copy(
     run(ip, f"%lasso_table d --attach {table_id} --labels --meta --background", capsys)
     wait_for(lambda: "d" in ip.user_ns)
     assert list(ip.user_ns["d"].columns) == list(b.columns) and ip.user_ns["d"] is not b
+    # A background attach that reuses the job following with labels and meta (b's) still
+    # gets the plain shape its cell asked for.
+    run(ip, f"%lasso_table e --attach {table_id} --background", capsys)
+    wait_for(lambda: "e" in ip.user_ns)
+    assert list(ip.user_ns["e"].columns) == list(a.columns)
 
 
 def test_background_without_widget_prints_a_failure(
@@ -757,6 +792,21 @@ def test_values_that_do_not_fit_are_reported(
     assert job.note.startswith("→ again (5 rows; 1 value did not fit its column type")
 
 
+def test_a_blocking_cell_says_what_did_not_fit_without_a_warning(
+    ip: InteractiveShell, eng: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lasso_notebook import UnparsedValuesWarning
+
+    csv = "name;sku;price;in_stock\nWidget;W1;free;yes\nBolt;B1;2.50;no\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result, output = run(ip, f"%%lasso_table df --schema Products --no-widget\n{csv}", capsys)
+    assert result.success, output
+    assert 'price: 1 value not a number ("free")' in output  # the cell says it ...
+    assert not [w for w in caught if issubclass(w.category, UnparsedValuesWarning)]  # ... once
+    assert pd.isna(ip.user_ns["df"]["price"].iloc[0])
+
+
 def test_timeout_says_the_table_goes_on_and_var_is_set_later(
     ip: InteractiveShell, slow: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -809,6 +859,7 @@ def test_interrupt_leaves_the_job_running_and_var_is_set_on_completion(
     assert interrupted and time.monotonic() - interrupted[0] < 0.5  # the wait ended promptly
     assert_short_error(result, output, "goes on in the background", "df will be set")
     assert output.startswith("Interrupted: table tbl_"), output
+    assert "Stopped waiting" not in output  # the magic's message, not also the job's own
     assert "df" not in ip.user_ns
     wait_for(lambda: "df" in ip.user_ns)
     assert len(ip.user_ns["df"]) == 5
@@ -858,6 +909,9 @@ def test_failed_table_shows_the_server_reason_and_the_table_id(
         result, output, "failed", "Could not download http://127.0.0.1:1/x.pdf", "tbl_"
     )
     assert "df" not in ip.user_ns
+    # The failed job gave df up: no job is still owed to it.
+    result, output = run(ip, "%lasso wait other", capsys)
+    assert_short_error(result, output, "no job of this kernel sets other; pending: none")
 
 
 @pytest.mark.parametrize(
