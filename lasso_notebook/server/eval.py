@@ -19,7 +19,16 @@ from typing import Any
 from ._eval_run import Case, load_cases, run_cases
 from ._eval_score import Score, Totals, score_rows
 
-__all__ = ["DEFAULT_DIR", "HELDOUT_DIR", "WIDE_DIR", "Score", "Totals", "evaluate", "main", "score_rows"]
+__all__ = [
+    "DEFAULT_DIR",
+    "HELDOUT_DIR",
+    "WIDE_DIR",
+    "Score",
+    "Totals",
+    "evaluate",
+    "main",
+    "score_rows",
+]
 
 _ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = _ROOT / "tests" / "fixtures" / "catalogs"

@@ -144,6 +144,14 @@ def _number_coercer() -> Any:
     return _COERCE[0]
 
 
+_CODE = re.compile(r"^(?=[^\s]*\d)[\w][\w./#-]*$")
+
+
+def _code(cell: Any) -> bool:
+    """One token holding a digit: an article number, SKU or code."""
+    return isinstance(cell, str) and bool(_CODE.match(cell.strip()))
+
+
 def _sample(cells: list[Any]) -> str:
     texts = [_text(c) for c in cells]
     # A spanning cell is shown once; blank cells at both ends are dropped.
@@ -400,6 +408,9 @@ class TableGrid:
                 numbers = sum(1 for v in values if _number(v) is not None)
                 dates = sum(1 for v in values if isinstance(v, str) and _DATE_CELL.match(v.strip()))  # fmt: skip
                 kind = "num" if numbers >= 0.8 * len(values) else "date" if dates >= 0.8 * len(values) else "text"  # fmt: skip
+                if kind == "text" and len(values) >= 3:
+                    codes = sum(1 for v in values if _code(v))
+                    kind = "code" if codes >= 0.8 * len(values) else kind
                 self._kinds[j] = kind
                 if kind == "num" and len(self._num_cols) < 6:
                     self._num_cols.append(j)
@@ -468,6 +479,14 @@ class TableGrid:
                 self._pending.append(row)
             return out
         if sparse and len(filled) <= self._typical / 2 and not self._fits(filled):
+            if all(not _is_value(c) for _, c in filled) and not _sentence(
+                " ".join(_text(c) for _, c in filled)
+            ):
+                # Labels only, split over columns ("GRP 10" | "HOSES"): a section heading when
+                # products follow it, a note when none do.
+                if len(self._pending) < _MAX_PENDING:
+                    self._pending.append(row)
+                    return out
             out += [Note(" ".join(_text(c) for _, c in filled)), Skip("note", _sample(cells))]
             return out
         if self._pending:
@@ -547,6 +566,8 @@ class TableGrid:
             )
             if kind == "date" and not is_date:
                 return False
+            if kind == "code" and not _code(cell):
+                return False  # words under a column of codes: a heading split over columns
         return True
 
     def _flush_pending(self, *, final: bool) -> Iterator[Item]:

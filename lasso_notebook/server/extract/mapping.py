@@ -62,7 +62,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "stuckpreis", "stueckpreis", "prixunitaire", "prixht", "prixnet", "prijs", "nettoprijs",
         "precioneto", "preciounitario", "pvp", "unitcost", "yourprice", "ihrpreis", "vkpreis",
         "nettopreis", "listenpreis", "bruttopreis", "prixpublic", "prixttc", "adviesprijs",
-        "stukprijs", "eenheidsprijs",
+        "stukprijs", "eenheidsprijs", "net", "nett", "netto",
     ),
     "currency": (
         "currency", "curr", "cur", "ccy", "pricecurrency", "currencycode", "wahrung",
@@ -139,6 +139,10 @@ _PRICE_STEMS = ("price", "preis", "prix", "prijs", "precio", "amount", "betrag",
                 "bedrag", "importe", "extvalue", "uvp", "rrp", "msrp", "pvp", "netto", "brutto",
                 "ttc")  # fmt: skip
 _ROLE_NAMES = {3: "net price", 2: "unit price", 1: "list price", 0: "line amount"}
+
+_UNIT_SUFFIX = re.compile(
+    r"\s*(?:[(\[][^)\]]{1,12}[)\]]|[$€£¥]|\b(?:EUR|USD|GBP|CHF|JPY)\b|\bin\s+\S{1,4})\s*$", re.I
+)
 
 # Tiers of evidence, strongest first (recorded in the report as "by").
 _TIERS = {5: "pin", 4: "exact", 3: "normalized", 2: "synonym", 1: "fuzzy", 0: "content"}
@@ -290,6 +294,8 @@ class Mapper:
                 header, "an available-from date is neither stock nor a release date"
             )
             return found
+        # "Net ($)", "Preis (EUR)", "Prijs €": the unit after the name is no part of it.
+        bare = normalize(_UNIT_SUFFIX.sub("", header)) or norm
         for col in self.columns:
             key = col["key"]
             concept = self.concept_of.get(key, "")
@@ -299,9 +305,9 @@ class Mapper:
                 found.append((4, 100.0, key))
             elif norm and self.normal.get(norm) == key:
                 found.append((3, 100.0, key))
-            elif norm and norm in SYNONYMS.get(concept, ()):
+            elif norm and (norm in SYNONYMS.get(concept, ()) or bare in SYNONYMS.get(concept, ())):  # fmt: skip
                 found.append((2, 100.0, key))
-            elif concept == "in_stock" and norm in SYNONYMS["quantity"]:
+            elif concept == "in_stock" and (norm in SYNONYMS["quantity"] or bare in SYNONYMS["quantity"]):  # fmt: skip
                 found.append((2, 90.0, key))  # a stock quantity: in_stock by quantity > 0
             elif len(norm) >= 4:
                 best = max(
