@@ -479,14 +479,16 @@ class TableGrid:
                 self._pending.append(row)
             return out
         if sparse and len(filled) <= self._typical / 2 and not self._fits(filled):
-            if all(not _is_value(c) for _, c in filled) and not _sentence(
-                " ".join(_text(c) for _, c in filled)
+            labels = all(not _is_value(c) for _, c in filled)
+            # Labels only, split over columns ("GRP 10" | "HOSES"): a section heading when
+            # products follow it, a note when none do.
+            if (
+                labels
+                and len(self._pending) < _MAX_PENDING
+                and not _sentence(" ".join(_text(c) for _, c in filled))
             ):
-                # Labels only, split over columns ("GRP 10" | "HOSES"): a section heading when
-                # products follow it, a note when none do.
-                if len(self._pending) < _MAX_PENDING:
-                    self._pending.append(row)
-                    return out
+                self._pending.append(row)
+                return out
             out += [Note(" ".join(_text(c) for _, c in filled)), Skip("note", _sample(cells))]
             return out
         if self._pending:
