@@ -181,9 +181,12 @@ def _comma_pieces(part: str) -> list[str]:
     chunks = re.split(r",\s+", part)
     out = [chunks[0]]
     for chunk in chunks[1:]:
-        # A size after "Name (CODE)" is a field of its own: the code closed the name
-        # ("Drill (AX1), 30 x 40 cm, $9"); before that it is part of it ("Anvil, 12 kg").
-        closed = is_measure(chunk) and _CODE_IN_PARENS.match(out[-1]) is not None
+        # A size after "Name (CODE)" or after a typed field is a field of its own: the name
+        # is closed ("Drill (AX1), 30 x 40 cm, $9"); right after the name it is part of it
+        # ("Anvil, 12 kg").
+        closed = is_measure(chunk) and (
+            _CODE_IN_PARENS.match(out[-1]) is not None or (len(out) > 1 and _typed(out[-1]))
+        )
         if closed or _typed(chunk.rstrip(".")):
             out.append(chunk.rstrip("."))
         else:
