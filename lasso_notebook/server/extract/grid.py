@@ -410,7 +410,7 @@ class TableGrid:
                 kind = "num" if numbers >= 0.8 * len(values) else "date" if dates >= 0.8 * len(values) else "text"  # fmt: skip
                 if kind == "text" and len(values) >= 3:
                     codes = sum(1 for v in values if _code(v))
-                    kind = "code" if codes >= 0.8 * len(values) else kind
+                    kind = "code" if codes >= 0.6 * len(values) else kind
                 self._kinds[j] = kind
                 if kind == "num" and len(self._num_cols) < 6:
                     self._num_cols.append(j)

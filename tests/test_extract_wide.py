@@ -1,0 +1,162 @@
+"""General extraction rules found with the wide dev corpus (tests/fixtures/wide/), through the
+HTTP API of a real embedded engine: printed reports whose column header sits between full-width
+rules under a page header, section labels split over report columns, product lines led by a code
+or cut by spaced slashes, sizes after a typed field, ``Art. CODE``, units after a header name,
+and consistently delimited text whatever the delimiter."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+
+@pytest.fixture
+def api(engine: Any) -> Any:
+    headers = {"Authorization": f"Bearer {engine.api_key}"}
+    with httpx.Client(base_url=engine.base_url, headers=headers, timeout=30) as client:
+        yield client
+
+
+def table_of(
+    api: httpx.Client, *, text: str | None = None, file: tuple[str, bytes] | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    schema = next(s["id"] for s in api.get("/schemas").json()["data"] if s["name"] == "Products")
+    body: dict[str, Any] = {"name": "wide", "schema_id": schema}
+    if file is not None:
+        upload = api.post("/files", files={"file": file})
+        assert upload.status_code in (200, 201), upload.text
+        body["file_ids"] = [upload.json()["id"]]
+    else:
+        body["source_text"] = text
+    created = api.post("/tables", json=body)
+    assert created.status_code == 201, created.text
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        table = api.get(f"/tables/{created.json()['id']}").json()
+        if table["status"] in ("completed", "failed"):
+            break
+        time.sleep(0.02)
+    rows = api.get(f"/tables/{table['id']}/rows", params={"limit": 100}).json()["data"]
+    return table, rows
+
+
+def data(rows: list[dict[str, Any]], *keys: str) -> list[tuple[Any, ...]]:
+    return [tuple(r["data"][k] for k in keys) for r in rows]
+
+
+RULE = "-" * 72
+
+
+def test_report_header_between_full_rules_under_a_page_header(api: httpx.Client) -> None:
+    def page(number: int, lines: list[str]) -> list[str]:
+        return [
+            f"STOCK VALUATION                RUN DATE 04/02/2025      PAGE {number:>3}",
+            "WAREHOUSE: NORTH      CURRENCY: USD",
+            RULE,
+            f"{'ITEM NO':<12}{'DESCRIPTION':<30}{'VENDOR':<10}{'UNIT COST':>11}{'ON HAND':>9}",
+            RULE,
+            *lines,
+        ]
+
+    def line(sku: str, name: str, vendor: str, cost: str, qty: int) -> str:
+        return f"{sku:<12}{name:<30}{vendor:<10}{cost:>11}{qty:>9}"
+
+    text = "\n".join(
+        page(
+            1,
+            [
+                "GRP 10  HOSES & FITTINGS",
+                line("HX-101", "Garden Hose 20 m", "Norvik", "40.25", 12),
+                line("HX-102", "Hose Reel Pro", "Norvik", "1,479.40", 0),
+                line("HX-103", "Spray Nozzle", "Vantis", "9.90", 7),
+                "CONTINUED",
+            ],
+        )  # fmt: skip
+        + page(
+            2,
+            [
+                "GRP 20  HAND TOOLS",
+                line("HT-201", "Claw Hammer 16 oz", "Helgro", "24.50", 3),
+                line("HT-202", "Spirit Level 60 cm", "Pimax", "31.00", 5),
+                f"{'':<12}{'** GROUP TOTAL':<30}{'':<10}{'55.50':>11}{8:>9}",
+                "*** END OF REPORT ***",
+            ],
+        )  # fmt: skip
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "brand", "price", "currency", "in_stock") == [
+        ("HX-101", "Garden Hose 20 m", "Norvik", 40.25, "USD", True),
+        ("HX-102", "Hose Reel Pro", "Norvik", 1479.4, "USD", False),
+        ("HX-103", "Spray Nozzle", "Vantis", 9.9, "USD", True),
+        ("HT-201", "Claw Hammer 16 oz", "Helgro", 24.5, "USD", True),
+        ("HT-202", "Spirit Level 60 cm", "Pimax", 31.0, "USD", True),
+    ]
+    skipped = table["extraction_report"]["skipped"]
+    assert skipped["section"] == 2 and skipped["total"] == 1
+
+
+def test_product_lines_led_by_a_code_or_cut_by_slashes_keep_fields_apart(
+    api: httpx.Client,
+) -> None:
+    text = (
+        "Hi team,\n\nthis is what we can ship:\n\n"
+        '1. BN-4100: Socket Wrench 1/2" - 71 x 88 cm - USD 513.12 - in stock\n'
+        "2. Spirit Level 60 cm (BN-4107), 16 x 20 cm, $17.14, backorder\n"
+        '* Clé à douille 1/2" / réf. RR002K / 2 402,50 € / en stock\n'
+        "- Heckenschere 55 cm, Art.-Nr. AD-4100, 3,9 kg, 3.626,76 EUR, nicht lieferbar\n"
+        "\nCheers,\nDana\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "in_stock") == [
+        ("BN-4100", 'Socket Wrench 1/2"', 513.12, True),
+        ("BN-4107", "Spirit Level 60 cm", 17.14, False),
+        ("RR002K", 'Clé à douille 1/2"', 2402.5, True),
+        ("AD-4100", "Heckenschere 55 cm", 3626.76, False),
+    ]
+
+
+def test_art_abbreviation_before_a_code_is_the_sku(api: httpx.Client) -> None:
+    tiles = "".join(
+        f'<li class="tile"><h3 class="tile-title">{name}</h3>'
+        f'<span class="code">Art. {sku}</span><div class="tile-price">€ {price}</div></li>'
+        for name, sku, price in (
+            ("Tuinslang 20 m", "NF-4100", "42,50"),
+            ("Werklamp 30 W", "NF-4107", "19,95"),
+            ("Waterpas 60 cm", "NF-4114", "12,00"),
+        )  # fmt: skip
+    )
+    page = f"<html><body><nav><a href='/'>Home</a></nav><ul>{tiles}</ul></body></html>"
+    table, rows = table_of(api, file=("tegels.html", page.encode()))
+    assert table["status"] == "completed", table
+    assert data(rows, "name", "sku", "price") == [
+        ("Tuinslang 20 m", "NF-4100", 42.5),
+        ("Werklamp 30 W", "NF-4107", 19.95),
+        ("Waterpas 60 cm", "NF-4114", 12.0),
+    ]
+
+
+def test_a_unit_after_a_header_name_does_not_hide_the_name(api: httpx.Client) -> None:
+    text = 'Mfr.,Item #,Description,Net ($),Avail.\nNorvik,SD-1,"Hose, set of 2",21.81,3\nPimax,SD-2,Level,"1,498.32",0\n'  # fmt: skip
+    table, rows = table_of(api, text=text)
+    assert data(rows, "sku", "name", "brand", "price", "currency", "in_stock") == [
+        ("SD-1", "Hose, set of 2", "Norvik", 21.81, "USD", True),
+        ("SD-2", "Level", "Pimax", 1498.32, "USD", False),
+    ]
+    mapping = table["extraction_report"]["sources"][0]["mapping"]
+    assert mapping["Net ($)"] == {"column": "price", "by": "synonym"}
+
+
+def test_a_pipe_delimited_text_under_labels_is_a_table(api: httpx.Client) -> None:
+    text = "SKU|Product|Price (EUR)|Avail.\nMW-1|Hedge Trimmer|1.2k|yes\nMW-2|Work Lamp|3.5M|no\nMW-3|Tile Saw|950|yes\n"  # fmt: skip
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency", "in_stock") == [
+        ("MW-1", "Hedge Trimmer", 1200, "EUR", True),
+        ("MW-2", "Work Lamp", 3500000, "EUR", False),
+        ("MW-3", "Tile Saw", 950, "EUR", True),
+    ]
