@@ -74,7 +74,7 @@ def test_report_header_between_full_rules_under_a_page_header(api: httpx.Client)
                 line("HX-103", "Spray Nozzle", "Vantis", "9.90", 7),
                 "CONTINUED",
             ],
-        )  # fmt: skip
+        )
         + page(
             2,
             [
@@ -84,7 +84,7 @@ def test_report_header_between_full_rules_under_a_page_header(api: httpx.Client)
                 f"{'':<12}{'** GROUP TOTAL':<30}{'':<10}{'55.50':>11}{8:>9}",
                 "*** END OF REPORT ***",
             ],
-        )  # fmt: skip
+        )
     )
     table, rows = table_of(api, text=text)
     assert table["status"] == "completed", table
@@ -128,7 +128,7 @@ def test_art_abbreviation_before_a_code_is_the_sku(api: httpx.Client) -> None:
             ("Tuinslang 20 m", "NF-4100", "42,50"),
             ("Werklamp 30 W", "NF-4107", "19,95"),
             ("Waterpas 60 cm", "NF-4114", "12,00"),
-        )  # fmt: skip
+        )
     )
     page = f"<html><body><nav><a href='/'>Home</a></nav><ul>{tiles}</ul></body></html>"
     table, rows = table_of(api, file=("tegels.html", page.encode()))
