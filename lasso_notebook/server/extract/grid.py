@@ -34,6 +34,7 @@ rows, running sums per numeric column, and the few label rows waiting for their 
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -589,8 +590,65 @@ class TableGrid:
                 self._part_counted = 0
 
 
+def _side_by_side(rows: list[GridRow]) -> list[tuple[int, int]] | None:
+    """Column ranges of tables laid side by side, or ``None``. Blank columns cut the columns
+    into blocks; two or more blocks of two columns or more, each under its own header row,
+    whose headers name two or more of the same concepts (a name, a code, a price...), are
+    separate tables: one table with a blank spacer column repeats no concept."""
+    from .mapping import header_concept
+
+    width = max((len(r.cells) for r in rows), default=0)
+    used = [any(j < len(r.cells) and not _blank(r.cells[j]) for r in rows) for j in range(width)]
+    blocks: list[tuple[int, int]] = []
+    for j, filled in enumerate(used):
+        if filled and (j == 0 or not used[j - 1]):
+            blocks.append((j, j + 1))
+        elif filled:
+            blocks[-1] = (blocks[-1][0], j + 1)
+    if len(blocks) < 2:
+        return None
+    tables: list[tuple[int, set[str]]] = []
+    for a, b in blocks:
+        if b - a < 2:
+            continue
+        sub = [r.cells[a:b] for r in rows]
+        sub = [cells for cells in sub if any(not _blank(c) for c in cells)]
+        index, is_header = find_header(sub[:LOOKAHEAD])
+        if not sub or not is_header:
+            continue
+        concepts = {c for cell in sub[index] if (c := header_concept(_text(cell)))}
+        if len(concepts) >= 2:
+            tables.append((a, concepts))
+    if len(tables) < 2:
+        return None
+    if any(len(tables[0][1] & concepts) < 2 for _, concepts in tables[1:]):
+        return None
+    starts = [0, *(a for a, _ in tables[1:])]
+    return [(start, end) for start, end in zip(starts, [*starts[1:], width + 10**6], strict=True)]  # fmt: skip
+
+
 def grid_items(rows: Iterable[GridRow], *, lookahead: int = LOOKAHEAD) -> Iterator[Item]:
-    """Classified items of one table (or several in a row) given as ``GridRow``s."""
-    grid = TableGrid(lookahead=lookahead)
-    yield from grid.feed(rows)
-    yield from grid.close()
+    """Classified items of one table (or several in a row, or side by side) given as
+    ``GridRow``s. Tables side by side are read one after the other, each with its own header:
+    the first streams, the others wait in memory (a sheet laid out so is a small one)."""
+    source = iter(rows)
+    head = list(itertools.islice(source, lookahead * 3))
+    ranges = _side_by_side(head) if head else None
+    if ranges is None:
+        grid = TableGrid(lookahead=lookahead)
+        yield from grid.feed(itertools.chain(head, source))
+        yield from grid.close()
+        return
+    later: list[list[GridRow]] = [[] for _ in ranges[1:]]
+
+    def first() -> Iterator[GridRow]:
+        for row in itertools.chain(head, source):
+            start, end = ranges[0]
+            yield GridRow(row.cells[start:end], row.where, row.role)
+            for k, (a, b) in enumerate(ranges[1:]):
+                later[k].append(GridRow(row.cells[a:b], row.where, row.role))
+
+    for part in [first(), *(iter(rows) for rows in later)]:
+        grid = TableGrid(lookahead=lookahead)
+        yield from grid.feed(part)
+        yield from grid.close()

@@ -195,6 +195,16 @@ def known_header(text: str) -> bool:
 
 
 _KNOWN = frozenset(s for spellings in SYNONYMS.values() for s in spellings)
+_CONCEPT_OF = {s: concept for concept, spellings in SYNONYMS.items() for s in spellings}
+
+
+def header_concept(text: str) -> str | None:
+    """The product concept a column title names (``Unit price (EUR)`` -> ``price``), if any."""
+    norm = normalize(text)
+    found = _CONCEPT_OF.get(norm) or _CONCEPT_OF.get(normalize(_UNIT_SUFFIX.sub("", str(text))))
+    if found is None and any(stem in norm for stem in _PRICE_STEMS):
+        return "price"
+    return found
 
 
 def price_role(header: str) -> int:
@@ -232,9 +242,11 @@ def _shape(values: list[Any]) -> str:
 
 def _quantities(values: list[Any]) -> bool:
     """Stock quantities: whole numbers, not only 0 and 1 (those read as no/yes)."""
+    from .coerce import count_of
+
     numbers = []
     for v in values:
-        text = str(v).strip()
+        text = str(count_of(v)).strip()
         if isinstance(v, bool) or not re.fullmatch(r"[-+]?\d+(?:\.0+)?", text):
             return False
         numbers.append(float(text))
