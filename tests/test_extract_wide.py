@@ -160,3 +160,65 @@ def test_a_pipe_delimited_text_under_labels_is_a_table(api: httpx.Client) -> Non
         ("MW-2", "Work Lamp", 3500000, "EUR", False),
         ("MW-3", "Tile Saw", 950, "EUR", True),
     ]
+
+
+def test_tables_side_by_side_in_one_sheet_each_read_with_its_own_header(
+    api: httpx.Client,
+) -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.cell(1, 1, "Outdoor")
+    ws.cell(1, 6, "Indoor")
+    for c, h in enumerate(["SKU", "Product", "Price", "Stock"], 1):
+        ws.cell(2, c, h)
+    for c, h in enumerate(["Description", "Item code", "Unit price", "Qty"], 6):
+        ws.cell(2, c, h)
+    for r, row in enumerate([("OD-1", "Hose", 20.5, 3), ("OD-2", "Rake", 12.0, 0)], 3):
+        for c, v in enumerate(row, 1):
+            ws.cell(r, c, v)
+    for r, row in enumerate([("Lamp", "IN-1", 30.0, 0), ("Level", "IN-2", 9.5, 8), ("Saw", "IN-3", 99.0, 1)], 3):  # fmt: skip
+        for c, v in enumerate(row, 6):
+            ws.cell(r, c, v)
+    ws.cell(7, 1, "All prices in USD.")
+    buf = io.BytesIO()
+    wb.save(buf)
+    table, rows = table_of(api, file=("ranges.xlsx", buf.getvalue()))
+    assert table["status"] == "completed", table
+    assert sorted(data(rows, "sku", "name", "price", "currency", "in_stock")) == [
+        ("IN-1", "Lamp", 30.0, "USD", False),
+        ("IN-2", "Level", 9.5, "USD", True),
+        ("IN-3", "Saw", 99.0, "USD", True),
+        ("OD-1", "Hose", 20.5, "USD", True),
+        ("OD-2", "Rake", 12.0, "USD", False),
+    ]
+
+
+def test_a_blank_spacer_column_does_not_split_one_table(api: httpx.Client) -> None:
+    text = "Name,SKU,,Price,Stock\nHose,OD-1,,20.50,3\nRake,OD-2,,12.00,0\n"
+    table, rows = table_of(api, text=text)
+    assert data(rows, "name", "sku", "price", "in_stock") == [
+        ("Hose", "OD-1", 20.5, True),
+        ("Rake", "OD-2", 12.0, False),
+    ]
+
+
+def test_stock_counts_with_a_unit_are_quantities_and_dates_never_booleans(
+    api: httpx.Client,
+) -> None:
+    text = (
+        "Artikel;Art.-Nr.;Ihr Preis;Verfügbar;Lagerbestand\n"
+        "Schlauch;SL-1;12,50 €;01.04.2025;12 Stk.\n"
+        "Rechen;RE-2;8,00 €;02.05.2025;0 Stk.\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert data(rows, "name", "sku", "price", "currency", "in_stock") == [
+        ("Schlauch", "SL-1", 12.5, "EUR", True),
+        ("Rechen", "RE-2", 8.0, "EUR", False),
+    ]
+    report = table["extraction_report"]["sources"][0]
+    assert report["mapping"]["Lagerbestand"]["column"] == "in_stock"
+    assert "Verfügbar" in report["unmapped_source_columns"]
