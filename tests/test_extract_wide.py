@@ -199,7 +199,7 @@ def test_tables_side_by_side_in_one_sheet_each_read_with_its_own_header(
 
 def test_a_blank_spacer_column_does_not_split_one_table(api: httpx.Client) -> None:
     text = "Name,SKU,,Price,Stock\nHose,OD-1,,20.50,3\nRake,OD-2,,12.00,0\n"
-    table, rows = table_of(api, text=text)
+    _table, rows = table_of(api, text=text)
     assert data(rows, "name", "sku", "price", "in_stock") == [
         ("Hose", "OD-1", 20.5, True),
         ("Rake", "OD-2", 12.0, False),
