@@ -459,6 +459,17 @@ class TableGrid:
             self._buffer = [row]
             return out
         sparse = len(filled) <= max(1, self._typical - 1) or row.role == "footer"
+        if not sparse and len(filled) > 1:
+            values = [c for _, c in filled]
+            if len(set(values)) < len(values):
+                # A label spanning several columns (colspan, merged cells) counts once:
+                # "Total | Total | Total | 5,460.53 | 42" is a sparse row.
+                spans = sum(
+                    1
+                    for (i, a), (k, b) in itertools.pairwise(filled)
+                    if k == i + 1 and a == b and isinstance(a, str)
+                )
+                sparse = len(filled) - spans <= max(1, self._typical - 1)
         if sparse and self._is_total(filled):
             out.extend(self._flush_pending(final=True))
             self._part_sums = {}
