@@ -222,3 +222,19 @@ def test_stock_counts_with_a_unit_are_quantities_and_dates_never_booleans(
     report = table["extraction_report"]["sources"][0]
     assert report["mapping"]["Lagerbestand"]["column"] == "in_stock"
     assert "Verfügbar" in report["unmapped_source_columns"]
+
+
+def test_a_total_label_spanning_columns_is_a_total_and_a_heading_names_the_currency(
+    api: httpx.Client,
+) -> None:
+    page = """<html><body><h1>Prijslijst (EUR)</h1><table>
+<tr><th>Product</th><th>Artikelnummer</th><th>Merk</th><th>Prijs</th><th>Voorraad</th></tr>
+<tr><td>Tuinslang</td><td>TS-1</td><td>Norvik</td><td>12,50</td><td>4</td></tr>
+<tr><td>Werklamp</td><td>WL-2</td><td>Pimax</td><td>30,00</td><td>0</td></tr>
+<tr><td colspan="3">Samen</td><td>42,50</td><td>4</td></tr></table></body></html>"""
+    table, rows = table_of(api, file=("prijzen.html", page.encode()))
+    assert data(rows, "name", "sku", "price", "currency", "in_stock") == [
+        ("Tuinslang", "TS-1", 12.5, "EUR", True),
+        ("Werklamp", "WL-2", 30.0, "EUR", False),
+    ]
+    assert table["extraction_report"]["skipped"] == {"total": 1}
