@@ -555,8 +555,8 @@ class TableGrid:
         if self._counted < 2:
             return False
         numbers = [(j, _number(c)) for j, c in filled]
-        texts = [c for (j, c), (_, v) in zip(filled, numbers, strict=True) if v is None]
-        if len(texts) > 1:
+        texts = {_text(c) for (j, c), (_, v) in zip(filled, numbers, strict=True) if v is None}
+        if len(texts) > 1:  # one label at most (spanning several columns or not)
             return False
         for j, value in numbers:
             if value is None or j not in self._all_sums:
