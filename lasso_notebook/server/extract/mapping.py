@@ -93,7 +93,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "quantity", "qty", "stockqty", "stockquantity", "inventory", "onhand", "bestand",
         "lagerbestand", "lagermenge", "qtyavail", "qtyavailable", "qtyinstock", "qtyonhand",
         "stocklevel", "qteenstock", "qtestock", "quantiteenstock", "stockdisponible",
-        "voorraad", "existencias", "stockonhand", "soh", "lager",
+        "voorraad", "existencias", "stockonhand", "soh", "lager", "qte", "qtedispo",
+        "qtestock", "aantal", "cantidad", "stuckzahl", "menge",
     ),
     "release_date": (
         "releasedate", "released", "launchdate", "launched", "releaseddate", "date",
