@@ -238,3 +238,58 @@ def test_a_total_label_spanning_columns_is_a_total_and_a_heading_names_the_curre
         ("Werklamp", "WL-2", 30.0, "EUR", False),
     ]
     assert table["extraction_report"]["skipped"] == {"total": 1}
+
+
+def test_code_led_tab_lines_under_a_title_are_products_with_the_title_currency(
+    api: httpx.Client,
+) -> None:
+    text = (
+        "Stock update - prices in GBP\n\n"
+        "TV-4100\tTile Saw 180 mm\t1,073.29\tin stock\n"
+        "TV-4107\tSpirit Level 60 cm\t507.58\tout of stock\n"
+        "TV-4114\tPipe Cutter 42 mm\t145.63\tin stock\n"
+        "\nThanks,\nOps\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert data(rows, "sku", "name", "price", "currency", "in_stock") == [
+        ("TV-4100", "Tile Saw 180 mm", 1073.29, "GBP", True),
+        ("TV-4107", "Spirit Level 60 cm", 507.58, "GBP", False),
+        ("TV-4114", "Pipe Cutter 42 mm", 145.63, "GBP", True),
+    ]
+
+
+def test_ruler_less_pdf_keeps_the_last_wrapped_name_and_the_page_header_currency(
+    api: httpx.Client,
+) -> None:
+    from fpdf import FPDF
+
+    xs = (12, 42, 120, 152)
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=9)
+    pdf.add_page()
+    pdf.set_xy(12, 10)
+    pdf.cell(text="Werkzeughandel - Preisliste (EUR)")
+    pdf.set_xy(170, 10)
+    pdf.cell(text="Seite 1/1")
+    y = 22.0
+    for x, h in zip(xs, ["Art.-Nr.", "Bezeichnung", "Marke", "Preis"], strict=True):
+        pdf.set_xy(x, y)
+        pdf.cell(text=h)
+    for sku, name, brand, price, wrap in (("WS-1", "Wasserwaage 60 cm", "Pimax", "31,00", False), ("LB-2", "Lötbrenner", "Vantis", "1.249,50", False), ("NS-3", "Nasssauger 20 l", "Helgro", "89,90", True)):  # fmt: skip
+        y += 8
+        for x, v in zip(xs, [sku, name, brand, price], strict=True):
+            pdf.set_xy(x, y)
+            pdf.cell(text=v.encode("latin-1").decode("latin-1"))
+        if wrap:
+            y += 5
+            pdf.set_xy(42, y)
+            pdf.cell(text="inkl. Koffer")
+    pdf.set_xy(12, 285)
+    pdf.cell(text="Druckdatum 01.03.2025")
+    table, rows = table_of(api, file=("liste.pdf", bytes(pdf.output())))
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency") == [
+        ("WS-1", "Wasserwaage 60 cm", 31.0, "EUR"),
+        ("LB-2", "Lötbrenner", 1249.5, "EUR"),
+        ("NS-3", "Nasssauger 20 l inkl. Koffer", 89.9, "EUR"),
+    ]
