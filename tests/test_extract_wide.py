@@ -250,7 +250,7 @@ def test_code_led_tab_lines_under_a_title_are_products_with_the_title_currency(
         "TV-4114\tPipe Cutter 42 mm\t145.63\tin stock\n"
         "\nThanks,\nOps\n"
     )
-    table, rows = table_of(api, text=text)
+    _table, rows = table_of(api, text=text)
     assert data(rows, "sku", "name", "price", "currency", "in_stock") == [
         ("TV-4100", "Tile Saw 180 mm", 1073.29, "GBP", True),
         ("TV-4107", "Spirit Level 60 cm", 507.58, "GBP", False),
