@@ -293,3 +293,26 @@ def test_ruler_less_pdf_keeps_the_last_wrapped_name_and_the_page_header_currency
         ("LB-2", "Lötbrenner", 1249.5, "EUR"),
         ("NS-3", "Nasssauger 20 l inkl. Koffer", 89.9, "EUR"),
     ]
+
+
+def test_a_table_that_fills_no_required_column_beside_the_products_is_another_table(
+    api: httpx.Client,
+) -> None:
+    page = """<html><body><table><tr><th>Produkt</th><th>Art.-Nr.</th><th>Preis</th></tr>
+<tr><td>Schlauch</td><td>SL-1</td><td>12,50 €</td></tr><tr><td>Rechen</td><td>RE-2</td><td>8,00 €</td></tr></table>
+<h2>Versandkosten</h2><table><tr><th>Zielland</th><th>Lieferzeit</th><th>Preis</th></tr>
+<tr><td>Deutschland</td><td>1-2 Tage</td><td>4,90 €</td></tr><tr><td>Schweiz</td><td>3-5 Tage</td><td>14,90 €</td></tr></table>
+</body></html>"""
+    table, rows = table_of(api, file=("angebote.html", page.encode()))
+    assert data(rows, "name", "sku", "price") == [("Schlauch", "SL-1", 12.5), ("Rechen", "RE-2", 8.0)]  # fmt: skip
+    report = table["extraction_report"]
+    assert report["skipped"] == {"other table": 2}
+    assert report["sources"][0]["skipped_samples"]["other table"][0] == "Deutschland | 1-2 Tage | 4,90 €"  # fmt: skip
+
+
+def test_a_model_column_is_the_code_only_when_no_other_code_column_is(api: httpx.Client) -> None:
+    _table, rows = table_of(api, text="Item,Model,Price\nDrill,DR-18,99.00\nSaw,CS-7,149.00\n")
+    assert data(rows, "name", "sku") == [("Drill", "DR-18"), ("Saw", "CS-7")]
+    table, rows = table_of(api, text="Product,SKU,Model,Price\nDrill,A-1,DR-18,99.00\n")
+    assert data(rows, "name", "sku") == [("Drill", "A-1")]
+    assert "Model" in table["extraction_report"]["sources"][0]["unmapped_source_columns"]

@@ -415,6 +415,15 @@ def extract(
     keys = list(by_key)
     required = [c["key"] for c in columns if c.get("required")]
 
+    def identifies(headers: tuple[str, ...], group: list[Record]) -> bool:
+        mapping = mapper.map(headers, {h: [r.get(h) for r in group[:200]] for h in headers})
+        return any(key in required for _, key in mapping)
+
+    # A table none of whose columns fills a required column (a table of shipping rates beside
+    # the products) is another table, not products, when some table of the document does.
+    identified = bool(required) and any(identifies(h, g) for h, g in header_sets.items())
+    foreign: dict[tuple[str, ...], bool] = {}
+
     def plan_for(
         headers: tuple[str, ...], record: Record
     ) -> tuple[Plan, tuple[_Currency, str | None, str | None] | None]:
@@ -459,7 +468,16 @@ def extract(
     for item in stream():
         if isinstance(item, dict):
             counts["records"] += 1
-            plan, money = plan_for(tuple(item), item)
+            headers = tuple(item)
+            plan, money = plan_for(headers, item)
+            if identified:
+                other = foreign.get(headers)
+                if other is None:
+                    other = foreign[headers] = not identifies(headers, header_sets.get(headers) or [item])  # fmt: skip
+                if other:
+                    counts["skipped"] += 1
+                    skips.add("other table", _row_text(item))
+                    continue
             row = _build_row(item, plan, keys, required, money)
             if row is None:
                 counts["skipped"] += 1

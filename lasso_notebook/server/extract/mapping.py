@@ -124,6 +124,8 @@ NEVER = (
     "disponibleapartirdu", "disponiblea", "leverbaarvanaf", "beschikbaarvanaf",
     "disponibledesde", "eta", "expected", "restockdate", "nachschub",
 )  # fmt: skip
+#: Model numbers: the article code of a table that has no other code column.
+WEAK_CODES = ("model", "modelno", "modelnumber", "modelnr", "modell", "modele", "modelo", "typ")  # fmt: skip
 #: Position numbers are never the SKU.
 POSITION = ("no", "nr", "pos", "position", "posnr", "lfdnr", "line", "lineno", "n", "numero")
 
@@ -320,6 +322,8 @@ class Mapper:
                 found.append((3, 100.0, key))
             elif norm and (norm in SYNONYMS.get(concept, ()) or bare in SYNONYMS.get(concept, ())):  # fmt: skip
                 found.append((2, 100.0, key))
+            elif concept == "sku" and bare in WEAK_CODES:
+                found.append((2, 80.0, key))  # a model number: the code when no other is
             elif concept == "in_stock" and (norm in SYNONYMS["quantity"] or bare in SYNONYMS["quantity"]):  # fmt: skip
                 found.append((2, 90.0, key))  # a stock quantity: in_stock by quantity > 0
             elif len(norm) >= 4:
