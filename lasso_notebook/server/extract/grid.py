@@ -643,7 +643,9 @@ def grid_items(rows: Iterable[GridRow], *, lookahead: int = LOOKAHEAD) -> Iterat
     ``GridRow``s. Tables side by side are read one after the other, each with its own header:
     the first streams, the others wait in memory (a sheet laid out so is a small one)."""
     source = iter(rows)
-    head = list(itertools.islice(source, lookahead * 3))
+    # No more rows than the grid buffers for its header anyway: progress is reported by how
+    # far the reader got, and must not run ahead of the rows handed out.
+    head = list(itertools.islice(source, lookahead))
     ranges = _side_by_side(head) if head else None
     if ranges is None:
         grid = TableGrid(lookahead=lookahead)

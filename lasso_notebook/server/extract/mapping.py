@@ -62,7 +62,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "stuckpreis", "stueckpreis", "prixunitaire", "prixht", "prixnet", "prijs", "nettoprijs",
         "precioneto", "preciounitario", "pvp", "unitcost", "yourprice", "ihrpreis", "vkpreis",
         "nettopreis", "listenpreis", "bruttopreis", "prixpublic", "prixttc", "adviesprijs",
-        "stukprijs", "eenheidsprijs", "net", "nett", "netto",
+        "stukprijs", "eenheidsprijs", "net", "nett", "netto", "list",
     ),
     "currency": (
         "currency", "curr", "cur", "ccy", "pricecurrency", "currencycode", "wahrung",
@@ -94,7 +94,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "lagerbestand", "lagermenge", "qtyavail", "qtyavailable", "qtyinstock", "qtyonhand",
         "stocklevel", "qteenstock", "qtestock", "quantiteenstock", "stockdisponible",
         "voorraad", "existencias", "stockonhand", "soh", "lager", "qte", "qtedispo",
-        "qtestock", "aantal", "cantidad", "stuckzahl", "menge",
+        "qtestock", "aantal", "cantidad", "stuckzahl", "menge", "qoh",
     ),
     "release_date": (
         "releasedate", "released", "launchdate", "launched", "releaseddate", "date",

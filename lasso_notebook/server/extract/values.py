@@ -259,7 +259,7 @@ def split_label(text: str) -> tuple[str, str, str] | None:
 
 
 # -- codes and prose -------------------------------------------------------------------------
-_SKU = re.compile(r"^(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9\-_./]{2,24}$|^\d{3,7}(?:[-./]\d{1,6})+$")  # fmt: skip
+_SKU = re.compile(r"^(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9\-_./]{2,24}$|^\d{3,7}(?:[-./]\d{1,6})+$|^\d{2}(?:-\d{1,6}){2,}$")  # fmt: skip
 _MEASURE = re.compile(
     r"^\d+(?:[.,/]\d+)?\s?(?:mm|cm|m|km|kg|g|mg|l|ml|cl|v|w|kw|wh|mah|ah|oz|lb|lbs|in|ft|pc|pcs"
     r"|pk|x|hz|ghz|mhz|gb|tb|mb|mp|k|p|st|stk|pairs?|er|°c|%)$",
