@@ -21,10 +21,16 @@ def api(engine: Any) -> Any:
 
 
 def table_of(
-    api: httpx.Client, *, text: str | None = None, file: tuple[str, bytes] | None = None
+    api: httpx.Client,
+    *,
+    text: str | None = None,
+    file: tuple[str, bytes] | None = None,
+    context: str | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     schema = next(s["id"] for s in api.get("/schemas").json()["data"] if s["name"] == "Products")
     body: dict[str, Any] = {"name": "wide", "schema_id": schema}
+    if context:
+        body["additional_context"] = context
     if file is not None:
         upload = api.post("/files", files={"file": file})
         assert upload.status_code in (200, 201), upload.text
@@ -316,3 +322,23 @@ def test_a_model_column_is_the_code_only_when_no_other_code_column_is(api: httpx
     table, rows = table_of(api, text="Product,SKU,Model,Price\nDrill,A-1,DR-18,99.00\n")
     assert data(rows, "name", "sku") == [("Drill", "A-1")]
     assert "Model" in table["extraction_report"]["sources"][0]["unmapped_source_columns"]
+
+
+def test_a_product_named_like_a_total_keeps_its_row_when_it_has_an_article_code(
+    api: httpx.Client,
+) -> None:
+    text = (
+        "Product,SKU,Brand,Price,Stock\n"
+        "Claw Hammer,ME-4100,Helgro,24.50,3\n"
+        "Spirit Level,ME-4107,Pimax,31.00,0\n"
+        "Total Station Laser Level 360,ME-4114,,55.25,1\n"
+        "Hose Reel,ME-4121,Norvik,89.00,2\n"
+        "Page 2,,,,\n"
+        "Discount 5%,,,-9.99,\n"
+        "Shipping,,,9.95,\n"
+    )
+    table, rows = table_of(api, text=text, context="All prices in USD.")
+    assert [r[0] for r in data(rows, "sku")] == ["ME-4100", "ME-4107", "ME-4114", "ME-4121"]
+    assert data(rows, "name", "price", "currency")[2] == ("Total Station Laser Level 360", 55.25, "USD")  # fmt: skip
+    skipped = table["extraction_report"]["skipped"]
+    assert skipped["total"] == 2 and sum(skipped.values()) == 3

@@ -549,6 +549,9 @@ class TableGrid:
         return sum(1 for _, c in filled if known_header(_text(c))) >= 2
 
     def _is_total(self, filled: list[tuple[int, Any]]) -> bool:
+        kinds = self._kinds
+        if any(kinds.get(j) == "code" and _code(cell) for j, cell in filled):
+            return False  # an article code: a product ("Total Station 360"), never a total
         for _, cell in filled:
             if isinstance(cell, str) and not _is_value(cell) and is_total_label(cell):
                 return True

@@ -93,8 +93,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "quantity", "qty", "stockqty", "stockquantity", "inventory", "onhand", "bestand",
         "lagerbestand", "lagermenge", "qtyavail", "qtyavailable", "qtyinstock", "qtyonhand",
         "stocklevel", "qteenstock", "qtestock", "quantiteenstock", "stockdisponible",
-        "voorraad", "existencias", "stockonhand", "soh", "lager", "qte", "qtedispo",
-        "qtestock", "aantal", "cantidad", "stuckzahl", "menge", "qoh",
+        "voorraad", "existencias", "stockonhand", "soh", "lager", "qtedispo", "qoh",
     ),
     "release_date": (
         "releasedate", "released", "launchdate", "launched", "releaseddate", "date",
