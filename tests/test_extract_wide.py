@@ -342,3 +342,26 @@ def test_a_product_named_like_a_total_keeps_its_row_when_it_has_an_article_code(
     assert data(rows, "name", "price", "currency")[2] == ("Total Station Laser Level 360", 55.25, "USD")  # fmt: skip
     skipped = table["extraction_report"]["skipped"]
     assert skipped["total"] == 2 and sum(skipped.values()) == 3
+
+
+@pytest.mark.parametrize(
+    ("header", "line"),
+    [
+        ("Art.;Bez.;Hst.;VK;Lagerbest.", "AB-11;Schlauch;Norvik;12,50;3"),
+        ("Réf. art.;Désig.;Fourn.;P.U. HT;Qté dispo", "AB-11;Schlauch;Norvik;12,50;3"),
+        ("Art.nr.;Omschr.;Leverancier;Prijs/st.;Vrd.", "AB-11;Schlauch;Norvik;12,50;3"),
+        ("Part #;Desc.;Mfg.;Sell;Qty O/H", "AB-11;Schlauch;Norvik;12.50;3"),
+    ],
+)
+def test_trade_abbreviations_in_headers(api: httpx.Client, header: str, line: str) -> None:
+    title = "Preisliste 2025;gültig bis 31.05.2025;Seite 1;;\n"
+    _table, rows = table_of(api, text=title + header + "\n" + line + "\n")
+    assert data(rows, "sku", "name", "brand", "price", "in_stock") == [
+        ("AB-11", "Schlauch", "Norvik", 12.5, True)
+    ]
+
+
+def test_an_art_column_of_words_is_no_article_code(api: httpx.Client) -> None:
+    table, rows = table_of(api, text="Bezeichnung;Art;Preis\nBohrer;Akku;99,00\nSäge;Netz;49,00\n")
+    assert data(rows, "name", "sku") == [("Bohrer", None), ("Säge", None)]
+    assert "Art" in table["extraction_report"]["sources"][0]["unmapped_source_columns"]

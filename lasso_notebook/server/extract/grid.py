@@ -54,6 +54,9 @@ _VALUE_CELL = re.compile(
     r"|www\.\S+|\S+@\S+\.\w+|\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|true|false)$",
     re.I,
 )
+_DATED = re.compile(
+    r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b(?:page|seite|pagina|página|blad|p\.)\s*\d", re.I
+)
 _DATE_CELL = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 _NUMBER_CELL = re.compile(
     r"^[-+−]?(?:[$€£¥]|EUR|USD|GBP|CHF)?\s*[-+−]?\d[\d.,' \u00a0\u202f]*"
@@ -319,6 +322,8 @@ class TableGrid:
         if any(j >= len(header) or _blank(header[j]) for j in filled):
             return False
         texts = [_text(above[j]) for j in filled]
+        if any(_DATED.search(t) for t in texts):
+            return False  # a title line ("valid until 31.05.2025 | page 1"), not group titles
         # A group spans: a title repeated (merged cells filled) or followed by blank cells.
         spans = len(set(texts)) < len(texts) or any(
             j + 1 < len(above) and _blank(above[j + 1]) and j + 1 < len(header)

@@ -39,6 +39,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "artikel", "artikelname", "artikelbezeichnung", "produktbezeichnung", "nom",
         "nomduproduit", "libelle", "produit", "nombre", "producto", "articulo", "naam",
         "productnaam", "omschrijving", "benaming", "itemdescription",
+        "bez", "bezeichn", "desig", "omschr", "artikelbez",
     ),
     "description": (
         "description", "desc", "details", "summary", "longdescription", "shortdescription",
@@ -53,6 +54,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "stylenumber", "refarticle", "codearticle", "noarticle", "numeroarticle", "refproduit",
         "codeproduit", "artikelcode", "bestelnr", "bestelnummer", "codigo", "referencia",
         "codigoarticulo", "materialnummer", "matnr", "stocknumber", "skuno", "sellersku",
+        "refart", "artref", "referencearticle", "artikelnrs",
     ),
     "ean": ("ean", "gtin", "upc", "barcode", "ean13", "gtin13", "isbn", "eancode"),
     "price": (
@@ -63,6 +65,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "precioneto", "preciounitario", "pvp", "unitcost", "yourprice", "ihrpreis", "vkpreis",
         "nettopreis", "listenpreis", "bruttopreis", "prixpublic", "prixttc", "adviesprijs",
         "stukprijs", "eenheidsprijs", "net", "nett", "netto", "list",
+        "vk", "vkp", "pu", "puht", "prixunitht", "prijsst", "prijsperstuk", "sell",
+        "sellprice", "sellingprice",
     ),
     "currency": (
         "currency", "curr", "cur", "ccy", "pricecurrency", "currencycode", "wahrung",
@@ -71,7 +75,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "brand": (
         "brand", "manufacturer", "vendor", "make", "maker", "brandname", "marke", "hersteller",
         "marque", "marca", "supplier", "producer", "mfr", "mfg", "mfgr", "fabrikat",
-        "fabricant", "merk", "fabrikant", "fabricante", "lieferant",
+        "fabricant", "merk", "fabrikant", "fabricante", "lieferant", "hst", "herst", "fourn",
+        "fournisseur", "leverancier",
     ),
     "url": (
         "url", "link", "producturl", "productlink", "website", "href", "webpage",
@@ -94,6 +99,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "lagerbestand", "lagermenge", "qtyavail", "qtyavailable", "qtyinstock", "qtyonhand",
         "stocklevel", "qteenstock", "qtestock", "quantiteenstock", "stockdisponible",
         "voorraad", "existencias", "stockonhand", "soh", "lager", "qtedispo", "qoh",
+        "lagerbest", "vrd", "qtyoh", "stockqte",
     ),
     "release_date": (
         "releasedate", "released", "launchdate", "launched", "releaseddate", "date",
@@ -124,7 +130,7 @@ NEVER = (
     "disponibledesde", "eta", "expected", "restockdate", "nachschub",
 )  # fmt: skip
 #: Model numbers: the article code of a table that has no other code column.
-WEAK_CODES = ("model", "modelno", "modelnumber", "modelnr", "modell", "modele", "modelo", "typ")  # fmt: skip
+WEAK_CODES = ("model", "modelno", "modelnumber", "modelnr", "modell", "modele", "modelo", "typ", "art")  # fmt: skip
 #: Position numbers are never the SKU.
 POSITION = ("no", "nr", "pos", "position", "posnr", "lfdnr", "line", "lineno", "n", "numero")
 
@@ -362,6 +368,12 @@ class Mapper:
             return f"{_shape(vals)} do not fit {key} ({kind})"
         if self.concept_of.get(key) == "sku" and sum(map(is_measure, vals)) >= len(vals) / 2:
             return "sizes and weights are not article numbers"
+        if self.concept_of.get(key) == "sku" and normalize(_UNIT_SUFFIX.sub("", header)) in WEAK_CODES:  # fmt: skip
+            from .values import is_sku_like
+
+            # "Model" or "Art." may name a kind ("Art: Akku"): codes only.
+            if sum(1 for v in vals if is_sku_like(str(v))) < 0.6 * len(vals):
+                return "the values are not article codes"
         return None
 
     def _prices(
