@@ -25,11 +25,16 @@ candidate row that is not a product and ``Note(text)`` for title lines and notes
 Rules, structure first and words second: a row repeating the header is ``header``; a sparse
 row whose number equals the sum of the product rows above it (since the start, or since the
 last section or subtotal), or whose label is a total/tax/shipping word in English, German,
-French, Dutch or Spanish, is ``total``; a row with one distinct value (a label alone, or one
-spanning the table) is a ``section`` when products follow it, a ``note`` when none do or when
-it reads as a sentence; a sparse row whose values do not fit the columns' value shapes is a
-``note``; ``<tfoot>`` rows are never products. Memory stays bounded: a lookahead of the first
-rows, running sums per numeric column, and the few label rows waiting for their verdict.
+French, Dutch or Spanish, is ``total`` -- unless it carries an article code under a column
+of codes (a product named "Total Station"); a label spanning several cells counts once; a row
+with one distinct value (a label alone, or one spanning the table) is a ``section`` when
+products follow it, a ``note`` when none do or when it reads as a sentence; a sparse row of
+labels that do not fit the columns' value shapes (words under a column of codes: "GRP 10 |
+HOSES") is a section the same way, other misfits are ``note``; ``<tfoot>`` rows are never
+products. Tables side by side (blocks of columns between blank columns, each under its own
+header naming two or more of the same concepts) are read one after the other. Memory stays
+bounded: a lookahead of the first rows, running sums per numeric column, and the few label
+rows waiting for their verdict (side-by-side tables after the first are held until it ends).
 """
 
 from __future__ import annotations
