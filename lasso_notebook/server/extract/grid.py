@@ -469,7 +469,7 @@ class TableGrid:
             self._buffer = [row]
             return out
         sparse = len(filled) <= max(1, self._typical - 1) or row.role == "footer"
-        if not sparse and len(filled) > 1:
+        if not sparse and len(filled) > 1 and len(set(cells)) < n:  # repeats: at C speed
             values = [c for _, c in filled]
             if len(set(values)) < len(values):
                 # A label spanning several columns (colspan, merged cells) counts once:
