@@ -194,7 +194,11 @@ def test_mapping_tiers_pins_synonyms_fuzzy_accents() -> None:
     report = mapper.report()
     assert report["unmapped_source_columns"] == ["Lagerort"]
     assert report["mapping"]["Artikel-Code"] == {"column": "sku", "by": "pin"}
-    assert report["mapping"]["Unit Price (EUR)"]["by"] == "fuzzy"
+    # The unit after a header's name is no part of it: "Unit Price (EUR)" is a synonym.
+    assert report["mapping"]["Unit Price (EUR)"]["by"] == "synonym"
+    fuzzy = Mapper(PRODUCTS_COLUMNS)
+    assert dict(fuzzy.map(["Product", "Unit Price incl. VAT"]))["Unit Price incl. VAT"] == "price"
+    assert fuzzy.report()["mapping"]["Unit Price incl. VAT"]["by"] == "fuzzy"
     assert report["mapping"]["Währung"]["by"] == "synonym"
     assert normalize("Währung #") == "wahrungno"
 

@@ -3,7 +3,7 @@
 real engine over loopback HTTP and prints field-level precision, recall and F1 per document,
 per category, per group and overall.
 
-Run: ``python -m lasso_notebook.server.eval [--set dev|heldout|all] [--category C]
+Run: ``python -m lasso_notebook.server.eval [--set dev|wide|heldout|all] [--category C]
 [--json PATH] [--threshold 0.95]`` (``make eval``). Exit status 1 when a DEV document scores
 below the threshold; the held-out set is reported, never gating."""
 
@@ -19,11 +19,22 @@ from typing import Any
 from ._eval_run import Case, load_cases, run_cases
 from ._eval_score import Score, Totals, score_rows
 
-__all__ = ["DEFAULT_DIR", "HELDOUT_DIR", "Score", "Totals", "evaluate", "main", "score_rows"]
+__all__ = [
+    "DEFAULT_DIR",
+    "HELDOUT_DIR",
+    "WIDE_DIR",
+    "Score",
+    "Totals",
+    "evaluate",
+    "main",
+    "score_rows",
+]
 
 _ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DIR = _ROOT / "tests" / "fixtures" / "catalogs"
 HELDOUT_DIR = _ROOT / "benchmarks" / "heldout" / "corpus"
+#: A wider dev-side corpus (tests/fixtures/wide/make_wide.py): reported, never gating.
+WIDE_DIR = _ROOT / "tests" / "fixtures" / "wide"
 
 
 def evaluate(folder: Path = DEFAULT_DIR, *, category: str | None = None) -> list[Score]:
@@ -84,18 +95,21 @@ def as_json(scores: list[Score]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--set", choices=("dev", "heldout", "all"), default="all")
+    parser.add_argument("--set", choices=("dev", "wide", "heldout", "all"), default="all")
     parser.add_argument("--category", help="only the documents of this category")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--threshold", type=float, default=0.95, help="DEV set gate (default 0.95)")  # fmt: skip
     parser.add_argument("--dev-dir", type=Path, default=DEFAULT_DIR)
     parser.add_argument("--heldout-dir", type=Path, default=HELDOUT_DIR)
+    parser.add_argument("--wide-dir", type=Path, default=WIDE_DIR)
     args = parser.parse_args(argv)
     sets = {
         "dev": ("DEV set (tuning fixtures)", args.dev_dir, "dev"),
+        "wide": ("WIDE dev set (generated, reported)", args.wide_dir, "wide"),
         "heldout": ("HELD-OUT set (reported, not tuned on)", args.heldout_dir, ""),
     }
-    chosen = list(sets) if args.set == "all" else [args.set]
+    # "all" is the DEV and HELD-OUT sets, as before; the wide set runs when asked for.
+    chosen = ["dev", "heldout"] if args.set == "all" else [args.set]
     cases: dict[str, list[Case]] = {}
     for key in chosen:
         _title, folder, group = sets[key]

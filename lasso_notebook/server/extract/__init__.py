@@ -411,14 +411,23 @@ def extract(
             f"None of the fields in {source.label} ({shown}) match the schema's columns "
             f"({', '.join(c.get('label') or c['key'] for c in columns)})."
         )
-    plans: dict[tuple[str, ...], tuple[Plan, tuple[_Currency, str | None, str | None] | None]] = {}
+    plans: dict[tuple[str, ...], tuple[Plan, tuple[_Currency, str | None, str | None] | None, bool]] = {}  # fmt: skip
     keys = list(by_key)
     required = [c["key"] for c in columns if c.get("required")]
 
+    def identifies(headers: tuple[str, ...], group: list[Record]) -> bool:
+        mapping = mapper.map(headers, {h: [r.get(h) for r in group[:200]] for h in headers})
+        return any(key in required for _, key in mapping)
+
+    # A table none of whose columns fills a required column (a table of shipping rates beside
+    # the products) is another table, not products, when some table of the document does.
+    identified = bool(required) and any(identifies(h, g) for h, g in header_sets.items())
+
     def plan_for(
         headers: tuple[str, ...], record: Record
-    ) -> tuple[Plan, tuple[_Currency, str | None, str | None] | None]:
-        """Mapping, evidence-styled columns and their coercers, once per header set."""
+    ) -> tuple[Plan, tuple[_Currency, str | None, str | None] | None, bool]:
+        """Mapping, evidence-styled columns and their coercers, once per header set; and
+        whether its rows belong to another table (they fill no required column)."""
         found = plans.get(headers)
         if found is None:
             group = header_sets.get(headers) or [record]
@@ -437,7 +446,8 @@ def extract(
             money = None
             if currency.key is not None:
                 money = (currency, price_header, currency_in(price_header) if price_header else None)  # fmt: skip
-            found = (plan, money)
+            other = identified and not any(key in required for _, key, _, _ in plan)
+            found = (plan, money, other)
             if len(plans) < 512:
                 plans[headers] = found
         return found
@@ -459,7 +469,11 @@ def extract(
     for item in stream():
         if isinstance(item, dict):
             counts["records"] += 1
-            plan, money = plan_for(tuple(item), item)
+            plan, money, other = plan_for(tuple(item), item)
+            if other:
+                counts["skipped"] += 1
+                skips.add("other table", _row_text(item))
+                continue
             row = _build_row(item, plan, keys, required, money)
             if row is None:
                 counts["skipped"] += 1

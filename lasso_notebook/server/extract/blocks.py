@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .coerce import is_measure
 from .values import (
     field_of_label,
     find_price,
@@ -26,6 +27,8 @@ _SPLIT = re.compile(r"\s+[—–|·•]\s+|\s+-{1,2}\s+|\t+|\s{3,}|;\s+|\s*/\s+(
 _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣]|\d{1,3}[.)]|\(\d{1,3}\))\s+")
 _CODE_IN_PARENS = re.compile(r"^(?P<name>.+?)\s*[(\[](?P<code>[A-Za-z0-9][A-Za-z0-9\-_./]{2,24})[)\]]\s*$")  # fmt: skip
 _AFTER_CODE = re.compile(r"(?<=\)):\s+")  # "Name (CODE): $9.00"
+# "AX-100: Acme Drill" / "AX-100 – Acme Drill": a code leading the name.
+_CODE_FIRST = re.compile(r"^(?P<code>[A-Za-z0-9][A-Za-z0-9\-_./]{2,24})(?::|\s+[-–—])\s+(?P<name>\S.*)$")  # fmt: skip
 _NUMBERING = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*•])\s+")
 
 
@@ -127,6 +130,10 @@ def _name_and_code(text: str, fields: _Fields) -> str:
     if match and is_sku_like(match.group("code")):
         fields.put("sku", match.group("code"))
         return match.group("name").strip().rstrip(":-–—").strip()
+    lead = _CODE_FIRST.match(text)
+    if lead and is_sku_like(lead.group("code")) and re.search(r"\d", lead.group("code")):
+        fields.put("sku", lead.group("code"))
+        return lead.group("name").strip()
     return text
 
 
@@ -149,6 +156,10 @@ def _split_labels(part: str) -> list[str]:
 
 def _split(line: str) -> list[str]:
     line = _BULLET.sub("", line.strip())
+    if len(re.findall(r"\s/\s", line)) >= 2:
+        # Spaced slashes used over and over separate fields ("Saw / ref. S-1 / 9,50 €"); a
+        # single one may be part of a name ("Black / White").
+        line = re.sub(r"\s+/\s+", " | ", line)
     parts = [q for p in _SPLIT.split(line) if p and p.strip() for q in _split_labels(p)]
     out: list[str] = []
     for part in parts:
@@ -170,7 +181,13 @@ def _comma_pieces(part: str) -> list[str]:
     chunks = re.split(r",\s+", part)
     out = [chunks[0]]
     for chunk in chunks[1:]:
-        if _typed(chunk.rstrip(".")):
+        # A size after "Name (CODE)" or after a typed field is a field of its own: the name
+        # is closed ("Drill (AX1), 30 x 40 cm, $9"); right after the name it is part of it
+        # ("Anvil, 12 kg").
+        closed = is_measure(chunk) and (
+            _CODE_IN_PARENS.match(out[-1]) is not None or (len(out) > 1 and _typed(out[-1]))
+        )
+        if closed or _typed(chunk.rstrip(".")):
             out.append(chunk.rstrip("."))
         else:
             out[-1] += ", " + chunk

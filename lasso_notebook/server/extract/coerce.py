@@ -248,11 +248,26 @@ def number_style(value: Any) -> bool | None:
 
 
 # -- booleans ------------------------------------------------------------------------------
+# A count with its unit: "12 Stk.", "3 pcs", "40 St.", "5 stuks", "2 pièces", "1 ea".
+_COUNT_UNIT = re.compile(
+    r"^\s*([-+]?\d+)\s*(?:stk|stck|st|pcs|pc|pce|pces|ea|each|units?|x|pz|pieces?|pièces?"
+    r"|stuks?|unid|uds)\.?\s*$",
+    re.I,
+)
+
+
+def count_of(value: Any) -> str:
+    """``12 Stk.`` -> ``12``: a stock count without its unit; other values unchanged."""
+    if isinstance(value, str) and (match := _COUNT_UNIT.match(value)):
+        return match.group(1)
+    return value
+
+
 def _quantity(value: Any) -> tuple[Any, Issue | None]:
     """A stock quantity as in stock: quantity > 0 (the documented rule, reported once)."""
     if isinstance(value, bool):
         return value, None
-    number, issue = _number(value)
+    number, issue = _number(count_of(value))
     if number is None or (issue and issue[0] == "error"):
         return _boolean(value)
     return number > 0, None

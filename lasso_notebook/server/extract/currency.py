@@ -15,7 +15,9 @@ _MONEY_WORDS = re.compile(
     r"\b(?:prices?|pricing|priced|amounts?|currency|preise?|preisen|betr[äa]ge?|w[äa]hrung"
     r"|prix|montants?|devise|tarifs?|prijz?en|prijs|bedragen|valuta|munt|precios?|importes?"
     r"|moneda|divisa|inkl|incl|zzgl|excl|exkl|mwst|ust|vat|tva|btw|iva|ttc|ht|netto|brutto"
-    r"|net|gross|all|alle|tous|todos|tout|in|en)\b",
+    r"|net|gross|all|alle|tous|todos|tout|in|en)\b"
+    # Compounds: "Preisliste", "Prijslijst (EUR)", "Pricelist", "Stückpreise".
+    r"|\w*(?:price|preis|prijs|precio)\w*",
     re.I,
 )
 _NAMED = {

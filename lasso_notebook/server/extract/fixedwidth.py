@@ -142,9 +142,22 @@ def read_report(text: str) -> Grid | None:
         start = ruler_at + 1
     else:
         candidates = [i for i in _table_lines(lines) if not is_furniture(lines[i])]
+        ruled = _ruled_header(lines, candidates)
+        if ruled is not None:
+            # Page-header lines above the ruled column header repeat on every page: they
+            # neither shape the columns nor start the table.
+            above = {_norm(line) for line in lines[:ruled]}
+            candidates = [ruled] + [
+                i for i in candidates if i > ruled and _norm(lines[i]) not in above
+            ]
         if len(candidates) < 3:
             return None
-        spans = _aligned_spans([lines[i] for i in candidates])
+        # Columns come from the full lines: a section label of two chunks ("GRP 10  TOOLS")
+        # would bridge the gap between two columns of the rows.
+        counts = {i: len(_chunks(lines[i])) for i in candidates}
+        least = max(2, -(-max(counts.values()) // 2))
+        full = [i for i in candidates if counts[i] >= least]
+        spans = _aligned_spans([lines[i] for i in (full if len(full) >= 3 else candidates)])
         if len(spans) < 2:
             return None
         first = candidates[0]
@@ -163,6 +176,19 @@ def read_report(text: str) -> Grid | None:
     first_head = _norm(above[0]) if above else None
     _read_rows(lines, start, spans, grid, drop, first_head)
     return grid if grid.rows else None
+
+
+def _ruled_header(lines: list[str], candidates: list[int]) -> int | None:
+    """A column header set off by full-width rules: a line of two or more chunks, none of them
+    a number, directly above a rule line; one with a rule above it too wins (a page-header
+    line may sit on the upper rule)."""
+    found: list[int] = []
+    for i in candidates[:60]:
+        below = lines[i + 1] if i + 1 < len(lines) else ""
+        if _RULE.match(below) and not any(_NUMERIC.match(t) for _, _, t in _chunks(lines[i])):
+            found.append(i)
+    boxed = [i for i in found if i > 0 and _RULE.match(lines[i - 1])]
+    return (boxed or found or [None])[0]
 
 
 def _crosses(line: str, spans: list[Span]) -> bool:

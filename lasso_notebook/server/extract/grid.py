@@ -25,15 +25,21 @@ candidate row that is not a product and ``Note(text)`` for title lines and notes
 Rules, structure first and words second: a row repeating the header is ``header``; a sparse
 row whose number equals the sum of the product rows above it (since the start, or since the
 last section or subtotal), or whose label is a total/tax/shipping word in English, German,
-French, Dutch or Spanish, is ``total``; a row with one distinct value (a label alone, or one
-spanning the table) is a ``section`` when products follow it, a ``note`` when none do or when
-it reads as a sentence; a sparse row whose values do not fit the columns' value shapes is a
-``note``; ``<tfoot>`` rows are never products. Memory stays bounded: a lookahead of the first
-rows, running sums per numeric column, and the few label rows waiting for their verdict.
+French, Dutch or Spanish, is ``total`` -- unless it carries an article code under a column
+of codes (a product named "Total Station"); a label spanning several cells counts once; a row
+with one distinct value (a label alone, or one spanning the table) is a ``section`` when
+products follow it, a ``note`` when none do or when it reads as a sentence; a sparse row of
+labels that do not fit the columns' value shapes (words under a column of codes: "GRP 10 |
+HOSES") is a section the same way, other misfits are ``note``; ``<tfoot>`` rows are never
+products. Tables side by side (blocks of columns between blank columns, each under its own
+header naming two or more of the same concepts) are read one after the other. Memory stays
+bounded: a lookahead of the first rows, running sums per numeric column, and the few label
+rows waiting for their verdict (side-by-side tables after the first are held until it ends).
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -52,6 +58,9 @@ _VALUE_CELL = re.compile(
     r"^(?:[-+]?[$€£¥]?\s*\d[\d.,' \u00a0\u202f]*\s*(?:[$€£¥%]|EUR|USD|GBP|CHF)?|https?://\S+"
     r"|www\.\S+|\S+@\S+\.\w+|\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|true|false)$",
     re.I,
+)
+_DATED = re.compile(
+    r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\b(?:page|seite|pagina|página|blad|p\.)\s*\d", re.I
 )
 _DATE_CELL = re.compile(r"^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$")
 _NUMBER_CELL = re.compile(
@@ -142,6 +151,14 @@ def _number_coercer() -> Any:
 
         _COERCE.append(coercer({"type": "number"}))
     return _COERCE[0]
+
+
+_CODE = re.compile(r"^(?=[^\s]*\d)[\w][\w./#-]*$")
+
+
+def _code(cell: Any) -> bool:
+    """One token holding a digit: an article number, SKU or code."""
+    return isinstance(cell, str) and bool(_CODE.match(cell.strip()))
 
 
 def _sample(cells: list[Any]) -> str:
@@ -310,6 +327,8 @@ class TableGrid:
         if any(j >= len(header) or _blank(header[j]) for j in filled):
             return False
         texts = [_text(above[j]) for j in filled]
+        if any(_DATED.search(t) for t in texts):
+            return False  # a title line ("valid until 31.05.2025 | page 1"), not group titles
         # A group spans: a title repeated (merged cells filled) or followed by blank cells.
         spans = len(set(texts)) < len(texts) or any(
             j + 1 < len(above) and _blank(above[j + 1]) and j + 1 < len(header)
@@ -400,6 +419,9 @@ class TableGrid:
                 numbers = sum(1 for v in values if _number(v) is not None)
                 dates = sum(1 for v in values if isinstance(v, str) and _DATE_CELL.match(v.strip()))  # fmt: skip
                 kind = "num" if numbers >= 0.8 * len(values) else "date" if dates >= 0.8 * len(values) else "text"  # fmt: skip
+                if kind == "text" and len(values) >= 3:
+                    codes = sum(1 for v in values if _code(v))
+                    kind = "code" if codes >= 0.6 * len(values) else kind
                 self._kinds[j] = kind
                 if kind == "num" and len(self._num_cols) < 6:
                     self._num_cols.append(j)
@@ -447,6 +469,17 @@ class TableGrid:
             self._buffer = [row]
             return out
         sparse = len(filled) <= max(1, self._typical - 1) or row.role == "footer"
+        if not sparse and len(filled) > 1 and len(set(cells)) < n:  # repeats: at C speed
+            values = [c for _, c in filled]
+            if len(set(values)) < len(values):
+                # A label spanning several columns (colspan, merged cells) counts once:
+                # "Total | Total | Total | 5,460.53 | 42" is a sparse row.
+                spans = sum(
+                    1
+                    for (i, a), (k, b) in itertools.pairwise(filled)
+                    if k == i + 1 and a == b and isinstance(a, str)
+                )
+                sparse = len(filled) - spans <= max(1, self._typical - 1)
         if sparse and self._is_total(filled):
             out.extend(self._flush_pending(final=True))
             self._part_sums = {}
@@ -468,6 +501,16 @@ class TableGrid:
                 self._pending.append(row)
             return out
         if sparse and len(filled) <= self._typical / 2 and not self._fits(filled):
+            labels = all(not _is_value(c) for _, c in filled)
+            # Labels only, split over columns ("GRP 10" | "HOSES"): a section heading when
+            # products follow it, a note when none do.
+            if (
+                labels
+                and len(self._pending) < _MAX_PENDING
+                and not _sentence(" ".join(_text(c) for _, c in filled))
+            ):
+                self._pending.append(row)
+                return out
             out += [Note(" ".join(_text(c) for _, c in filled)), Skip("note", _sample(cells))]
             return out
         if self._pending:
@@ -516,14 +559,17 @@ class TableGrid:
         return sum(1 for _, c in filled if known_header(_text(c))) >= 2
 
     def _is_total(self, filled: list[tuple[int, Any]]) -> bool:
+        kinds = self._kinds
+        if any(kinds.get(j) == "code" and _code(cell) for j, cell in filled):
+            return False  # an article code: a product ("Total Station 360"), never a total
         for _, cell in filled:
             if isinstance(cell, str) and not _is_value(cell) and is_total_label(cell):
                 return True
         if self._counted < 2:
             return False
         numbers = [(j, _number(c)) for j, c in filled]
-        texts = [c for (j, c), (_, v) in zip(filled, numbers, strict=True) if v is None]
-        if len(texts) > 1:
+        texts = {_text(c) for (j, c), (_, v) in zip(filled, numbers, strict=True) if v is None}
+        if len(texts) > 1:  # one label at most (spanning several columns or not)
             return False
         for j, value in numbers:
             if value is None or j not in self._all_sums:
@@ -547,6 +593,8 @@ class TableGrid:
             )
             if kind == "date" and not is_date:
                 return False
+            if kind == "code" and not _code(cell):
+                return False  # words under a column of codes: a heading split over columns
         return True
 
     def _flush_pending(self, *, final: bool) -> Iterator[Item]:
@@ -566,8 +614,67 @@ class TableGrid:
                 self._part_counted = 0
 
 
+def _side_by_side(rows: list[GridRow]) -> list[tuple[int, int]] | None:
+    """Column ranges of tables laid side by side, or ``None``. Blank columns cut the columns
+    into blocks; two or more blocks of two columns or more, each under its own header row,
+    whose headers name two or more of the same concepts (a name, a code, a price...), are
+    separate tables: one table with a blank spacer column repeats no concept."""
+    from .mapping import header_concept
+
+    width = max((len(r.cells) for r in rows), default=0)
+    used = [any(j < len(r.cells) and not _blank(r.cells[j]) for r in rows) for j in range(width)]
+    blocks: list[tuple[int, int]] = []
+    for j, filled in enumerate(used):
+        if filled and (j == 0 or not used[j - 1]):
+            blocks.append((j, j + 1))
+        elif filled:
+            blocks[-1] = (blocks[-1][0], j + 1)
+    if len(blocks) < 2:
+        return None
+    tables: list[tuple[int, set[str]]] = []
+    for a, b in blocks:
+        if b - a < 2:
+            continue
+        sub = [r.cells[a:b] for r in rows]
+        sub = [cells for cells in sub if any(not _blank(c) for c in cells)]
+        index, is_header = find_header(sub[:LOOKAHEAD])
+        if not sub or not is_header:
+            continue
+        concepts = {c for cell in sub[index] if (c := header_concept(_text(cell)))}
+        if len(concepts) >= 2:
+            tables.append((a, concepts))
+    if len(tables) < 2:
+        return None
+    if any(len(tables[0][1] & concepts) < 2 for _, concepts in tables[1:]):
+        return None
+    starts = [0, *(a for a, _ in tables[1:])]
+    return [(start, end) for start, end in zip(starts, [*starts[1:], width + 10**6], strict=True)]  # fmt: skip
+
+
 def grid_items(rows: Iterable[GridRow], *, lookahead: int = LOOKAHEAD) -> Iterator[Item]:
-    """Classified items of one table (or several in a row) given as ``GridRow``s."""
-    grid = TableGrid(lookahead=lookahead)
-    yield from grid.feed(rows)
-    yield from grid.close()
+    """Classified items of one table (or several in a row, or side by side) given as
+    ``GridRow``s. Tables side by side are read one after the other, each with its own header:
+    the first streams, the others wait in memory (a sheet laid out so is a small one)."""
+    source = iter(rows)
+    # No more rows than the grid buffers for its header anyway: progress is reported by how
+    # far the reader got, and must not run ahead of the rows handed out.
+    head = list(itertools.islice(source, lookahead))
+    ranges = _side_by_side(head) if head else None
+    if ranges is None:
+        grid = TableGrid(lookahead=lookahead)
+        yield from grid.feed(itertools.chain(head, source))
+        yield from grid.close()
+        return
+    later: list[list[GridRow]] = [[] for _ in ranges[1:]]
+
+    def first() -> Iterator[GridRow]:
+        for row in itertools.chain(head, source):
+            start, end = ranges[0]
+            yield GridRow(row.cells[start:end], row.where, row.role)
+            for k, (a, b) in enumerate(ranges[1:]):
+                later[k].append(GridRow(row.cells[a:b], row.where, row.role))
+
+    for part in [first(), *(iter(rows) for rows in later)]:
+        grid = TableGrid(lookahead=lookahead)
+        yield from grid.feed(part)
+        yield from grid.close()

@@ -51,6 +51,11 @@ _AVAILABILITY = re.compile(
     r"|pre-?order|discontinued|\d+ in stock|only \d+ left|in stock \(\d+\))$",
     re.I,
 )
+_STOCK_VALUE = re.compile(
+    r"^(?:\d+|yes|no|y|n|ja|nein|oui|non|sí|si|ja|nee|available|unavailable|in|out|low|high"
+    r"|sold out|in stock|out of stock)\b",
+    re.I,
+)
 _URL = re.compile(r"^(?:https?://|www\.)\S+$", re.I)
 _IMAGE = re.compile(r"\.(?:png|jpe?g|gif|webp|avif|svg)(?:\?\S*)?$", re.I)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.\w+$")
@@ -70,6 +75,8 @@ def _label(segment: str) -> tuple[str, str] | None:
         norm = re.sub(r"[\W_]+", "", head.casefold())
         if norm in _LABELS:
             value = " ".join(words[n:]).lstrip(":#").strip()
+            if _LABELS[norm] == "availability" and not _STOCK_VALUE.match(value):
+                continue  # "Stock update": a word of a title, not a stock label
             if value:
                 return _LABELS[norm], value
     match = re.match(r"^([^:]{1,24}):\s*(.+)$", segment)
@@ -107,7 +114,7 @@ def classify_line(line: str) -> tuple[Record, int] | None:
     record: Record = {}
     typed = 0
     plain = ["name", "description"]
-    for segment in segments:
+    for index, segment in enumerate(segments):
         key, value = None, segment
         price = _PRICE.match(segment)
         if price and (price.group("c1") or price.group("c2") or re.search(r"[.,]\d{2}$", segment)):
@@ -127,8 +134,14 @@ def classify_line(line: str) -> tuple[Record, int] | None:
             key = "date"
         elif is_measure(segment):
             key = "weight" if _WEIGHT.search(segment) else "size"
-        elif "name" not in plain and "sku" not in record and _BARE_CODE.match(segment):
-            key = "sku"  # a bare article code after the name: "Saw | BS-2 | $45.50"
+        elif (
+            "sku" not in record
+            and _BARE_CODE.match(segment)
+            and ("name" not in plain or (index == 0 and len(segments) > 2))
+        ):
+            # A bare article code after the name ("Saw | BS-2 | $45.50"), or leading a line
+            # of three fields or more ("BS-2 | Saw | $45.50").
+            key = "sku"
         if key is None:
             key = plain.pop(0) if plain else f"detail {len(record) + 1}"
             coded = _CODE_IN_PARENS.match(segment) if key == "name" else None

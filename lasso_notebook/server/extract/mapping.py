@@ -39,6 +39,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "artikel", "artikelname", "artikelbezeichnung", "produktbezeichnung", "nom",
         "nomduproduit", "libelle", "produit", "nombre", "producto", "articulo", "naam",
         "productnaam", "omschrijving", "benaming", "itemdescription",
+        "bez", "bezeichn", "desig", "omschr", "artikelbez",
     ),
     "description": (
         "description", "desc", "details", "summary", "longdescription", "shortdescription",
@@ -53,6 +54,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "stylenumber", "refarticle", "codearticle", "noarticle", "numeroarticle", "refproduit",
         "codeproduit", "artikelcode", "bestelnr", "bestelnummer", "codigo", "referencia",
         "codigoarticulo", "materialnummer", "matnr", "stocknumber", "skuno", "sellersku",
+        "refart", "artref", "referencearticle", "artikelnrs",
     ),
     "ean": ("ean", "gtin", "upc", "barcode", "ean13", "gtin13", "isbn", "eancode"),
     "price": (
@@ -62,7 +64,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "stuckpreis", "stueckpreis", "prixunitaire", "prixht", "prixnet", "prijs", "nettoprijs",
         "precioneto", "preciounitario", "pvp", "unitcost", "yourprice", "ihrpreis", "vkpreis",
         "nettopreis", "listenpreis", "bruttopreis", "prixpublic", "prixttc", "adviesprijs",
-        "stukprijs", "eenheidsprijs",
+        "stukprijs", "eenheidsprijs", "net", "nett", "netto", "list",
+        "vk", "vkp", "pu", "puht", "prixunitht", "prijsst", "prijsperstuk", "sell",
+        "sellprice", "sellingprice",
     ),
     "currency": (
         "currency", "curr", "cur", "ccy", "pricecurrency", "currencycode", "wahrung",
@@ -71,7 +75,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "brand": (
         "brand", "manufacturer", "vendor", "make", "maker", "brandname", "marke", "hersteller",
         "marque", "marca", "supplier", "producer", "mfr", "mfg", "mfgr", "fabrikat",
-        "fabricant", "merk", "fabrikant", "fabricante", "lieferant",
+        "fabricant", "merk", "fabrikant", "fabricante", "lieferant", "hst", "herst", "fourn",
+        "fournisseur", "leverancier",
     ),
     "url": (
         "url", "link", "producturl", "productlink", "website", "href", "webpage",
@@ -93,7 +98,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "quantity", "qty", "stockqty", "stockquantity", "inventory", "onhand", "bestand",
         "lagerbestand", "lagermenge", "qtyavail", "qtyavailable", "qtyinstock", "qtyonhand",
         "stocklevel", "qteenstock", "qtestock", "quantiteenstock", "stockdisponible",
-        "voorraad", "existencias", "stockonhand", "soh", "lager",
+        "voorraad", "existencias", "stockonhand", "soh", "lager", "qtedispo", "qoh",
+        "lagerbest", "vrd", "qtyoh", "stockqte",
     ),
     "release_date": (
         "releasedate", "released", "launchdate", "launched", "releaseddate", "date",
@@ -123,6 +129,8 @@ NEVER = (
     "disponibleapartirdu", "disponiblea", "leverbaarvanaf", "beschikbaarvanaf",
     "disponibledesde", "eta", "expected", "restockdate", "nachschub",
 )  # fmt: skip
+#: Model numbers: the article code of a table that has no other code column.
+WEAK_CODES = ("model", "modelno", "modelnumber", "modelnr", "modell", "modele", "modelo", "typ", "art")  # fmt: skip
 #: Position numbers are never the SKU.
 POSITION = ("no", "nr", "pos", "position", "posnr", "lfdnr", "line", "lineno", "n", "numero")
 
@@ -139,6 +147,10 @@ _PRICE_STEMS = ("price", "preis", "prix", "prijs", "precio", "amount", "betrag",
                 "bedrag", "importe", "extvalue", "uvp", "rrp", "msrp", "pvp", "netto", "brutto",
                 "ttc")  # fmt: skip
 _ROLE_NAMES = {3: "net price", 2: "unit price", 1: "list price", 0: "line amount"}
+
+_UNIT_SUFFIX = re.compile(
+    r"\s*(?:[(\[][^)\]]{1,12}[)\]]|[$€£¥]|\b(?:EUR|USD|GBP|CHF|JPY)\b|\bin\s+\S{1,4})\s*$", re.I
+)
 
 # Tiers of evidence, strongest first (recorded in the report as "by").
 _TIERS = {5: "pin", 4: "exact", 3: "normalized", 2: "synonym", 1: "fuzzy", 0: "content"}
@@ -191,6 +203,16 @@ def known_header(text: str) -> bool:
 
 
 _KNOWN = frozenset(s for spellings in SYNONYMS.values() for s in spellings)
+_CONCEPT_OF = {s: concept for concept, spellings in SYNONYMS.items() for s in spellings}
+
+
+def header_concept(text: str) -> str | None:
+    """The product concept a column title names (``Unit price (EUR)`` -> ``price``), if any."""
+    norm = normalize(text)
+    found = _CONCEPT_OF.get(norm) or _CONCEPT_OF.get(normalize(_UNIT_SUFFIX.sub("", str(text))))
+    if found is None and any(stem in norm for stem in _PRICE_STEMS):
+        return "price"
+    return found
 
 
 def price_role(header: str) -> int:
@@ -228,9 +250,11 @@ def _shape(values: list[Any]) -> str:
 
 def _quantities(values: list[Any]) -> bool:
     """Stock quantities: whole numbers, not only 0 and 1 (those read as no/yes)."""
+    from .coerce import count_of
+
     numbers = []
     for v in values:
-        text = str(v).strip()
+        text = str(count_of(v)).strip()
         if isinstance(v, bool) or not re.fullmatch(r"[-+]?\d+(?:\.0+)?", text):
             return False
         numbers.append(float(text))
@@ -290,6 +314,8 @@ class Mapper:
                 header, "an available-from date is neither stock nor a release date"
             )
             return found
+        # "Net ($)", "Preis (EUR)", "Prijs €": the unit after the name is no part of it.
+        bare = normalize(_UNIT_SUFFIX.sub("", header)) or norm
         for col in self.columns:
             key = col["key"]
             concept = self.concept_of.get(key, "")
@@ -299,9 +325,11 @@ class Mapper:
                 found.append((4, 100.0, key))
             elif norm and self.normal.get(norm) == key:
                 found.append((3, 100.0, key))
-            elif norm and norm in SYNONYMS.get(concept, ()):
+            elif norm and (norm in SYNONYMS.get(concept, ()) or bare in SYNONYMS.get(concept, ())):  # fmt: skip
                 found.append((2, 100.0, key))
-            elif concept == "in_stock" and norm in SYNONYMS["quantity"]:
+            elif concept == "sku" and bare in WEAK_CODES:
+                found.append((2, 80.0, key))  # a model number: the code when no other is
+            elif concept == "in_stock" and (norm in SYNONYMS["quantity"] or bare in SYNONYMS["quantity"]):  # fmt: skip
                 found.append((2, 90.0, key))  # a stock quantity: in_stock by quantity > 0
             elif len(norm) >= 4:
                 best = max(
@@ -340,6 +368,12 @@ class Mapper:
             return f"{_shape(vals)} do not fit {key} ({kind})"
         if self.concept_of.get(key) == "sku" and sum(map(is_measure, vals)) >= len(vals) / 2:
             return "sizes and weights are not article numbers"
+        if self.concept_of.get(key) == "sku" and normalize(_UNIT_SUFFIX.sub("", header)) in WEAK_CODES:  # fmt: skip
+            from .values import is_sku_like
+
+            # "Model" or "Art." may name a kind ("Art: Akku"): codes only.
+            if sum(1 for v in vals if is_sku_like(str(v))) < 0.6 * len(vals):
+                return "the values are not article codes"
         return None
 
     def _prices(

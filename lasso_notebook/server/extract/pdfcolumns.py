@@ -95,7 +95,8 @@ class ColumnReader:
         self.spans: list[Span] | None = None
 
     def page(self, words: Iterable[dict[str, Any]], number: int) -> Grid | None:
-        lines = [line for line in lines_of(words) if not is_furniture(line.text)]
+        every = lines_of(words)
+        lines = [line for line in every if not is_furniture(line.text)]
         if not lines:
             return None
         size = statistics.median(p.size for line in lines for p in line.phrases)
@@ -106,6 +107,15 @@ class ColumnReader:
         header_at = self._header_at(lines, first)
         top = header_at[0] if header_at else first
         last = data[-1]
+        pitches = [lines[b].top - lines[a].top for a, b in itertools.pairwise(data)]
+        pitch = min(pitches) if pitches else size * 1.4
+        while (
+            last + 1 < len(lines)
+            and len(lines[last + 1].phrases) == 1
+            and not _numeric(lines[last + 1].phrases[0])
+            and lines[last + 1].top - lines[last].top <= pitch * 1.1
+        ):
+            last += 1  # the last row's name wraps onto the next line
         region = lines[top : last + 1]
         table = [line for line in region if len(line.phrases) >= 2 and not self._crossing(line)]
         if header_at or self.spans is None:
@@ -118,6 +128,9 @@ class ColumnReader:
             self.spans = spans
         assert self.header is not None and self.spans is not None
         grid = Grid(list(self.header))
+        # Page furniture is never a row, but a page header may state the currency
+        # ("Preisliste (EUR)    Seite 1/2").
+        grid.notes.extend(line.text for line in every if is_furniture(line.text))
         grid.notes.extend(line.text for line in lines[:top])
         grid.notes.extend(line.text for line in lines[last + 1 :])
         start = (header_at[-1] + 1) if header_at else first

@@ -97,6 +97,12 @@ def parse_text(text: str, hint: str | None = None) -> list[Item]:
     report = report_items(text.strip("\n"))
     if report is not None:
         return report
+    if _delimited_table(lines):
+        # Every line cut into the same fields by one delimiter under a header of labels: a
+        # table, whatever the delimiter ("SKU|Product|Price"), not a list of product lines.
+        records = _try_csv(stripped)
+        if records:
+            return records
     if looks_like_listing(lines):
         return parse_listing(stripped)
     kv_lines = sum(1 for line in lines if _KV_LINE.match(line))
@@ -115,6 +121,22 @@ def parse_text(text: str, hint: str | None = None) -> list[Item]:
         "HTML table, no JSON, no report columns, no 'Key: value' records and no product lines "
         f"such as 'Acme Drill — SKU AX100 — $129.00'; {describe_text(lines)}."
     )
+
+
+def _delimited_table(lines: list[str]) -> bool:
+    """Nearly every line holds the same number (2+) of one delimiter and the first such line
+    is a header of labels (no prices, no numbers)."""
+    from .grid import find_header
+
+    sample = lines[:200]
+    for delimiter in (";", "\t", "|"):
+        counts = Counter(line.count(delimiter) for line in sample)
+        count, with_count = counts.most_common(1)[0]
+        if count < 2 or with_count < 0.9 * len(sample):
+            continue
+        rows = [line.strip().strip(delimiter).split(delimiter) for line in sample if line.count(delimiter) == count]  # fmt: skip
+        return find_header(rows[:40]) == (0, True)
+    return False
 
 
 def _try_csv(text: str) -> list[Item]:

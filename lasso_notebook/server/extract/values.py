@@ -220,6 +220,9 @@ def field_of_label(label: str) -> str | None:
     return FIELD_LABELS.get(label_key(label))
 
 
+#: Abbreviations that name an article number only when a code follows them ("Art. 4711-2",
+#: "No. AX-100"); alone they are ordinary words ("Art" is German for "kind").
+_CODE_ONLY_LABELS = {"art", "no", "nr", "nro", "num"}
 _LABEL_SPLIT = re.compile(r"^\s*([^:：]{1,32}?)\s*[:：]\s*(.+)$")
 _LABEL_WORDS = re.compile(r"^(item\s*#|art\.?-?\s*nr\.?|sku|ref\.?|réf\.?|ean|gtin|upc|mpn)\s*#?\s*(\S.*)$", re.I)  # fmt: skip
 
@@ -242,7 +245,10 @@ def split_label(text: str) -> tuple[str, str, str] | None:
     words = text.split()
     for n in (3, 2, 1):  # "Item no. AX-100", "Artikelnummer 4711-02", "Réf. MK190"
         if len(words) == n + 1:
-            fieldname = field_of_label(" ".join(words[:n]))
+            head = " ".join(words[:n])
+            fieldname = field_of_label(head)
+            if fieldname is None and n == 1 and label_key(head) in _CODE_ONLY_LABELS:
+                fieldname = "sku"  # "Art. NF-41": an abbreviation that names a code only here
             code = words[n].lstrip("#:")
             if fieldname in ("sku", "ean") and (is_sku_like(code) or (code.isdigit() and len(code) >= 4)):  # fmt: skip
                 return fieldname, " ".join(words[:n]), code
@@ -253,7 +259,7 @@ def split_label(text: str) -> tuple[str, str, str] | None:
 
 
 # -- codes and prose -------------------------------------------------------------------------
-_SKU = re.compile(r"^(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9\-_./]{2,24}$|^\d{3,7}(?:[-./]\d{1,6})+$")  # fmt: skip
+_SKU = re.compile(r"^(?=[^\s]*\d)(?=[^\s]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9\-_./]{2,24}$|^\d{3,7}(?:[-./]\d{1,6})+$|^\d{2}(?:-\d{1,6}){2,}$")  # fmt: skip
 _MEASURE = re.compile(
     r"^\d+(?:[.,/]\d+)?\s?(?:mm|cm|m|km|kg|g|mg|l|ml|cl|v|w|kw|wh|mah|ah|oz|lb|lbs|in|ft|pc|pcs"
     r"|pk|x|hz|ghz|mhz|gb|tb|mb|mp|k|p|st|stk|pairs?|er|°c|%)$",
