@@ -196,3 +196,20 @@ def test_register_reader_plugs_in_a_format(tmp_path: Path) -> None:
     path.write_text("ignored")
     register_reader((".fake",), (), lambda source: [{"name": "From plugin"}])
     assert names(rows(path=path, filename="a.fake")) == ["From plugin"]
+
+
+def test_a_column_remembers_coerced_strings_without_sharing_lists_or_links() -> None:
+    from lasso_notebook.server.extract.coerce import coercer
+    from lasso_notebook.server.extract.source import Linked
+
+    tags = coercer({"key": "tags", "type": "tags"})
+    first, _ = tags("tools; garden")
+    first.append("edited later")  # a row's list edited after it was written
+    assert tags("tools; garden") == (["tools", "garden"], None)
+    price = coercer({"key": "price", "type": "number"})
+    assert price("$1,234.50") == price("$1,234.50") == (1234.5, None)
+    assert price("free")[0] is None and price("free")[1] is not None  # the reason, every time
+    # A link's text is not its address: two links with one text keep their own urls.
+    url = coercer({"key": "url", "type": "url"})
+    assert url(Linked("link", ["https://a.example/1"]))[0] == "https://a.example/1"
+    assert url(Linked("link", ["https://a.example/2"]))[0] == "https://a.example/2"

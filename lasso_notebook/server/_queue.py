@@ -137,9 +137,11 @@ class Queue(Database):
                             start + i,
                             dumps_finite(r.get("data") or {}),
                             r.get("validation_status"),
-                            dumps(r["validation_errors"]) if r.get("validation_errors") else "[]",
+                            dumps_finite(r["validation_errors"])
+                            if r.get("validation_errors")
+                            else "[]",
                             ts,
-                            dumps(r["source"]) if r.get("source") else None,
+                            dumps_finite(r["source"]) if r.get("source") else None,
                         )
                         for i, r in enumerate(rows)
                     ],

@@ -496,6 +496,10 @@ def _first_url(value: Any) -> tuple[Any, Issue | None]:
     return _url(value)
 
 
+#: Distinct strings one column remembers the coerced value of (a bound on its memory).
+_MEMO_SIZE = 20_000
+
+
 def coercer(column: dict[str, Any]) -> Coercer:
     """The coercion function of one column, with its type dispatch and evidence resolved once
     (a big file calls it for every cell)."""
@@ -524,18 +528,35 @@ def coercer(column: dict[str, Any]) -> Coercer:
         plain = inner
         inner = lambda v: (False, None) if isinstance(v, str) and v.strip() in _DASHES else plain(v)  # noqa: E731
 
+    # Typed columns repeat their values (a brand's availability words, a price list's prices,
+    # dates): a string seen before gets its earlier result without being parsed again. Lists
+    # are copied (a row may be edited later); json values are never memoised (dicts).
+    memo: dict[str, tuple[Any, Issue | None]] | None = None if is_text or kind == "json" else {}
+    copies = kind in ("tags", "images")
+
     def run(value: Any) -> tuple[Any, Issue | None]:
         if value is None:
             return None, None
         if isinstance(value, str):
+            # Plain strings only: a str subclass (a link's text carrying its address) is more
+            # than its text.
+            plain = type(value) is str
+            if plain and memo is not None:
+                known = memo.get(value)
+                if known is not None:
+                    return (list(known[0]), known[1]) if copies and known[0] else known
             stripped = value.strip()
             if not stripped:
                 return None, None
             # Every placeholder is short: only short values pay for the casefold and lookup.
             if len(stripped) <= 4 and stripped.casefold() in nulls:
                 return None, None
-            if is_text and type(value) is str:
+            if is_text and plain:
                 return stripped, None
+            result = inner(value)
+            if plain and memo is not None and len(memo) < _MEMO_SIZE:
+                memo[value] = (list(result[0]), result[1]) if copies and result[0] else result
+            return result
         return inner(value)
 
     return run
