@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
-from traitlets.config import Config
+from shells import TestingShell, loaded_shell
 
 from lasso_notebook import Lasso, errors
 from lasso_notebook._batch import batches
@@ -26,22 +26,9 @@ from lasso_notebook.magics import LassoMagics, MagicError
 BAD = ("bad_05.pdf", "bad_17.pdf")
 
 
-class TestingShell(InteractiveShell):
-    __test__ = False
-
-    @classmethod
-    def make(cls) -> TestingShell:
-        config = Config()
-        config.HistoryAccessor.enabled = False
-        shell = cls(config=config)
-        shell.displayhook.flush = lambda: None
-        return shell
-
-
 @pytest.fixture(scope="module")
 def shell() -> TestingShell:
-    ip = TestingShell.make()
-    ip.run_line_magic("load_ext", "lasso_notebook")
+    ip = loaded_shell()
     return ip
 
 

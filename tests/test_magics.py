@@ -17,7 +17,7 @@ import httpx
 import pandas as pd
 import pytest
 from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
-from traitlets.config import Config
+from shells import TestingShell, loaded_shell
 
 from lasso_notebook import Lasso
 from lasso_notebook._config import mask_key
@@ -27,26 +27,9 @@ from lasso_notebook.magics import LassoMagics, MagicError
 CSV = "name;sku;price\n" + "".join(f"Widget {i};W{i:03d};{i}.50\n" for i in range(5))
 
 
-class TestingShell(InteractiveShell):
-    """An InteractiveShell without history (a SQLite file per shell) and a flush-free
-    displayhook (an internal gc.collect can hang at exit), as jupysql's tests do."""
-
-    __test__ = False  # not a test class, despite the name
-
-    @classmethod
-    def make(cls) -> TestingShell:
-        config = Config()
-        config.HistoryAccessor.enabled = False
-        # Not .instance(): the global singleton would clash with any other test's shell.
-        shell = cls(config=config)
-        shell.displayhook.flush = lambda: None
-        return shell
-
-
 @pytest.fixture(scope="module")
 def shell() -> Iterator[TestingShell]:
-    ip = TestingShell.make()
-    ip.run_line_magic("load_ext", "lasso_notebook")
+    ip = loaded_shell()
     yield ip
 
 

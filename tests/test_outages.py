@@ -24,8 +24,7 @@ from typing import Any
 import httpx
 import pytest
 from fault_layer import FaultyTransport, Forward, Rule, consume, refuse
-from IPython.core.interactiveshell import InteractiveShell
-from traitlets.config import Config
+from shells import TestingShell
 
 from lasso_notebook import Lasso
 from lasso_notebook._reuse_index import INDEX_FILE
@@ -333,19 +332,12 @@ def test_a_lookup_refused_with_retry_after_waits_that_long(start: Start, api: ht
     outage.end()
 
 
-class TestingShell(InteractiveShell):
-    __test__ = False
-
-
 def test_the_magic_says_in_two_lines_what_to_do_and_a_rerun_of_the_cell_attaches(
     client_for: Callable[..., Lasso], api: httpx.Client, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from lasso_notebook.magics import LassoMagics
 
-    config = Config()
-    config.HistoryAccessor.enabled = False
-    shell = TestingShell(config=config)
-    shell.displayhook.flush = lambda: None  # type: ignore[method-assign]
+    shell = TestingShell.make()
     outage = Outage(math.inf, listings_only=True)
     client = client_for(OutageTransport([lost_then(outage)], outage))
     shell.register_magics(LassoMagics(shell=shell, client=client, widget=False))
@@ -464,10 +456,7 @@ def test_the_magic_budget_is_set_with_config_and_its_error_says_how_to_attach(
 ) -> None:
     from lasso_notebook.magics import LassoMagics
 
-    config = Config()
-    config.HistoryAccessor.enabled = False
-    shell = TestingShell(config=config)
-    shell.displayhook.flush = lambda: None  # type: ignore[method-assign]
+    shell = TestingShell.make()
     client = client_for(FaultyTransport(_everything_429()))
     magics = LassoMagics(shell=shell, client=client, widget=False, poll_cap=0.2)
     shell.register_magics(magics)

@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
-from traitlets.config import Config
+from shells import TestingShell, loaded_shell
 
 from lasso_notebook import Lasso, _reuse, _reuse_index, _runtime
 from lasso_notebook._data_dir import resolve_data_dir
@@ -57,25 +57,9 @@ def client(engine: Any, data_dir: Path) -> Iterator[Lasso]:
     lasso.close()
 
 
-class TestingShell(InteractiveShell):
-    """An InteractiveShell without history and with a flush-free displayhook (as in
-    test_magics)."""
-
-    __test__ = False
-
-    @classmethod
-    def make(cls) -> TestingShell:
-        config = Config()
-        config.HistoryAccessor.enabled = False
-        shell = cls(config=config)
-        shell.displayhook.flush = lambda: None
-        return shell
-
-
 @pytest.fixture(scope="module")
 def shell() -> TestingShell:
-    ip = TestingShell.make()
-    ip.run_line_magic("load_ext", "lasso_notebook")
+    ip = loaded_shell()
     return ip
 
 

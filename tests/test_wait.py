@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from IPython.core.interactiveshell import ExecutionResult, InteractiveShell
-from traitlets.config import Config
+from shells import TestingShell, loaded_shell
 
 import lasso_notebook as ln
 from lasso_notebook import Lasso
@@ -131,22 +131,9 @@ def test_wait_timeout_and_ctrl_c_leave_the_jobs_running(client: Lasso) -> None:
 # ------------------------------------------------------------------------- %lasso wait
 
 
-class TestingShell(InteractiveShell):
-    __test__ = False
-
-    @classmethod
-    def make(cls) -> TestingShell:
-        config = Config()
-        config.HistoryAccessor.enabled = False
-        shell = cls(config=config)
-        shell.displayhook.flush = lambda: None
-        return shell
-
-
 @pytest.fixture(scope="module")
 def shell() -> TestingShell:
-    ip = TestingShell.make()
-    ip.run_line_magic("load_ext", "lasso_notebook")
+    ip = loaded_shell()
     return ip
 
 
