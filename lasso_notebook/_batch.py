@@ -11,7 +11,6 @@ import logging
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -35,10 +34,9 @@ from .errors import (
     JobDetachedError,
     RuntimeThreadError,
     TableFailedError,
-    UnparsedValuesWarning,
     WaitTimeoutError,
 )
-from .frames import unparsed_summary
+from .frames import warn_unparsed
 from .models import Phase, Schema
 
 if TYPE_CHECKING:
@@ -393,24 +391,18 @@ class BatchJob:
         line = TerminalLine() if self._text_mode and not self._result.done() else None
         if self._display is not None and not self._finished:
             self._display.widget.push(can_stop=False, final=True)
-        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            while not self._result.done():
-                if line is not None:
-                    line.update(repr(self))
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise WaitTimeoutError(
-                        f"{self.describe()} still running after {timeout:g} s "
-                        f"({self._state().status()}); it goes on: job.result() gets the "
-                        "DataFrame later"
-                    )
-                concurrent.futures.wait(
-                    [self._result],
-                    timeout=_runtime.WAIT_SLICE
-                    if remaining is None
-                    else min(_runtime.WAIT_SLICE, remaining),
-                )
+            _runtime.wait_in_slices(
+                self._result.done,
+                timeout,
+                lambda: WaitTimeoutError(
+                    f"{self.describe()} still running after {timeout:g} s "
+                    f"({self._state().status()}); it goes on: job.result() gets the "
+                    "DataFrame later"
+                ),
+                future=self._result,
+                tick=None if line is None else lambda: line.update(repr(self)),
+            )
         except KeyboardInterrupt:
             message = (
                 "Stopped waiting; the batch goes on in the background. job.result() gets the "
@@ -480,13 +472,7 @@ class BatchJob:
         assert df is not None
         if not self._warned_unparsed:
             self._warned_unparsed = True
-            summary = unparsed_summary(df)
-            if summary:
-                warnings.warn(
-                    f"batch {self._name!r}: {summary} (details in df.attrs['lasso']['unparsed'])",
-                    UnparsedValuesWarning,
-                    stacklevel=3,
-                )
+            warn_unparsed(df, f"batch {self._name!r}")
         return df
 
     def __await__(self) -> Any:

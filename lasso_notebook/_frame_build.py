@@ -10,11 +10,13 @@ import logging
 import math
 import operator
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from ._validation import frame_attrs
+from .errors import UnparsedValuesWarning
 from .models import Column, Table
 
 if TYPE_CHECKING:
@@ -33,6 +35,7 @@ __all__ = [
     "table_sources",
     "unique_labels",
     "unparsed_summary",
+    "warn_unparsed",
 ]
 
 log = logging.getLogger("lasso_notebook")
@@ -605,6 +608,18 @@ def _validation_rows(data: RowColumns, positions: Sequence[int]) -> list[dict[st
             positions, data.meta["_validation_status"], data.meta["_validation_errors"], strict=True
         )
     ]
+
+
+def warn_unparsed(df: pd.DataFrame, owner: str) -> None:
+    """Warn about values that did not fit their column type, named by ``owner`` (``table
+    tbl_…``, ``batch 'q1'``), at the caller of the ``result()`` that calls this."""
+    summary = unparsed_summary(df)
+    if summary:
+        warnings.warn(
+            f"{owner}: {summary} (details in df.attrs['lasso']['unparsed'])",
+            UnparsedValuesWarning,
+            stacklevel=4,  # this function, the job's _frame(), its result(), the caller
+        )
 
 
 def unparsed_summary(df: pd.DataFrame) -> str:

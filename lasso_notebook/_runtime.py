@@ -14,12 +14,19 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from .errors import RuntimeThreadError
 
-__all__ = ["get_loop", "in_runtime_thread", "run_sync", "spawn", "wait_future"]
+__all__ = [
+    "get_loop",
+    "in_runtime_thread",
+    "run_sync",
+    "spawn",
+    "wait_future",
+    "wait_in_slices",
+]
 
 log = logging.getLogger("lasso_notebook")
 
@@ -155,6 +162,32 @@ def _refuse_on_runtime_thread() -> None:
         )
 
 
+def wait_in_slices(
+    done: Callable[[], bool],
+    timeout: float | None,
+    timed_out: Callable[[], BaseException],
+    *,
+    future: concurrent.futures.Future[Any] | None = None,
+    tick: Callable[[], None] | None = None,
+) -> None:
+    """Block until ``done()``, in slices of ``WAIT_SLICE`` so KeyboardInterrupt gets through
+    promptly, calling ``tick()`` (a display's refresh) before each slice; raises
+    ``timed_out()`` once ``timeout`` seconds passed. A slice ends as soon as ``future``, when
+    given, completes. Whatever is awaited is left running on a timeout or an interrupt."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not done():
+        if tick is not None:
+            tick()
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            raise timed_out()
+        slice_ = WAIT_SLICE if remaining is None else min(WAIT_SLICE, remaining)
+        if future is not None:
+            concurrent.futures.wait([future], timeout=slice_)
+        else:
+            time.sleep(slice_)
+
+
 def wait_future(
     future: concurrent.futures.Future[T],
     timeout: float | None = None,
@@ -164,18 +197,13 @@ def wait_future(
     Raises ``TimeoutError`` when ``timeout`` passes first; the future is left running.
     """
     _refuse_on_runtime_thread()
-    deadline = None if timeout is None else time.monotonic() + timeout
-    while True:
-        remaining = None if deadline is None else deadline - time.monotonic()
-        if remaining is not None and remaining <= 0:
-            raise TimeoutError(f"no result after {timeout} s")
-        slice_ = WAIT_SLICE if remaining is None else min(WAIT_SLICE, remaining)
-        try:
-            return future.result(timeout=slice_)
-        except concurrent.futures.TimeoutError:
-            if future.done():  # the coroutine itself raised TimeoutError
-                raise
-            continue
+    wait_in_slices(
+        future.done,
+        timeout,
+        lambda: TimeoutError(f"no result after {timeout} s"),
+        future=future,
+    )
+    return future.result()
 
 
 def run_sync(coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:

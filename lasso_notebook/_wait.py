@@ -88,20 +88,18 @@ def wait_for(
     if timeout is not None and not timeout > 0:
         raise InvalidRequestError("timeout must be a positive number of seconds (or None)")
     display = _CombinedDisplay(jobs, label, progress)
-    deadline = None if timeout is None else time.monotonic() + timeout
+
+    def timed_out() -> WaitTimeoutError:
+        running = [job for job in jobs if not job.done()]
+        return WaitTimeoutError(
+            f"{_count(len(running))} still running after {timeout:g} s "
+            f"({_names(running)}); they go on in the background"
+        )
+
     try:
-        while not all(job.done() for job in jobs):
-            display.update()
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                running = [job for job in jobs if not job.done()]
-                raise WaitTimeoutError(
-                    f"{_count(len(running))} still running after {timeout:g} s "
-                    f"({_names(running)}); they go on in the background"
-                )
-            time.sleep(
-                _runtime.WAIT_SLICE if remaining is None else min(_runtime.WAIT_SLICE, remaining)
-            )
+        _runtime.wait_in_slices(
+            lambda: all(job.done() for job in jobs), timeout, timed_out, tick=display.update
+        )
         if jobs:
             # A job counts as done before its done-callbacks ran (on the runtime thread):
             # one trip through the runtime loop lets them finish, so variables are set.

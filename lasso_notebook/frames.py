@@ -29,6 +29,7 @@ from ._frame_build import (
     table_sources,
     unique_labels,
     unparsed_summary,
+    warn_unparsed,
 )
 from .errors import APIConnectionError, InternalServerError, LassoError, RateLimitError
 from .models import Column, Phase, Table
@@ -57,6 +58,7 @@ __all__ = [
     "table_sources",
     "unparsed_summary",
     "uses_export",
+    "warn_unparsed",
 ]
 
 log = logging.getLogger("lasso_notebook")

@@ -13,7 +13,6 @@ import sys
 import threading
 import time
 import types
-import warnings
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -33,10 +32,9 @@ from .errors import (
     LassoError,
     RuntimeThreadError,
     TableFailedError,
-    UnparsedValuesWarning,
     WaitTimeoutError,
 )
-from .frames import unparsed_summary
+from .frames import warn_unparsed
 from .models import Phase, Schema, Table
 
 if TYPE_CHECKING:
@@ -410,24 +408,18 @@ class TableJob:
             # A click cannot reach a busy kernel (docs/architecture.md §2.3): no button while
             # we block.
             self._widget.push(can_stop=False, final=True)
-        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            while not self._result.done():
-                if line is not None:
-                    line.update(repr(self))
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    raise WaitTimeoutError(
-                        f"table {self.id or '(not created yet)'} still {self.status} after "
-                        f"{timeout:g} s; it goes on: {self._later_hint()}",
-                        self._table,
-                    )
-                slice_ = (
-                    _runtime.WAIT_SLICE
-                    if remaining is None
-                    else min(_runtime.WAIT_SLICE, remaining)
-                )
-                concurrent.futures.wait([self._result], timeout=slice_)
+            _runtime.wait_in_slices(
+                self._result.done,
+                timeout,
+                lambda: WaitTimeoutError(
+                    f"table {self.id or '(not created yet)'} still {self.status} after "
+                    f"{timeout:g} s; it goes on: {self._later_hint()}",
+                    self._table,
+                ),
+                future=self._result,
+                tick=None if line is None else lambda: line.update(repr(self)),
+            )
         except KeyboardInterrupt:
             message = f"Stopped waiting; the job goes on in the background. {self._later_hint()}"
             if self._widget is not None:
@@ -512,13 +504,7 @@ class TableJob:
         assert df is not None
         if not self._warned_unparsed:
             self._warned_unparsed = True
-            summary = unparsed_summary(df)
-            if summary:
-                warnings.warn(
-                    f"table {self.id}: {summary} (details in df.attrs['lasso']['unparsed'])",
-                    UnparsedValuesWarning,
-                    stacklevel=3,
-                )
+            warn_unparsed(df, f"table {self.id}")
         return df
 
     def __await__(self) -> Any:
