@@ -22,6 +22,7 @@ from ._batch_table import BatchTable, collect_failures, error_text, settled
 from ._display import Progress, TerminalLine, frontend, progress_mode
 from ._failures import FileFailure, failure_line
 from ._group_display import GroupState, GroupWidget, estimate_left, plural
+from ._outcome import Outcome
 from ._plan import FileSpec, SubmitPlan
 from ._polling import DEFAULT_POLL_CAP, DEFAULT_RATE_LIMIT_BUDGET, check_budget
 from ._reuse import open_client_index
@@ -36,7 +37,6 @@ from .errors import (
     TableFailedError,
     WaitTimeoutError,
 )
-from .frames import warn_unparsed
 from .models import Phase, Schema
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def submit_batch(
 # The batch
 
 
-class BatchJob:
+class BatchJob(Outcome):
     """A batch of tables followed from this kernel, with a ``TableJob``-like surface: ``wait``,
     ``result``, ``frame``, ``await job``, ``done``, ``df``, ``add_done_callback``,
     ``detach``; ``jobs`` (its tables), ``failures`` (its failed files). Every property is safe
@@ -463,39 +463,8 @@ class BatchJob:
             df = keep_valid(df, frames.statuses())
         return df
 
-    def _frame(
-        self, labels: bool | None, meta: bool | None, valid_only: bool | None
-    ) -> pd.DataFrame:
-        if self._error is not None:
-            raise self._error
-        df = self.frame(labels=labels, meta=meta, valid_only=valid_only)
-        assert df is not None
-        if not self._warned_unparsed:
-            self._warned_unparsed = True
-            warn_unparsed(df, f"batch {self._name!r}")
-        return df
-
-    def __await__(self) -> Any:
-        return self._await().__await__()
-
-    async def _await(self) -> pd.DataFrame:
-        await asyncio.shield(asyncio.wrap_future(self._result))
-        return self._frame(None, None, None)
-
-    def add_done_callback(self, fn: Callable[[BatchJob], Any]) -> None:
-        """Call ``fn(batch)`` once the batch finished (on the runtime thread; at once, there,
-        if it already has). Exceptions from ``fn`` are logged."""
-        with self._lock:
-            if not self._finished:
-                self._callbacks.append(fn)
-                return
-        _runtime.get_loop().call_soon_threadsafe(self._call, fn)
-
-    def _call(self, fn: Callable[[BatchJob], Any]) -> None:
-        try:
-            fn(self)
-        except Exception:
-            log.exception("lasso_notebook: a done-callback of batch %r failed", self._name)
+    def _owner(self) -> str:
+        return f"batch {self._name!r}"
 
     # -- control -----------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _runtime
 from ._display import Progress, TerminalLine, frontend, progress_mode, status_line
+from ._outcome import Outcome
 from ._plan import FileSpec, SubmitPlan, make_plan
 from ._polling import DEFAULT_POLL_CAP, DEFAULT_RATE_LIMIT_BUDGET, PollSchedule, check_budget
 from ._reuse import create_or_reuse, forget_table, open_client_index
@@ -34,7 +35,6 @@ from .errors import (
     TableFailedError,
     WaitTimeoutError,
 )
-from .frames import warn_unparsed
 from .models import Phase, Schema, Table
 
 if TYPE_CHECKING:
@@ -198,7 +198,7 @@ def jobs() -> list[TableJob]:
 # The job
 
 
-class TableJob:
+class TableJob(Outcome):
     """One table followed from this kernel. Runs on the runtime thread; every property is safe
     to read from any thread. Create it with ``submit()`` or ``attach()``."""
 
@@ -492,49 +492,13 @@ class TableJob:
 
         self._frames.add_meta(_runtime.run_sync(read_meta_columns(self._aclient, self._table)))
 
-    def _frame(
-        self, labels: bool | None, meta: bool | None, valid_only: bool | None = None
-    ) -> pd.DataFrame:
-        """``result()``'s frame: raises the job's error, and warns (once per job, on the
-        caller's thread, so the warning shows under the cell that asked) about values that did
-        not fit their column type."""
-        if self._error is not None:
-            raise self._error
-        df = self.frame(labels=labels, meta=meta, valid_only=valid_only)
-        assert df is not None
-        if not self._warned_unparsed:
-            self._warned_unparsed = True
-            warn_unparsed(df, f"table {self.id}")
-        return df
-
-    def __await__(self) -> Any:
-        return self._await().__await__()
-
-    async def _await(self) -> pd.DataFrame:
-        # Works on any loop (the kernel's, the runtime's); the shield keeps a cancelled awaiter
-        # from cancelling the job's own future.
-        await asyncio.shield(asyncio.wrap_future(self._result))
-        return self._frame(None, None)
-
-    def add_done_callback(self, fn: Callable[[TableJob], Any]) -> None:
-        """Call ``fn(job)`` once the job finished (on the runtime thread; at once, there, if it
-        already has). Exceptions from ``fn`` are logged."""
-        with self._lock:
-            if not self._finished:
-                self._callbacks.append(fn)
-                return
-        _runtime.get_loop().call_soon_threadsafe(self._call, fn)
+    def _owner(self) -> str:
+        return f"table {self.id}"
 
     def add_update_callback(self, fn: Callable[[TableJob], Any]) -> None:
         """Call ``fn(job)`` after every change of the job's state (status, progress, rows,
         outcome), on the runtime thread. Exceptions from ``fn`` are logged."""
         self._update_callbacks.append(fn)
-
-    def _call(self, fn: Callable[[TableJob], Any]) -> None:
-        try:
-            fn(self)
-        except Exception:
-            log.exception("lasso_notebook: a done-callback of job %s failed", self.id)
 
     # -- control -------------------------------------------------------------------------------
 
