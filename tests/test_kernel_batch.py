@@ -5,21 +5,19 @@ line listing them."""
 from __future__ import annotations
 
 import os
-import queue
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kernels import execute as execute_timed
+from kernels import kernel_client
 
 pytestmark = pytest.mark.kernel
 
 
 @pytest.fixture
 def kernel(engine_factory: Any, tmp_path: Path) -> Iterator[Any]:
-    from jupyter_client.manager import KernelManager
-
     engine = engine_factory(pace=0.02)
     env = {
         **os.environ,
@@ -27,45 +25,14 @@ def kernel(engine_factory: Any, tmp_path: Path) -> Iterator[Any]:
         "LASSO_BASE_URL": engine.base_url,
         "LASSO_NOTEBOOK_DATA_DIR": str(tmp_path / "index"),
     }
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel(env=env, cwd=str(tmp_path))
-    kc = km.client()
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=60)
+    with kernel_client(env, cwd=str(tmp_path)) as kc:
         yield kc
-    finally:
-        kc.stop_channels()
-        km.shutdown_kernel(now=True)
 
 
-def execute(kc: Any, code: str, timeout: float = 90) -> tuple[list[dict], dict]:
+def execute(kc: Any, code: str) -> tuple[list[dict], dict]:
     """Run ``code``; its IOPub messages and its execute_reply."""
-    msg_id = kc.execute(code)
-    iopub: list[dict] = []
-    reply: dict | None = None
-    idle = False
-    deadline = time.monotonic() + timeout
-    while not (idle and reply is not None):
-        assert time.monotonic() < deadline, "the cell did not finish in time"
-        try:
-            msg = kc.get_iopub_msg(timeout=0.05)
-        except queue.Empty:
-            pass
-        else:
-            if msg["parent_header"].get("msg_id") == msg_id:
-                iopub.append(msg)
-                content = msg["content"]
-                idle |= msg["msg_type"] == "status" and content["execution_state"] == "idle"
-        if reply is None:
-            try:
-                candidate = kc.get_shell_msg(timeout=0.05)
-            except queue.Empty:
-                continue
-            if candidate["parent_header"].get("msg_id") == msg_id:
-                reply = candidate
-    assert reply is not None
-    return iopub, reply
+    iopub, reply, _ = execute_timed(kc, code, timeout=90)
+    return [msg for _, msg in iopub], reply
 
 
 def test_a_batch_shows_one_widget_and_names_the_failed_files(kernel: Any, tmp_path: Path) -> None:
