@@ -9,14 +9,13 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pandas as pd
 import pytest
+from transports import CountingTransport
 
 import lasso_notebook as ln
 from lasso_notebook import BatchFailedError, InvalidRequestError, Lasso, submit, submit_batch
@@ -26,26 +25,14 @@ from lasso_notebook.errors import JobDetachedError
 BAD = ("bad_05.pdf", "bad_17.pdf")
 
 
-class CountingTransport(httpx.AsyncBaseTransport):
-    """Counts requests by ``METHOD /collection`` (tables created, files uploaded, exports)."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.counts: Counter[str] = Counter()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path.split("/api/v1", 1)[-1]
-        kind = "export" if path.endswith("/export") else path
-        self.counts[f"{request.method} {kind}"] += 1
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+def _exports(path: str) -> str:
+    """Every table's export counts as ``export``."""
+    return "export" if path.endswith("/export") else path
 
 
 @pytest.fixture
 def transport() -> CountingTransport:
-    return CountingTransport()
+    return CountingTransport(_exports)
 
 
 @pytest.fixture

@@ -11,38 +11,18 @@ import shutil
 import subprocess
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from transports import CountingTransport
 
 from lasso_notebook.client import Lasso
 from lasso_notebook.widgets import form as form_module
 from lasso_notebook.widgets.form import CHUNK_BYTES, SubmitForm
 
 CSV = "name,sku,price\nWidget,W-1,9.99\nGadget,G-2,19.5\nGizmo,Z-3,4\n"
-
-
-class CountingTransport(httpx.AsyncBaseTransport):
-    """Counts every request the client sends, by ``METHOD /path``."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.counts: Counter[str] = Counter()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path.split("/api/v1", 1)[-1]
-        self.counts[f"{request.method} {path}"] += 1
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-    def total(self) -> int:
-        return sum(self.counts.values())
 
 
 @pytest.fixture

@@ -5,16 +5,15 @@ failed table holds, reachable with ``job.frame()`` / ``attach(id).wait().frame()
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
+from transports import CountingTransport
 
 from lasso_notebook import Lasso, TableFailedError, attach, submit
 from lasso_notebook.magics import LassoMagics, MagicError
@@ -27,26 +26,14 @@ def csv(tag: str, n: int) -> bytes:
     return ("name,sku,price\n" + rows).encode()
 
 
-class CountingTransport(httpx.AsyncBaseTransport):
-    """Counts requests by ``METHOD /path`` (to tell the export from the rows listing)."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-        self.counts: Counter[str] = Counter()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        path = request.url.path.split("/api/v1", 1)[-1]
-        kind = "export" if path.endswith("/export") else "rows" if path.endswith("/rows") else path
-        self.counts[f"{request.method} {kind}"] += 1
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+def _exports_and_rows(path: str) -> str:
+    """Every table's export counts as ``export``, every rows listing as ``rows``."""
+    return "export" if path.endswith("/export") else "rows" if path.endswith("/rows") else path
 
 
 @pytest.fixture
 def transport() -> CountingTransport:
-    return CountingTransport()
+    return CountingTransport(_exports_and_rows)
 
 
 @pytest.fixture
