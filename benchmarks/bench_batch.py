@@ -21,8 +21,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 FILES = 40
 ROWS = 50
 
@@ -46,17 +44,6 @@ def write_files(folder: Path) -> list[Path]:
         path.write_text(body, encoding="utf-8")
         paths.append(path)
     return paths
-
-
-def table_count(base_url: str, key: str) -> int:
-    response = httpx.get(
-        f"{base_url}/tables",
-        params={"limit": 1},
-        headers={"Authorization": f"Bearer {key}"},
-        timeout=30,
-    )
-    response.raise_for_status()
-    return int(response.json()["pagination"]["total"])
 
 
 def sdk_sequential(
@@ -100,6 +87,7 @@ def main(argv: list[str] | None = None) -> None:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_frames import start_engine
+    from bench_rerun import table_count
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
