@@ -56,28 +56,21 @@ def run_batch(
     client: Lasso,
     progress: bool,
     view: View,
+    options: dict[str, Any],
 ) -> Any:
-    """Start the batch, then wait for it (or, with ``--background``, set VAR when done)."""
+    """Start the batch, then wait for it (or, with ``--background``, set VAR when done).
+    ``options``: what the magic creates a table with (contexts, reuse, polling, shape)."""
     batch = submit_batch(
         schema,
         files=files or None,
         urls=args.url or None,
         per_file=args.per_file,
         name=args.name or var,
-        context=args.context,
-        enhance=args.enhance,
-        webhook=args.webhook,
         client=client,
         progress=progress,
-        poll_cap=magics.poll_cap,
-        rate_limit_budget=magics.rate_limit_budget,
-        labels=args.labels,
-        meta=args.meta,
         valid_only=args.valid_only,
-        reuse=False if args.no_reuse or not magics.reuse else None,
-        refresh=args.refresh,
-        url_max_age=magics.url_max_age,
         strict=args.strict,
+        **options,
     )
     batch.refresh_hint = "--refresh"
     if var is not None:

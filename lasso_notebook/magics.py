@@ -297,6 +297,15 @@ class LassoMagics(Magics, Configurable):
             "labels": args.labels,
             "meta": args.meta,
         }
+        # What a table and a batch alike are created with.
+        creation = {
+            "context": args.context,
+            "enhance": args.enhance,
+            "webhook": args.webhook,
+            "reuse": False if args.no_reuse or not self.reuse else None,
+            "refresh": args.refresh,
+            "url_max_age": self.url_max_age,
+        }
         try:
             client = self._client()
             # Resolved here, synchronously, so an unknown name fails the cell at once (with the
@@ -309,7 +318,8 @@ class LassoMagics(Magics, Configurable):
             ) from None
         if schema is not None and wants_batch(args, files):
             view = View(args.labels, args.meta, copy=False, valid_only=args.valid_only)
-            return run_batch(self, args, var, files, schema, client, progress, view)
+            options = {**creation, **shape}
+            return run_batch(self, args, var, files, schema, client, progress, view, options)
         if args.attach:
             job = jobs.attach(args.attach, client=client, progress=progress, **shape)
         else:
@@ -319,14 +329,9 @@ class LassoMagics(Magics, Configurable):
                 text=text,
                 files=files,
                 urls=args.url or None,
-                context=args.context,
-                enhance=args.enhance,
-                webhook=args.webhook,
                 client=client,
                 progress=progress,
-                reuse=False if args.no_reuse or not self.reuse else None,
-                refresh=args.refresh,
-                url_max_age=self.url_max_age,
+                **creation,
                 **shape,
             )
             job.refresh_hint = "--refresh"
