@@ -3,6 +3,7 @@ chunks) into the widget, against the embedded engine over loopback HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import http.server
 import json
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from transports import CountingTransport
 
@@ -873,3 +875,39 @@ def test_extract_again_uploads_the_files_a_reused_result_never_sent(
     assert form.phase == "completed" and form.job.id != first.id
     assert transport.counts["POST /files"] == 2 and form.files[0]["status"] == "uploaded"
     assert list(form.df["sku"]) == ["W-1", "G-2", "Z-3"]
+
+
+class HeldListing(httpx.AsyncBaseTransport):
+    """Holds the answer to the first ``GET /schemas`` (listed by the server already) until
+    ``release`` is set: a load in flight that cannot know of a schema created meanwhile."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.release = threading.Event()
+        self.held = threading.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.url.path.endswith("/schemas") and not self.held.is_set():
+            await response.aread()
+            self.held.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.01)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_a_refresh_asked_during_a_load_lists_the_schemas_again(engine: Any) -> None:
+    transport = HeldListing()
+    client = Lasso(api_key=engine.api_key, base_url=engine.base_url, transport=transport)
+    form = SubmitForm(client=client)
+    form.refresh_schemas()  # what the view asks when first shown
+    wait_for(transport.held.is_set, 10)  # that load is in flight
+    name = f"made during a load {time.monotonic_ns()}"
+    client.schemas.create(name=name, columns=[{"key": "name", "label": "Name", "type": "text"}])
+    form.refresh_schemas()  # what creating a schema asks of every open form
+    transport.release.set()
+    wait_for(lambda: any(s["name"] == name for s in form.schemas), 10)
+    client.close()

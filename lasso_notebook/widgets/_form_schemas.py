@@ -5,7 +5,9 @@ declares the traits it fills (``schemas``, ``schemas_status``, ``schemas_message
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -73,13 +75,24 @@ class SchemaPicker:
             failed.set_result(None)
             return failed
         with self._lock:
-            if self._schemas_future is not None and not self._schemas_future.done():
-                return self._schemas_future
+            previous = self._schemas_future
             self.set_trait("schemas_status", "loading")
             self.set_trait("schemas_message", "")
-            self._schemas_future = _runtime.spawn(self._fetch_schemas(api))
+            if previous is not None and not previous.done():
+                # The load in flight may have listed the schemas before the change that asks
+                # for this one (a schema created just now): list them again once it is done.
+                self._schemas_future = _runtime.spawn(self._fetch_after(previous, api))
+            else:
+                self._schemas_future = _runtime.spawn(self._fetch_schemas(api))
             _open_pickers.add(self)
             return self._schemas_future
+
+    async def _fetch_after(
+        self, previous: concurrent.futures.Future[None], api: AsyncLasso
+    ) -> None:
+        with contextlib.suppress(Exception):  # its failure was shown by its own load
+            await asyncio.wrap_future(previous)
+        await self._fetch_schemas(api)
 
     async def _fetch_schemas(self, api: AsyncLasso) -> None:
         items: list[dict[str, Any]] = []

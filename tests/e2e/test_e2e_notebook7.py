@@ -40,7 +40,9 @@ def test_notebook7_renders_progress_widget_and_form(page: Page, notebook7: Jupyt
     expect(form).to_be_visible(timeout=60_000)
     select = form.locator('[data-testid="schema-select"]')
     expect(select.locator("option:checked")).to_contain_text("Products", timeout=60_000)
-    expect(form.locator('[data-testid="schema-columns"]')).to_contain_text("release_date")
+    expect(form.locator('[data-testid="schema-columns"]')).to_contain_text(
+        "release_date", timeout=30_000
+    )
     expect(form.locator('[data-testid="submit-button"]')).to_be_enabled()
     form.locator('[data-testid="source-tab-urls"]').click()
     expect(form.locator('[data-testid="urls-input"]')).to_be_visible()
