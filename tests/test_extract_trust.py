@@ -102,39 +102,51 @@ def test_totals_in_several_languages_and_shapes(api: httpx.Client, text: str, sk
     assert table["extraction_report"]["skipped"] == {"total": skipped}
 
 
-def _price_list_xlsx() -> bytes:
+def _price_list_xlsx(margin: int = 0) -> bytes:
     """4 products under a two-row merged header ("Preis" over "netto | brutto"), a title,
-    two section rows, a total and a note below: the issue's 8-rows-for-4-products sheet."""
+    two section rows, a total and a note below: the issue's 8-rows-for-4-products sheet.
+    ``margin`` blank columns left of everything, as sheets laid out for print often have."""
     from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    def cells(spec: str) -> str:  # "A3:A4" moved right by the margin
+        return ":".join(
+            get_column_letter(ord(ref[0]) - ord("A") + 1 + margin) + ref[1:]
+            for ref in spec.split(":")
+        )
 
     wb = Workbook()
     ws = wb.active
     ws.title = "Preise"
-    ws.append(["Preisliste Frühjahr 2024"])
-    ws.append([])
-    ws.append(["Artikel", "Art.-Nr.", "Preis", None, "Lagerbestand"])
-    ws.append([None, None, "netto", "brutto", None])
-    ws.merge_cells("A3:A4")
-    ws.merge_cells("B3:B4")
-    ws.merge_cells("C3:D3")
-    ws.merge_cells("E3:E4")
-    ws.append(["Elektrowerkzeuge"])
-    ws.merge_cells("A5:E5")
-    ws.append(["Akku-Bohrschrauber", "EW-100", 99.0, 117.81, 12])
-    ws.append(["Winkelschleifer", "EW-200", 79.5, 94.61, 0])
-    ws.append(["Handwerkzeuge"])
-    ws.append(["Schraubendreher-Set", "HW-10", 24.9, 29.63, 40])
-    ws.append(["Zange", "HW-20", 12.0, 14.28, 3])
-    ws.append(["Summe", None, 215.4, 256.33, None])
-    ws.append([])
-    ws.append(["Alle Preise in EUR zzgl. MwSt."])
+    for row in (
+        ["Preisliste Frühjahr 2024"],
+        [],
+        ["Artikel", "Art.-Nr.", "Preis", None, "Lagerbestand"],
+        [None, None, "netto", "brutto", None],
+        ["Elektrowerkzeuge"],
+        ["Akku-Bohrschrauber", "EW-100", 99.0, 117.81, 12],
+        ["Winkelschleifer", "EW-200", 79.5, 94.61, 0],
+        ["Handwerkzeuge"],
+        ["Schraubendreher-Set", "HW-10", 24.9, 29.63, 40],
+        ["Zange", "HW-20", 12.0, 14.28, 3],
+        ["Summe", None, 215.4, 256.33, None],
+        [],
+        ["Alle Preise in EUR zzgl. MwSt."],
+    ):
+        ws.append([None] * margin + row if row else [])
+    for spec in ("A3:A4", "B3:B4", "C3:D3", "E3:E4", "A5:E5"):
+        ws.merge_cells(cells(spec))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def test_xlsx_merged_two_row_header_sections_total_and_note(api: httpx.Client) -> None:
-    table, rows = table_of(api, files=[("preise.xlsx", _price_list_xlsx())])
+# A blank margin column once made the title line read as a group title over the header.
+@pytest.mark.parametrize("margin", [0, 1], ids=["from-column-A", "blank-margin-column"])
+def test_xlsx_merged_two_row_header_sections_total_and_note(
+    api: httpx.Client, margin: int
+) -> None:
+    table, rows = table_of(api, files=[("preise.xlsx", _price_list_xlsx(margin))])
     assert table["status"] == "completed"
     assert data(rows, *ROWS) == [
         ("Akku-Bohrschrauber", "EW-100", 99, "EUR", True),

@@ -322,7 +322,10 @@ class TableGrid:
         """A row of group titles over the header ("Preis" over "netto | brutto"): text only,
         not only in the first column, each title over header cells."""
         filled = [j for j, c in enumerate(above) if not _blank(c)]
-        if not filled or filled == [0] or any(_is_value(above[j]) for j in filled):
+        # One title over the table's first column is a title line, also when the sheet keeps
+        # a blank margin column left of the table.
+        left = next((j for j, c in enumerate(header) if not _blank(c)), 0)
+        if not filled or filled == [left] or any(_is_value(above[j]) for j in filled):
             return False
         if any(j >= len(header) or _blank(header[j]) for j in filled):
             return False
