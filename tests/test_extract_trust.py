@@ -143,9 +143,7 @@ def _price_list_xlsx(margin: int = 0) -> bytes:
 
 # A blank margin column once made the title line read as a group title over the header.
 @pytest.mark.parametrize("margin", [0, 1], ids=["from-column-A", "blank-margin-column"])
-def test_xlsx_merged_two_row_header_sections_total_and_note(
-    api: httpx.Client, margin: int
-) -> None:
+def test_xlsx_merged_two_row_header_sections_total_and_note(api: httpx.Client, margin: int) -> None:
     table, rows = table_of(api, files=[("preise.xlsx", _price_list_xlsx(margin))])
     assert table["status"] == "completed"
     assert data(rows, *ROWS) == [
