@@ -24,7 +24,7 @@ from typing import Any, TypedDict
 from .coerce import QUANTITY, coercer, column_style, currency_in
 from .currency import note_currency
 from .errors import ExtractionError
-from .mapping import Mapper, normalize
+from .mapping import POSITIONAL, Mapper, normalize
 from .records import iter_csv, parse_text
 from .sniff import EXTENSION_OF_TYPE, sniff
 from .source import (
@@ -415,13 +415,30 @@ def extract(
     keys = list(by_key)
     required = [c["key"] for c in columns if c.get("required")]
 
-    def identifies(headers: tuple[str, ...], group: list[Record]) -> bool:
+    def mapped_keys(headers: tuple[str, ...], group: list[Record]) -> set[str]:
         mapping = mapper.map(headers, {h: [r.get(h) for r in group[:200]] for h in headers})
-        return any(key in required for _, key in mapping)
+        return {key for _, key in mapping}
 
-    # A table none of whose columns fills a required column (a table of shipping rates beside
-    # the products) is another table, not products, when some table of the document does.
-    identified = bool(required) and any(identifies(h, g) for h, g in header_sets.items())
+    def titled(headers: tuple[str, ...]) -> bool:
+        return any(not h.startswith("_") and not POSITIONAL.match(h) for h in headers)
+
+    filled = {headers: mapped_keys(headers, group) for headers, group in header_sets.items()}
+    products = [h for h, keys in filled.items() if any(key in required for key in keys)]
+    # Which tables are products when the document holds several. One none of whose columns
+    # fills a required column (shipping rates beside the products) is another table. So is
+    # one that fills a single column while another fills three or more (a table of contact
+    # names under a price list), and one without column titles beside one with them (a
+    # summary of per-sheet sums under a titled price list).
+    identified = bool(required) and bool(products)
+    richest = max((len(filled[h]) for h in products), default=0)
+    any_titled = any(titled(h) for h in products)
+
+    def other_table(headers: tuple[str, ...], keys: set[str]) -> bool:
+        if not identified:
+            return False
+        if not any(key in required for key in keys):
+            return True
+        return (len(keys) <= 1 and richest >= 3) or (any_titled and not titled(headers))
 
     def plan_for(
         headers: tuple[str, ...], record: Record
@@ -446,7 +463,7 @@ def extract(
             money = None
             if currency.key is not None:
                 money = (currency, price_header, currency_in(price_header) if price_header else None)  # fmt: skip
-            other = identified and not any(key in required for _, key, _, _ in plan)
+            other = other_table(headers, {key for _, key, _, _ in plan})
             found = (plan, money, other)
             if len(plans) < 512:
                 plans[headers] = found

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
@@ -156,6 +157,38 @@ _DATE_FORMATS = (
 )  # fmt: skip
 _MONTH_FORMATS = ("%Y-%m", "%B %Y", "%b %Y", "%m/%Y")
 _NUMERIC_DATE = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?:[ T,]+(.+))?")
+
+
+def _unaccented(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+# Day, month name, year in German, French, Dutch, Spanish and Italian ("21. Juli 2022",
+# "8 de febrero de 2024", "1er mars 2024"): strptime's %B knows only the C locale's English.
+_LOCAL_DATE = re.compile(
+    r"(\d{1,2})(?:\.|er|º|°)?\s*(?:de\s+)?([^\W\d_]{3,10})\.?,?\s+(?:de\s+)?(\d{4})"
+)
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            "januar jan janner janvier janv januari enero ene gennaio gen",
+            "februar feb fevrier fevr februari febrero febbraio",
+            "marz mar maerz mars maart mrt marzo",
+            "april apr avril avr abril abr aprile",
+            "mai mei mayo may maggio mag",
+            "juni jun juin junio giugno giu",
+            "juli jul juillet juil julio luglio lug",
+            "august aug aout augustus agosto ago",
+            "september sep sept septembre septiembre setiembre settembre set",
+            "oktober okt octobre oct octubre ottobre ott",
+            "november nov novembre noviembre",
+            "dezember dez decembre dec december diciembre dic dicembre",
+        ),
+        start=1,
+    )
+    for name in names.split()
+}
 
 
 def _text(value: Any) -> str:
@@ -346,6 +379,15 @@ def _date(value: Any, day_first: bool | None = None) -> tuple[Any, Issue | None]
             return datetime.strptime(cleaned, fmt).date().isoformat(), None
         except ValueError:
             continue
+    local = _LOCAL_DATE.fullmatch(cleaned)
+    if local:
+        day, month_name, year_text = local.groups()
+        month = _MONTHS.get(_unaccented(month_name.casefold()))
+        if month:
+            try:
+                return date(int(year_text), month, int(day)).isoformat(), None
+            except ValueError:
+                return None, ("error", f"{raw!r} is not a valid date")
     for fmt in _MONTH_FORMATS:
         try:
             return datetime.strptime(cleaned, fmt).date().isoformat(), (

@@ -77,6 +77,15 @@ _TOTAL = re.compile(
     r"|frais\s+de\s+port|frais\s+d.envoi|verzend\w*|envio|gastos\s+de\s+envio|rabatt"
     r"|discount|remise|korting|descuento|importe\s+total|suma)\b",
 )
+# "Order total", "Invoice total", "Total due", "Bestellsumme", "Rechnungsbetrag": a short label
+# whose last word is a total word (a product is never named so and sits in a sparse row).
+_TOTAL_LAST = re.compile(
+    r"^(?:[\w.-]+\s+){0,2}(?:total|totaal|totale|sum|summe|somme|suma|gesamt)$"
+    r"|^\w*(?:summe|gesamtbetrag|rechnungsbetrag|endbetrag)$|^total\s+(?:due|ttc|ht|net|general)$"
+)
+_PAGE_LABEL = re.compile(
+    r"^(?:page|seite|pagina|página|blad|p\.)\s*\d+(?:\s*(?:/|of|von|de|sur|van)\s*\d+)?$", re.I
+)
 _SENTENCE_END = re.compile(r"[.!?…]$")
 _LABELLED = re.compile(r"^[^:]{2,40}:\s*\S")
 _NOTE_START = re.compile(r"^(?:\*|†|‡|¹|²|\(|note\b|hinweis\b|remarque\b|nb\b|n\.b\.)", re.I)
@@ -97,7 +106,8 @@ def _plain(text: str) -> str:
 
 def is_total_label(text: str) -> bool:
     """A label of a total, subtotal, tax, shipping or discount line (in EN/DE/FR/NL/ES)."""
-    return bool(_TOTAL.match(_plain(text.strip())))
+    plain = _plain(text.strip()).rstrip(":")
+    return bool(_TOTAL.match(plain) or _TOTAL_LAST.match(plain))
 
 
 def _blank(cell: Any) -> bool:
@@ -177,6 +187,7 @@ def _sentence(text: str) -> bool:
         or bool(_SENTENCE_END.search(text) and len(words) >= 2)
         or bool(_LABELLED.match(text))
         or bool(_NOTE_START.match(text))
+        or bool(_PAGE_LABEL.match(text.strip()))  # "Page 2": a printed page's number
     )
 
 
@@ -402,7 +413,9 @@ class TableGrid:
         the notes found in the header row (a sentence over an empty column)."""
         notes: list[str] = []
         width = len(names)
-        data = [r for r in sample if sum(not _blank(c) for c in r) >= 2]
+        # A label spanning the table (merged cells filled) is no data row: it would make every
+        # column look like text.
+        data = [r for r in sample if len({_text(c) for c in r if not _blank(c)}) >= 2]
         keep: list[tuple[int, str]] = []
         for j in range(width):
             values = [r[j] for r in data if j < len(r) and not _blank(r[j])]
@@ -460,6 +473,12 @@ class TableGrid:
                 self._gap = True  # a blank row (a row of notes beside the table is no gap)
             return out
         if self._raw_headers and self._repeats_header(cells, filled):
+            if self._reordered(cells):
+                # The same column titles in another order: a new table (the rows below it
+                # follow its order), not a repeated header.
+                out.extend(self._flush_pending(final=True))
+                self._buffer = [row]
+                return out
             out.append(Skip("header", _sample(cells)))
             return out
         first = filled[0][1]
@@ -550,6 +569,15 @@ class TableGrid:
             if (same >= 2 and same >= 0.6 * len(pairs)) or (
                 same == len(pairs) == 1 and len(raw) == 1
             ):
+                return True
+        return False
+
+    def _reordered(self, cells: list[Any]) -> bool:
+        """Every title of the header, each in another column than before."""
+        texts = [_text(c).casefold() for c in cells]
+        for raw in self._raw_headers:
+            titles = [t for t in raw if t]
+            if sorted(t for t in texts if t) == sorted(titles) and texts[: len(raw)] != raw:
                 return True
         return False
 

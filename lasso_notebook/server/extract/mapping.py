@@ -16,6 +16,7 @@ from .source import SECTION, TITLE
 
 __all__ = [
     "FUZZY_THRESHOLD",
+    "POSITIONAL",
     "SECTION",
     "TITLE",
     "Mapper",
@@ -54,7 +55,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "stylenumber", "refarticle", "codearticle", "noarticle", "numeroarticle", "refproduit",
         "codeproduit", "artikelcode", "bestelnr", "bestelnummer", "codigo", "referencia",
         "codigoarticulo", "materialnummer", "matnr", "stocknumber", "skuno", "sellersku",
-        "refart", "artref", "referencearticle", "artikelnrs",
+        "refart", "artref", "referencearticle", "artikelnrs", "orderno", "ordercode",
     ),
     "ean": ("ean", "gtin", "upc", "barcode", "ean13", "gtin13", "isbn", "eancode"),
     "price": (
@@ -66,7 +67,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "nettopreis", "listenpreis", "bruttopreis", "prixpublic", "prixttc", "adviesprijs",
         "stukprijs", "eenheidsprijs", "net", "nett", "netto", "list",
         "vk", "vkp", "pu", "puht", "prixunitht", "prijsst", "prijsperstuk", "sell",
-        "sellprice", "sellingprice",
+        "sellprice", "sellingprice", "ep", "stkpreis", "preisjestk", "precioud",
     ),
     "currency": (
         "currency", "curr", "cur", "ccy", "pricecurrency", "currencycode", "wahrung",
@@ -81,6 +82,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "url": (
         "url", "link", "producturl", "productlink", "website", "href", "webpage",
         "productpage", "shopurl", "weblink", "lien", "enlace", "produktlink", "produkturl",
+        "produktseite", "artikelseite", "productpagina", "pageproduit", "ficheproduit",
+        "paginadelproducto", "paginaproducto",
     ),
     "image": (
         "image", "images", "imageurl", "imageurls", "img", "picture", "pictures", "photo",
@@ -154,7 +157,7 @@ _UNIT_SUFFIX = re.compile(
 
 # Tiers of evidence, strongest first (recorded in the report as "by").
 _TIERS = {5: "pin", 4: "exact", 3: "normalized", 2: "synonym", 1: "fuzzy", 0: "content"}
-_POSITIONAL = re.compile(r"^column \d+$")
+POSITIONAL = re.compile(r"^column \d+$")
 
 
 def normalize(text: str) -> str:
@@ -464,7 +467,7 @@ class Mapper:
         if samples:
             from .content import map_by_content
 
-            free = [h for h in headers if h not in mapping and _POSITIONAL.match(h)]
+            free = [h for h in headers if h not in mapping and POSITIONAL.match(h)]
             found = map_by_content(free, samples, self.columns, self.concept_of, taken)
             for header, key in found.items():
                 mapping[header] = key

@@ -11,6 +11,7 @@ from typing import Any
 from ..blocks import Paragraph, read_blocks
 from ..errors import ExtractionError
 from ..grid import GridRow, grid_items
+from ..listing import looks_like_listing, parse_listing
 from ..records import parse_text
 from ..source import Item, Linked, Note, Source, Step
 from ..textlayouts import located
@@ -76,17 +77,21 @@ def read_docx(source: Source) -> Iterator[Item]:
     if blocks:  # one product per block: a heading and its lines
         produced = True
         yield from (located(r, r.get("_line")) for r in blocks)
+    elif produced:
+        # Beside tables of products the paragraphs are the letter around them (greeting, terms,
+        # signature: notes already) or more products as lines; read as a CSV, say, they would
+        # become a table of prose.
+        if looks_like_listing([line for line in text.splitlines() if line.strip()]):
+            yield from (r for r in parse_listing(text) if not isinstance(r, Note))
     elif text.strip():
         try:
             records = parse_text(text)
         except ExtractionError:
-            if not produced:
-                raise ExtractionError(
-                    f"{source.label} has no table and its text holds no product records "
-                    "(lines like 'Acme Drill — SKU A1 — $9' or 'Name: ...' blocks)."
-                ) from None
-            records = []
-        produced = produced or any(isinstance(r, dict) for r in records)
+            raise ExtractionError(
+                f"{source.label} has no table and its text holds no product records "
+                "(lines like 'Acme Drill — SKU A1 — $9' or 'Name: ...' blocks)."
+            ) from None
+        produced = any(isinstance(r, dict) for r in records)
         yield from (r for r in records if not isinstance(r, Note))
     if not produced and not text.strip():
         raise ExtractionError(f"{source.label} is empty: it has no tables and no text.")

@@ -1,0 +1,241 @@
+"""Documents as businesses send them, through the HTTP API of a real embedded engine: a Word
+offer letter with a contacts table and an order total, workbooks whose section rows span the
+table or whose summary sheet repeats the sums, dates with month names, printed page numbers,
+a second table with its columns in another order. Each yields exactly its products."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.test_extract_trust import ROWS, data, table_of
+
+
+@pytest.fixture
+def api(engine: Any) -> Any:
+    headers = {"Authorization": f"Bearer {engine.api_key}"}
+    with httpx.Client(base_url=engine.base_url, headers=headers, timeout=30) as client:
+        yield client
+
+
+def _docx(paragraphs_before: list[str], tables: list[list[list[str]]], after: list[str]) -> bytes:
+    import docx
+
+    document = docx.Document()
+    for text in paragraphs_before:
+        document.add_paragraph(text)
+    for rows in tables:
+        table = document.add_table(rows=len(rows), cols=len(rows[0]))
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                table.cell(r, c).text = text
+        document.add_paragraph("")
+    for text in after:
+        document.add_paragraph(text)
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def test_an_offer_letter_gives_its_products_not_its_contacts_total_or_prose(
+    api: httpx.Client,
+) -> None:
+    offer = [
+        ["Item", "Code", "Unit", "Price (GBP)", "Stock"],
+        ["Shirts", "", "", "", ""],
+        ["Linen Shirt White M", "KE-5970", "pc", "56.99", "12"],
+        ["Oxford Shirt Blue L", "KE-5971", "pc", "49.00", "0"],
+        ["Belts", "", "", "", ""],
+        ["Leather Belt Brown 95 cm", "BX-3369", "pc", "32.50", "4"],
+        ["Order total", "", "", "151.49", ""],
+    ]
+    contacts = [
+        ["Name", "Phone", "E-mail"],
+        ["Anna Berger", "+44 20 7946 0101", "anna@shop.example"],
+        ["Mark Ellis", "+44 20 7946 0102", "mark@shop.example"],
+    ]
+    letter = _docx(
+        ["Dear Ms Smith,", "thank you for your enquiry, here is our offer:"],
+        [offer, contacts],
+        ["Minimum order 50.00", "Kind regards,", "John Turner"],
+    )
+    table, rows = table_of(api, files=[("offer.docx", letter)])
+    assert table["status"] == "completed"
+    assert data(rows, *ROWS) == [
+        ("Linen Shirt White M", "KE-5970", 56.99, "GBP", True),
+        ("Oxford Shirt Blue L", "KE-5971", 49, "GBP", False),
+        ("Leather Belt Brown 95 cm", "BX-3369", 32.5, "GBP", True),
+    ]
+    report = table["extraction_report"]
+    assert report["skipped"] == {"section": 2, "total": 1, "other table": 2}
+    [source] = report["sources"]
+    assert source["skipped_samples"]["other table"] == [
+        "Anna Berger | +44 20 7946 0101 | anna@shop.example",
+        "Mark Ellis | +44 20 7946 0102 | mark@shop.example",
+    ]
+    assert "Order total | | | 151.49" in source["skipped_samples"]["total"][0]
+
+
+@pytest.mark.parametrize(
+    "label", ["Order total", "Invoice total:", "Total due", "Bestellsumme", "Rechnungsbetrag"]
+)
+def test_total_labels_with_a_qualifying_word_are_totals(api: httpx.Client, label: str) -> None:
+    text = f"name,sku,price\nDrill,AX1,10\nSaw,AX2,20\n{label},,35\n"  # 35: no sum to match
+    table, rows = table_of(api, text=text)
+    assert data(rows, "name") == [("Drill",), ("Saw",)]
+    assert table["extraction_report"]["skipped"] == {"total": 1}
+
+
+def _workbook(sheets: dict[str, list[list[Any]]], merges: dict[str, list[str]]) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for row in rows:
+            ws.append(row)
+        for spec in merges.get(title, []):
+            ws.merge_cells(spec)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_merged_section_rows_do_not_hide_an_unlabelled_grand_total(api: httpx.Client) -> None:
+    # Sections merged across the table fill every column with their label: the price column
+    # must still be seen as numbers, so that the last row (the sum, without a label) is a total.
+    rows = [
+        ["Order no.", "Product", "Unit", "Price (EUR)", "Available"],
+        ["Storage"],
+        ["661747", "External SSD 2TB", "pc", 85.5, "yes"],
+        ["Audio"],
+        ["957749", "Bluetooth Speaker 40 W", "pc", 195.99, "yes"],
+        ["Smart Home"],
+        ["734890", "Smart Plug 4-pack", "pc", 56.0, "no"],
+        ["309205", "Smart Plug 2-pack", "pc", 13.3, "yes"],
+        [None, None, None, 350.79, None],
+    ]
+    book = _workbook({"Prices": rows}, {"Prices": ["A2:E2", "A4:E4", "A6:E6"]})
+    table, got = table_of(api, files=[("prices.xlsx", book)])
+    assert data(got, "sku", "price", "currency") == [
+        ("661747", 85.5, "EUR"),
+        ("957749", 195.99, "EUR"),
+        ("734890", 56, "EUR"),
+        ("309205", 13.3, "EUR"),
+    ]
+    assert table["extraction_report"]["skipped"] == {"section": 3, "total": 1}
+
+
+def test_a_summary_sheet_without_column_titles_is_not_products(api: httpx.Client) -> None:
+    book = _workbook(
+        {
+            "Range": [
+                ["Product", "Item code", "Unit price", "In stock"],
+                ["Canvas Sneakers White 42", "PR-4777", 82.95, "yes"],
+                ["Slim Chino Sand 32/32", "GK-2996", 65.5, "no"],
+            ],
+            "Summary": [
+                ["Sneakers and chinos", 148.45],
+                ["Belts and scarves", 0],
+                ["Grand total", 148.45],
+            ],
+        },
+        {},
+    )
+    table, rows = table_of(api, files=[("catalogue.xlsx", book)], context="prices in EUR")
+    assert data(rows, *ROWS) == [
+        ("Canvas Sneakers White 42", "PR-4777", 82.95, "EUR", True),
+        ("Slim Chino Sand 32/32", "GK-2996", 65.5, "EUR", False),
+    ]
+    assert table["extraction_report"]["skipped"] == {"other table": 3}
+
+
+def test_a_second_table_with_its_columns_in_another_order(api: httpx.Client) -> None:
+    book = _workbook(
+        {
+            "Range": [
+                ["Main range"],
+                ["Product", "Item code", "Brand", "Unit price", "In stock"],
+                ["Canvas Sneakers White 42", "PR-4777", "Lune", 82.95, "yes"],
+                ["Slim Chino Sand 32/32", "GK-2996", "Lune", 65.5, "yes"],
+                [],
+                ["Accessories"],
+                ["Item code", "Product", "Brand", "Unit price", "In stock"],
+                ["SY-2623", "Leather Belt Brown 95 cm", "Blauw", 49.0, "no"],
+                ["SC-8126", "Wool Scarf Camel", "Blauw", 59.5, "yes"],
+            ]
+        },
+        {},
+    )
+    _, rows = table_of(api, files=[("range.xlsx", book)])
+    assert data(rows, "name", "sku", "price") == [
+        ("Canvas Sneakers White 42", "PR-4777", 82.95),
+        ("Slim Chino Sand 32/32", "GK-2996", 65.5),
+        ("Leather Belt Brown 95 cm", "SY-2623", 49),
+        ("Wool Scarf Camel", "SC-8126", 59.5),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "dates"),
+    [
+        ("Markteinführung", ["21. Juli 2022", "3. März 2024"]),
+        ("Lancement", ["1er mars 2024", "8 février 2023"]),
+        ("Lanzamiento", ["8 de febrero de 2024", "12 de diciembre de 2021"]),
+        ("Releasedatum", ["15 mei 2023", "2 oktober 2020"]),
+    ],
+)
+def test_dates_with_month_names_in_the_documents_language(
+    api: httpx.Client, header: str, dates: list[str]
+) -> None:
+    text = f"Name;SKU;{header}\nDrill;AX1;{dates[0]}\nSaw;AX2;{dates[1]}\n"
+    _, rows = table_of(api, text=text)
+    assert [r["data"]["release_date"] for r in rows] == [_iso(d) for d in dates]
+    assert all(r["validation_status"] == "valid" for r in rows)
+
+
+def _iso(text: str) -> str:
+    expected = {
+        "21. Juli 2022": "2022-07-21",
+        "3. März 2024": "2024-03-03",
+        "1er mars 2024": "2024-03-01",
+        "8 février 2023": "2023-02-08",
+        "8 de febrero de 2024": "2024-02-08",
+        "12 de diciembre de 2021": "2021-12-12",
+        "15 mei 2023": "2023-05-15",
+        "2 oktober 2020": "2020-10-02",
+    }
+    return expected[text]
+
+
+def test_printed_page_numbers_are_not_sections(api: httpx.Client) -> None:
+    text = (
+        "Part No.,Description,Unit Price,Category\n"
+        "Knitwear,,,\n"
+        "VC-101,Merino Sweater Navy L,$98.50,\n"
+        "Page 2,,,\n"
+        "VC-102,Merino Sweater Grey M,$92.00,\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert data(rows, "sku", "price", "currency") == [
+        ("VC-101", 98.5, "USD"),
+        ("VC-102", 92, "USD"),
+    ]
+    assert table["extraction_report"]["skipped"] == {"section": 1, "note": 1}
+
+
+def test_trade_abbreviation_ep_and_a_product_page_column(api: httpx.Client) -> None:
+    text = (
+        "Best.-Nr.\tProdukt\tEP\tProduktseite\n"
+        "TH-53\tpH-Meter Benchtop\t350,00 €\thttps://shop.example/ph-meter\n"
+        "DV-44\tMikropipette 10 µL\t58,30 €\thttps://shop.example/pipette\n"
+    )
+    _, rows = table_of(api, text=text)
+    assert data(rows, "sku", "price", "currency", "url") == [
+        ("TH-53", 350, "EUR", "https://shop.example/ph-meter"),
+        ("DV-44", 58.3, "EUR", "https://shop.example/pipette"),
+    ]
