@@ -239,3 +239,25 @@ def test_trade_abbreviation_ep_and_a_product_page_column(api: httpx.Client) -> N
         ("TH-53", 350, "EUR", "https://shop.example/ph-meter"),
         ("DV-44", 58.3, "EUR", "https://shop.example/pipette"),
     ]
+
+
+def test_a_cover_letter_beside_the_price_list_gives_no_row_and_is_reported(
+    api: httpx.Client,
+) -> None:
+    letter = _docx(
+        ["Hallo Herr Brandt,", "Mindestbestellwert 50,00", "Das Angebot gilt 14 Tage."],
+        [],
+        ["Beste Grüße", "Joost de Vries", "Tel. +49 30 1234 5678"],
+    )
+    prices = "Artikel;Best.-Nr.;Stückpreis\nNass-Trockensauger 20 L;NX.2952;152,95 €\nMaßband 5 m;ZB.5747;6,00 €\n"  # fmt: skip
+    table, rows = table_of(
+        api, files=[("cover_letter.docx", letter), ("preisliste.csv", prices.encode())]
+    )
+    assert table["status"] == "completed"
+    assert data(rows, "name", "sku", "price", "currency") == [
+        ("Nass-Trockensauger 20 L", "NX.2952", 152.95, "EUR"),
+        ("Maßband 5 m", "ZB.5747", 6, "EUR"),
+    ]
+    [failed] = table["extraction_report"]["failed_files"]
+    assert failed["file"] == "cover_letter.docx"
+    assert "no table" in failed["reason"]
