@@ -16,6 +16,7 @@ from typing import Any
 
 from .errors import ExtractionError
 from .grid import GridRow, find_header, grid_items
+from .mapping import POSITIONAL
 from .source import TITLE, Item, Linked, Located, Note, Record, Skip, Step
 
 __all__ = [
@@ -149,12 +150,13 @@ def _try_csv(text: str) -> list[Item]:
     # A one-column "CSV" is any list of lines: only accept it under a short, label-like header.
     if len(headers) == 1 and (len(headers[0]) > 40 or len(headers[0].split()) > 4):
         return []
-    # Columns cut by a delimiter that half the lines or fewer hold are commas in prose ("Hello Sam,",
-    # "Minimum order 50,00"), not a table.
-    lines = [line for line in text.splitlines() if line.strip()][:200]
-    delimiter = _sniff_delimiter("\n".join(lines[:50]))
-    if len(headers) > 1 and sum(delimiter in line for line in lines) <= len(lines) / 2:
-        return []
+    # Untitled columns cut by a delimiter that half the lines or fewer hold are commas in prose
+    # ("Hello Sam,", "Minimum order 50,00"), not a table.
+    if len(headers) > 1 and all(POSITIONAL.match(h) for h in headers):
+        lines = [line for line in text.splitlines() if line.strip()][:200]
+        delimiter = _sniff_delimiter("\n".join(lines[:50]))
+        if sum(delimiter in line for line in lines) <= len(lines) / 2:
+            return []
     return records
 
 
