@@ -261,3 +261,39 @@ def test_a_cover_letter_beside_the_price_list_gives_no_row_and_is_reported(
     [failed] = table["extraction_report"]["failed_files"]
     assert failed["file"] == "cover_letter.docx"
     assert "no table" in failed["reason"]
+
+
+def test_was_and_now_columns_give_the_price_people_pay(api: httpx.Client) -> None:
+    page = (
+        "<table><tr><th>Product</th><th>SKU</th><th>Was</th><th>Now</th></tr>"
+        "<tr><td>Rain Jacket</td><td>RJ-1</td><td>£80.00</td><td>£59.00</td></tr>"
+        "<tr><td>Wool Scarf</td><td>WS-2</td><td>£30.00</td><td>£24.00</td></tr></table>"
+    )
+    table, rows = table_of(api, files=[("sale.html", page.encode())])
+    assert data(rows, "sku", "price", "currency") == [("RJ-1", 59, "GBP"), ("WS-2", 24, "GBP")]
+    [source] = table["extraction_report"]["sources"]
+    assert source["mapping"]["Now"]["column"] == "price"
+    assert "Was" in source["unmapped_source_columns"]
+
+
+def test_a_quotes_ordered_quantity_is_not_stock(api: httpx.Client) -> None:
+    quote = (
+        "Pos.,Description,Item no.,Qty,Unit price,Amount\n"
+        "1,Cordless Drill 18V,CD-18,2,$129.00,$258.00\n"
+        "2,Angle Grinder 125,AG-125,1,$89.50,$89.50\n"
+        "3,Tape Measure 5 m,TM-5,10,$6.00,$60.00\n"
+        ",,,,Total,$407.50\n"
+    )
+    table, rows = table_of(api, text=quote)
+    assert data(rows, *ROWS) == [
+        ("Cordless Drill 18V", "CD-18", 129, "USD", None),
+        ("Angle Grinder 125", "AG-125", 89.5, "USD", None),
+        ("Tape Measure 5 m", "TM-5", 6, "USD", None),
+    ]
+    [source] = table["extraction_report"]["sources"]
+    assert source["unmapped_reasons"]["Qty"] == (
+        "an ordered quantity ('Qty' x 'Unit price' = 'Amount'), not stock"
+    )
+    # Without a line amount to prove it, a quantity is stock, as documented.
+    _, stock = table_of(api, text="Item no.,Description,Qty,Unit price\nCD-18,Drill,0,$129.00\n")
+    assert data(stock, "sku", "in_stock") == [("CD-18", False)]

@@ -236,6 +236,23 @@ def _price_like(header: str) -> bool:
     return any(stem in norm for stem in _PRICE_STEMS)
 
 
+#: Quantity headers that do not say whether they count stock or what is ordered.
+_COUNT_ONLY = frozenset(
+    ["quantity", "qty", "menge", "anzahl", "quantite", "qte", "aantal", "cantidad", "stk"]
+)
+#: Headers that name a price by its role alone ("Was" | "Now", "Statt" | "Jetzt"): a price
+#: column when its values are numbers.
+_ROLE_ONLY = frozenset(
+    ("was", "now", "sale", "statt", "jetzt", "vorher", "nu", "voor", "avant", "maintenant",
+     "antes", "ahora", "special", "offer", "deal", "promo", "aktion", "angebot", "regular")
+)  # fmt: skip
+
+
+def _role_only(header: str) -> bool:
+    words = _words(header).split()
+    return 0 < len(words) <= 2 and all(w in _ROLE_ONLY for w in words)
+
+
 def _shape(values: list[Any]) -> str:
     from .coerce import coerce
 
@@ -249,6 +266,25 @@ def _shape(values: list[Any]) -> str:
     if share("boolean") >= 0.6:
         return "yes/no values"
     return "text values"
+
+
+def _ordered(quantities: list[Any], prices: list[Any], amounts: list[Any]) -> bool:
+    """Quantity x unit price gives the line amount on most rows: the quantities are what a
+    quote or an order asks for, not stock."""
+    from .coerce import coerce
+
+    def number(value: Any) -> float | None:
+        found, issue = coerce(value, {"type": "number"})
+        return float(found) if issue is None and isinstance(found, (int, float)) else None
+
+    checked = agreed = 0
+    for q, p, a in zip(quantities, prices, amounts, strict=False):
+        q, p, a = number(q), number(p), number(a)
+        if q is None or p is None or a is None:
+            continue
+        checked += 1
+        agreed += abs(q * p - a) <= 0.01 + 1e-6 * abs(a)
+    return checked >= 1 and agreed >= 0.8 * checked
 
 
 def _quantities(values: list[Any]) -> bool:
@@ -394,7 +430,11 @@ class Mapper:
             if h not in (TITLE, SECTION)
             and normalize(h) not in self.pins
             and normalize(h) not in NEVER
-            and (any(k == key for _, _, k in self._candidates(h)) or _price_like(h))
+            and (
+                any(k == key for _, _, k in self._candidates(h))
+                or _price_like(h)
+                or (_role_only(h) and bool(samples) and h in samples)  # numbers: _misfit
+            )
             and not (samples and h in samples and self._misfit(h, key, samples[h]))
         ]
         if len(contenders) < 2:
@@ -474,6 +514,7 @@ class Mapper:
                 taken.add(key)
                 self.used.setdefault(header, {"column": key, "by": _TIERS[0]})
         stock = self.key_of.get("in_stock")
+        self._drop_ordered_quantity(headers, mapping, samples)
         for header, key in mapping.items():
             if key == stock and self.by_key[key].get("type") == "boolean":
                 values = [v for v in (samples or {}).get(header, []) if str(v or "").strip()]
@@ -492,6 +533,35 @@ class Mapper:
         if len(self._cache) < 512:
             self._cache[headers] = result
         return result
+
+    def _drop_ordered_quantity(
+        self,
+        headers: tuple[str, ...],
+        mapping: dict[str, str],
+        samples: dict[str, list[Any]] | None,
+    ) -> None:
+        """A bare quantity ("Qty", "Menge") mapped to stock that, times the price, gives a
+        line-amount column is the quantity a quote or an order asks for: left unmapped, and
+        said so."""
+        stock, price = self.key_of.get("in_stock"), self.key_of.get("price")
+        if not samples or stock is None or price is None:
+            return
+        by_key = {key: header for header, key in mapping.items()}
+        quantity, unit = by_key.get(stock), by_key.get(price)
+        if quantity is None or unit is None or quantity not in samples or unit not in samples:
+            return
+        if normalize(quantity) not in _COUNT_ONLY:
+            return  # "On hand" x price = "Ext. value": the stock's worth in an inventory report
+        for amount in headers:
+            if amount in (quantity, unit) or amount not in samples or price_role(amount) != 0:
+                continue
+            if _ordered(samples[quantity], samples[unit], samples[amount]):
+                del mapping[quantity]
+                self.used.pop(quantity, None)
+                self.reasons[quantity] = (
+                    f"an ordered quantity ({quantity!r} x {unit!r} = {amount!r}), not stock"
+                )
+                return
 
     def _description_as_name(
         self, headers: tuple[str, ...], mapping: dict[str, str], taken: set[str]
