@@ -297,3 +297,47 @@ def test_a_quotes_ordered_quantity_is_not_stock(api: httpx.Client) -> None:
     # Without a line amount to prove it, a quantity is stock, as documented.
     _, stock = table_of(api, text="Item no.,Description,Qty,Unit price\nCD-18,Drill,0,$129.00\n")
     assert data(stock, "sku", "in_stock") == [("CD-18", False)]
+
+
+def test_codes_under_a_name_header_are_the_sku_when_names_stand_beside_them(
+    api: httpx.Client,
+) -> None:
+    text = (
+        "Artikel;Bezeichnung;Preis;Bestand\n"
+        ";Gartengeräte;;\n"
+        "G-10;Rasenmäher 42 cm;299,00 €;4\n"
+        "G-11;Heckenschere 60 cm;129,00 €;0\n"
+        ";Zwischensumme;428,00 €;\n"
+        ";zzgl. 19 % MwSt.;81,32 €;\n"
+        ";Gesamtsumme;509,32 €;\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert data(rows, *ROWS) == [
+        ("Rasenmäher 42 cm", "G-10", 299, "EUR", True),
+        ("Heckenschere 60 cm", "G-11", 129, "EUR", False),
+    ]
+    report = table["extraction_report"]
+    assert report["skipped"] == {"section": 1, "total": 3}
+    mapping = report["sources"][0]["mapping"]
+    assert mapping["Artikel"] == {"column": "sku", "by": "article codes"}
+    assert mapping["Bezeichnung"] == {"column": "name", "by": "names beside codes"}
+
+
+def test_a_tab_separated_list_with_tax_lines_and_a_page_footer(api: httpx.Client) -> None:
+    text = (
+        "Ref\tDésignation\tPrix HT\tDispo\n"
+        "R-1\tPerceuse sans fil\t99,00\toui\n"
+        "R-2\tMeuleuse 125 mm\t79,50\tnon\n"
+        "R-3\tScie sauteuse\t65,00\toui\n"
+        "Total HT\t\t243,50\t\n"
+        "TVA 20 %\t\t48,70\t\n"
+        "Total TTC\t\t292,20\t\n"
+        "Page 1/1\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert data(rows, "name", "sku", "price", "in_stock") == [
+        ("Perceuse sans fil", "R-1", 99, True),
+        ("Meuleuse 125 mm", "R-2", 79.5, False),
+        ("Scie sauteuse", "R-3", 65, True),
+    ]
+    assert table["extraction_report"]["skipped"] == {"total": 3, "note": 1}

@@ -47,7 +47,7 @@ from typing import Any, NamedTuple
 
 from .source import SECTION, Item, Located, Note, Skip
 
-__all__ = ["LOOKAHEAD", "GridRow", "TableGrid", "grid_items", "is_total_label"]
+__all__ = ["LOOKAHEAD", "GridRow", "TableGrid", "grid_items", "is_code", "is_total_label"]
 
 #: Non-blank rows read before the header and the column shapes are decided.
 LOOKAHEAD = 40
@@ -166,7 +166,7 @@ def _number_coercer() -> Any:
 _CODE = re.compile(r"^(?=[^\s]*\d)[\w][\w./#-]*$")
 
 
-def _code(cell: Any) -> bool:
+def is_code(cell: Any) -> bool:
     """One token holding a digit: an article number, SKU or code."""
     return isinstance(cell, str) and bool(_CODE.match(cell.strip()))
 
@@ -436,7 +436,7 @@ class TableGrid:
                 dates = sum(1 for v in values if isinstance(v, str) and _DATE_CELL.match(v.strip()))  # fmt: skip
                 kind = "num" if numbers >= 0.8 * len(values) else "date" if dates >= 0.8 * len(values) else "text"  # fmt: skip
                 if kind == "text" and len(values) >= 3:
-                    codes = sum(1 for v in values if _code(v))
+                    codes = sum(1 for v in values if is_code(v))
                     kind = "code" if codes >= 0.6 * len(values) else kind
                 self._kinds[j] = kind
                 if kind == "num" and len(self._num_cols) < 6:
@@ -591,7 +591,7 @@ class TableGrid:
 
     def _is_total(self, filled: list[tuple[int, Any]]) -> bool:
         kinds = self._kinds
-        if any(kinds.get(j) == "code" and _code(cell) for j, cell in filled):
+        if any(kinds.get(j) == "code" and is_code(cell) for j, cell in filled):
             return False  # an article code: a product ("Total Station 360"), never a total
         for _, cell in filled:
             if isinstance(cell, str) and not _is_value(cell) and is_total_label(cell):
@@ -624,7 +624,7 @@ class TableGrid:
             )
             if kind == "date" and not is_date:
                 return False
-            if kind == "code" and not _code(cell):
+            if kind == "code" and not is_code(cell):
                 return False  # words under a column of codes: a heading split over columns
         return True
 

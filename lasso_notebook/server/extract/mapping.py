@@ -12,6 +12,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from .grid import is_code
 from .source import SECTION, TITLE
 
 __all__ = [
@@ -287,6 +288,17 @@ def _ordered(quantities: list[Any], prices: list[Any], amounts: list[Any]) -> bo
     return checked >= 1 and agreed >= 0.8 * checked
 
 
+def _all_codes(values: list[Any]) -> bool:
+    """Every value one token holding a digit (AT-100, 4711): article numbers, not names."""
+    texts = [str(v).strip() for v in values if str(v or "").strip()]
+    return len(texts) >= 2 and all(is_code(t) for t in texts)
+
+
+def _mostly_words(values: list[Any]) -> bool:
+    texts = [str(v).strip() for v in values if str(v or "").strip()]
+    return bool(texts) and sum(len(t.split()) >= 2 for t in texts) >= 0.6 * len(texts)
+
+
 def _quantities(values: list[Any]) -> bool:
     """Stock quantities: whole numbers, not only 0 and 1 (those read as no/yes)."""
     from .coerce import count_of
@@ -503,6 +515,7 @@ class Mapper:
             taken.add(key)
             by = forced.get(header) if key == price_key else None
             self.used.setdefault(header, {"column": key, "by": by or _TIERS[tier]})
+        self._codes_are_not_names(headers, mapping, taken, samples)
         self._description_as_name(headers, mapping, taken)
         if samples:
             from .content import map_by_content
@@ -562,6 +575,45 @@ class Mapper:
                     f"an ordered quantity ({quantity!r} x {unit!r} = {amount!r}), not stock"
                 )
                 return
+
+    def _codes_are_not_names(
+        self,
+        headers: tuple[str, ...],
+        mapping: dict[str, str],
+        taken: set[str],
+        samples: dict[str, list[Any]] | None,
+    ) -> None:
+        """ "Item" or "Artikel" mean the article in some documents and its number in others:
+        a column mapped to the name that holds only codes, beside a name or description
+        column of words, is the article number (the SKU when that is free)."""
+        name_key, sku_key = self.key_of.get("name"), self.key_of.get("sku")
+        if not samples or name_key is None:
+            return
+        coded = next((h for h, k in mapping.items() if k == name_key), None)
+        if coded is None or not _all_codes(samples.get(coded, [])):
+            return
+        words = next(
+            (
+                h
+                for h in headers
+                if h not in mapping
+                and normalize(h) in (*SYNONYMS["name"], *SYNONYMS["description"])
+                and _mostly_words(samples.get(h, []))
+            ),
+            None,
+        )
+        if words is None:
+            return
+        del mapping[coded]
+        self.used.pop(coded, None)
+        mapping[words] = name_key
+        self.used[words] = {"column": name_key, "by": "names beside codes"}
+        if sku_key is not None and sku_key not in taken:
+            mapping[coded] = sku_key
+            taken.add(sku_key)
+            self.used[coded] = {"column": sku_key, "by": "article codes"}
+        else:
+            self.reasons[coded] = f"holds article codes; the names are in {words!r}"
 
     def _description_as_name(
         self, headers: tuple[str, ...], mapping: dict[str, str], taken: set[str]

@@ -125,15 +125,19 @@ def parse_text(text: str, hint: str | None = None) -> list[Item]:
 
 
 def _delimited_table(lines: list[str]) -> bool:
-    """Nearly every line holds the same number (2+) of one delimiter and the first such line
-    is a header of labels (no prices, no numbers)."""
+    """Most lines hold one delimiter, nearly all of those the same number (2+) of times, and
+    the first of them is a header of labels (no prices, no numbers)."""
     from .grid import find_header
 
     sample = lines[:200]
     for delimiter in (";", "\t", "|"):
-        counts = Counter(line.count(delimiter) for line in sample)
+        # Lines without the delimiter are titles and notes around the table ("Page 1/1").
+        holding = [line for line in sample if delimiter in line]
+        if not holding or len(holding) < 0.6 * len(sample):
+            continue
+        counts = Counter(line.count(delimiter) for line in holding)
         count, with_count = counts.most_common(1)[0]
-        if count < 2 or with_count < 0.9 * len(sample):
+        if count < 2 or with_count < 0.9 * len(holding):
             continue
         rows = [line.strip().strip(delimiter).split(delimiter) for line in sample if line.count(delimiter) == count]  # fmt: skip
         return find_header(rows[:40]) == (0, True)
