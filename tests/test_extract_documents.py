@@ -341,3 +341,45 @@ def test_a_tab_separated_list_with_tax_lines_and_a_page_footer(api: httpx.Client
         ("Scie sauteuse", "R-3", 65, True),
     ]
     assert table["extraction_report"]["skipped"] == {"total": 3, "note": 1}
+
+
+def _unruled_pdf(header: list[str], rows: list[list[str]], *, footer_pages: int) -> bytes:
+    """A price list set without ruling lines: titles flush left, numbers flush right (so a
+    title and the values under it do not overlap); then pages holding only a page number, as
+    a report's footers can spill over."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=9)
+    pdf.add_page()
+    pdf.cell(0, 8, "Wholesale list - December", new_x="LMARGIN", new_y="NEXT")
+    widths = [30, 70, 25, 25]
+    for width, title in zip(widths, header, strict=True):
+        pdf.cell(width, 7, title)
+    pdf.ln()
+    for row in rows:
+        for k, (width, text) in enumerate(zip(widths, row, strict=True)):
+            pdf.cell(width, 6, text, align="R" if k >= 2 else "L")
+        pdf.ln()
+    pdf.cell(0, 6, "Questions? Call 555-0100.", new_x="LMARGIN", new_y="NEXT")
+    for page in range(2, footer_pages + 2):
+        pdf.add_page()
+        pdf.cell(0, 6, f"Page {page} of {footer_pages + 1}", align="C")
+    return bytes(pdf.output())
+
+
+def test_an_unruled_pdf_with_numbers_set_flush_right_under_titles_set_flush_left(
+    api: httpx.Client,
+) -> None:
+    rows = [[f"SKU{i:03}", f"Desk organiser type {i}", f"${12 + i}.50", str(i * 2)] for i in range(6)]  # fmt: skip
+    rows.append(["", "TOTAL", "$100.00", ""])
+    pdf = _unruled_pdf(["Item #", "Description", "Price", "On hand"], rows, footer_pages=2)
+    table, got = table_of(api, files=[("wholesale.pdf", pdf)])
+    assert data(got, *ROWS) == [
+        (f"Desk organiser type {i}", f"SKU{i:03}", 12.5 + i, "USD", i > 0) for i in range(6)
+    ]
+    report = table["extraction_report"]
+    assert report["skipped"] == {"total": 1, "note": 1}
+    [source] = report["sources"]
+    assert source["mapping"]["Price"]["column"] == "price"
+    assert source["unmapped_source_columns"] == []

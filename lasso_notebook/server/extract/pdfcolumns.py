@@ -124,6 +124,8 @@ class ColumnReader:
                 return None
             rows = [assign(_cells(lines[i]), spans) for i in header_at]
             header = [" ".join(r[c] for r in rows if r[c]) for c in range(len(spans))]
+            body = [assign(_cells(lines[i]), spans) for i in data]
+            spans, header = _join_orphans(spans, header, body)
             self.header = [h or f"column {c + 1}" for c, h in enumerate(header)]
             self.spans = spans
         assert self.header is not None and self.spans is not None
@@ -183,6 +185,27 @@ class ColumnReader:
             row = GridRow(cells, line=start + offset + 1, page=page)
             grid.rows.append(row)
             previous = (row, line)
+
+
+def _join_orphans(
+    spans: list[Span], header: list[str], body: list[list[str]]
+) -> tuple[list[Span], list[str]]:
+    """A title with no value under it beside values with no title over them are one column:
+    a title set flush left over numbers set flush right ("Price" over "$12.50") do not
+    overlap, so the gap between them looked like a column boundary."""
+    filled = [any(row[c] for row in body) for c in range(len(spans))]
+    spans, header = list(spans), list(header)
+    c = 0
+    while c < len(spans) - 1:
+        pair = (c, c + 1)
+        titled_only = [k for k in pair if header[k] and not filled[k]]
+        values_only = [k for k in pair if filled[k] and not header[k]]
+        if len(titled_only) == 1 and len(values_only) == 1:
+            spans[c : c + 2] = [(spans[c][0], spans[c + 1][1])]
+            header[c : c + 2] = [header[titled_only[0]]]
+            filled[c : c + 2] = [True]
+        c += 1
+    return spans, header
 
 
 def _prose(text: str) -> bool:

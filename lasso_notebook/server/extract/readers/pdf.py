@@ -12,6 +12,7 @@ from typing import Any
 
 from ..blocks import Paragraph, read_blocks
 from ..errors import ExtractionError
+from ..fixedwidth import is_furniture
 from ..grid import GridRow, TableGrid
 from ..layout import Grid
 from ..pdfcolumns import ColumnReader, paragraphs_of
@@ -96,8 +97,12 @@ def read_pdf(source: Source) -> Iterator[Item]:
                     else:
                         text = page.extract_text() or ""
                         any_text = any_text or bool(text.strip())
-                        texts.append((number, text))
-                        paragraphs.extend(paragraphs_of(words, number))
+                        lines = [line.strip() for line in text.splitlines() if line.strip()]
+                        if lines and all(is_furniture(line) for line in lines):
+                            yield from (Note(line) for line in lines)  # a page number alone
+                        else:
+                            texts.append((number, text))
+                            paragraphs.extend(paragraphs_of(words, number))
                 else:
                     any_text = True
                     outside = _outside(page, [found[k].bbox for k in keep])
