@@ -383,3 +383,53 @@ def test_an_unruled_pdf_with_numbers_set_flush_right_under_titles_set_flush_left
     [source] = report["sources"]
     assert source["mapping"]["Price"]["column"] == "price"
     assert source["unmapped_source_columns"] == []
+
+
+def test_a_model_column_of_words_is_the_name_and_brand_subtotals_are_totals(
+    api: httpx.Client,
+) -> None:
+    book = _workbook(
+        {
+            "Brands": [
+                ["Brand", "Model", "Ref", "Price", "Cur."],
+                ["Kyvo", "Smart plug", "K-1", 19.99, "EUR"],
+                ["Kyvo", "Smart bulb", "K-2", 12.5, "EUR"],
+                [None, None, "Subtotal", 32.49, "EUR"],
+                ["Lumio", "USB hub", "L-7", 22.95, "EUR"],
+                [None, None, "Subtotal", 22.95, "EUR"],
+                [None, None, "Total", 55.44, "EUR"],
+            ]
+        },
+        {},
+    )
+    table, rows = table_of(api, files=[("brands.xlsx", book)])
+    assert data(rows, "name", "sku", "brand", "price", "currency") == [
+        ("Smart plug", "K-1", "Kyvo", 19.99, "EUR"),
+        ("Smart bulb", "K-2", "Kyvo", 12.5, "EUR"),
+        ("USB hub", "L-7", "Lumio", 22.95, "EUR"),
+    ]
+    assert table["extraction_report"]["skipped"] == {"total": 3}
+    mapping = table["extraction_report"]["sources"][0]["mapping"]
+    assert mapping["Model"] == {"column": "name", "by": "model names"}
+
+
+def test_a_shipping_table_under_the_products_is_another_table(api: httpx.Client) -> None:
+    page = """<html><body><h1>Our monitors</h1>
+    <table><tr><th>Model</th><th>Part no.</th><th>Price</th></tr>
+    <tr><td>View 24 IPS</td><td>MV-24</td><td>$179.00</td></tr>
+    <tr><td>View 27 4K</td><td>MV-27</td><td>$329.00</td></tr></table>
+    <h2>Shipping</h2>
+    <table><tr><th>Destination</th><th>Price</th><th>Days</th></tr>
+    <tr><td>Mainland</td><td>$9.90</td><td>2-3</td></tr>
+    <tr><td>Islands</td><td>$19.90</td><td>5-7</td></tr></table></body></html>"""
+    table, rows = table_of(api, files=[("monitors.html", page.encode())])
+    assert data(rows, "name", "sku", "price", "currency") == [
+        ("View 24 IPS", "MV-24", 179, "USD"),
+        ("View 27 4K", "MV-27", 329, "USD"),
+    ]
+    report = table["extraction_report"]
+    assert report["skipped"] == {"other table": 2}
+    assert report["sources"][0]["skipped_samples"]["other table"] == [
+        "Mainland | $9.90 | 2-3",
+        "Islands | $19.90 | 5-7",
+    ]

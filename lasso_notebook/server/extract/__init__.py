@@ -427,18 +427,33 @@ def extract(
     # Which tables are products when the document holds several. One none of whose columns
     # fills a required column (shipping rates beside the products) is another table. So is
     # one that fills a single column while another fills three or more (a table of contact
-    # names under a price list), and one without column titles beside one with them (a
-    # summary of per-sheet sums under a titled price list).
+    # names under a price list), one without column titles beside one with them (a summary
+    # of per-sheet sums under a titled price list), and one whose required columns only a
+    # look-alike header fills beside one whose headers say so (shipping rates by
+    # "Destination" under a list of products).
     identified = bool(required) and bool(products)
     richest = max((len(filled[h]) for h in products), default=0)
     any_titled = any(titled(h) for h in products)
+
+    def weak(headers: tuple[str, ...]) -> bool:
+        """Its required columns are filled only by a header that merely resembles theirs
+        ("Destination" for a "Désignation")."""
+        by = {h: (mapper.used.get(h) or {}).get("by") for h in headers}
+        mapped = mapper.map(headers)
+        return all(by.get(h) == "fuzzy" for h, key in mapped if key in required)
+
+    any_strong = any(not weak(h) for h in products)
 
     def other_table(headers: tuple[str, ...], keys: set[str]) -> bool:
         if not identified:
             return False
         if not any(key in required for key in keys):
             return True
-        return (len(keys) <= 1 and richest >= 3) or (any_titled and not titled(headers))
+        return (
+            (len(keys) <= 1 and richest >= 3)
+            or (any_titled and not titled(headers))
+            or (any_strong and weak(headers))
+        )
 
     def plan_for(
         headers: tuple[str, ...], record: Record

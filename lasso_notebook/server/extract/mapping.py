@@ -516,7 +516,7 @@ class Mapper:
             by = forced.get(header) if key == price_key else None
             self.used.setdefault(header, {"column": key, "by": by or _TIERS[tier]})
         self._codes_are_not_names(headers, mapping, taken, samples)
-        self._description_as_name(headers, mapping, taken)
+        self._description_as_name(headers, mapping, taken, samples)
         if samples:
             from .content import map_by_content
 
@@ -616,19 +616,35 @@ class Mapper:
             self.reasons[coded] = f"holds article codes; the names are in {words!r}"
 
     def _description_as_name(
-        self, headers: tuple[str, ...], mapping: dict[str, str], taken: set[str]
+        self,
+        headers: tuple[str, ...],
+        mapping: dict[str, str],
+        taken: set[str],
+        samples: dict[str, list[Any]] | None,
     ) -> None:
-        """A description column is the name when no better name column exists."""
+        """A description column is the name when no better name column exists; so is a
+        "Model" column of words ("Smart plug"), which elsewhere holds model numbers."""
         name_key = self.key_of.get("name")
         if name_key is None or name_key in taken:
             return
         for header in headers:
-            if header not in mapping and normalize(header) in SYNONYMS["description"]:
-                mapping[header] = name_key
-                taken.add(name_key)
-                self.used.setdefault(header, {"column": name_key, "by": "description as name"})
-                self.reasons.pop(header, None)
-                return
+            if header in mapping:
+                continue
+            if normalize(header) in SYNONYMS["description"]:
+                by = "description as name"
+            elif (
+                normalize(_UNIT_SUFFIX.sub("", header)) in WEAK_CODES
+                and samples
+                and _mostly_words(samples.get(header, []))
+            ):
+                by = "model names"
+            else:
+                continue
+            mapping[header] = name_key
+            taken.add(name_key)
+            self.used.setdefault(header, {"column": name_key, "by": by})
+            self.reasons.pop(header, None)
+            return
 
     def _name_key(self) -> str | None:
         for col in self.columns:
