@@ -433,3 +433,15 @@ def test_a_shipping_table_under_the_products_is_another_table(api: httpx.Client)
         "Mainland | $9.90 | 2-3",
         "Islands | $19.90 | 5-7",
     ]
+
+
+def test_a_name_wrapped_inside_its_cell_is_one_line(api: httpx.Client) -> None:
+    text = (
+        'Artikelnummer;Bezeichnung;Preis\n"A-1";"Werkbank\nmit Schublade";"1.299,00 €"\n'
+        '"A-2";"Schraubstock 125 mm";"€ 89,-"\n'
+    )
+    _, rows = table_of(api, text=text)
+    assert data(rows, "name", "sku", "price", "currency") == [
+        ("Werkbank mit Schublade", "A-1", 1299, "EUR"),
+        ("Schraubstock 125 mm", "A-2", 89, "EUR"),
+    ]

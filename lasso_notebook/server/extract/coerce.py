@@ -547,6 +547,7 @@ def coercer(column: dict[str, Any]) -> Coercer:
     (a big file calls it for every cell)."""
     kind = column.get("type", "text")
     is_text = kind in ("text", "richtext")
+    one_line = kind == "text"
     nulls = _NULLS if is_text else _NULLS_TYPED
     decimal_comma, day_first = column.get(DECIMAL_COMMA), column.get(DAY_FIRST)
     allowed = column.get("enum_values") or []
@@ -594,6 +595,10 @@ def coercer(column: dict[str, Any]) -> Coercer:
             if len(stripped) <= 4 and stripped.casefold() in nulls:
                 return None, None
             if is_text and plain:
+                if one_line and ("\n" in stripped or "\r" in stripped):
+                    # A name wrapped in its cell ("Werkbank\nmit Schublade") is one line of
+                    # text; richtext keeps its line breaks.
+                    stripped = " ".join(stripped.split())
                 return stripped, None
             result = inner(value)
             if plain and memo is not None and len(memo) < _MEMO_SIZE:
