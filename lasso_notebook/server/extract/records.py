@@ -1,4 +1,4 @@
-"""Text -> records: finds the tabular structure in a text (CSV/TSV, markdown or HTML table,
+"""Text -> records: finds the tabular structure in a text (CSV/TSV, markdown, ruled or HTML table,
 JSON / JSON Lines, line listings, ``Key: value`` blocks) and returns ``{header: value}`` dicts
 (located by line where known) with the grid stage's ``Skip``/``Note`` markers. CSV is also
 parsed as a stream (``iter_csv``) so big files need bounded memory."""
@@ -91,6 +91,14 @@ def parse_text(text: str, hint: str | None = None) -> list[Item]:
     if looks_like_mail(stripped):
         return mail_items(stripped)
     lines = [line for line in stripped.splitlines() if line.strip()]
+    from .ruled import has_ruled_table, parse_ruled
+
+    if has_ruled_table(lines):
+        # "+----+----+" rules around "| cell | cell |" lines (reST, psql, PrettyTable): read
+        # by the rules, before the markdown check would take the "|" lines as its own.
+        ruled = parse_ruled(stripped)
+        if ruled is not None:
+            return ruled
     md_lines = [line for line in lines if line.lstrip().startswith("|")]
     if len(md_lines) >= 2 and any(_MD_SEPARATOR.match(line) for line in md_lines):
         return parse_markdown(stripped)

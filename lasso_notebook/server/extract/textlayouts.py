@@ -104,6 +104,13 @@ def mail_items(text: str) -> list[Item]:
     from .records import parse_text
 
     numbered = message_lines(text)
+    from .ruled import has_ruled_table, parse_ruled
+
+    if has_ruled_table([line for _, line in numbered]):
+        # A ruled table pasted into the message ("+----+" rules): its rows, the prose notes.
+        ruled = parse_ruled("\n".join(line for _, line in numbered))
+        if ruled is not None:
+            return ruled
     report = report_items("\n".join(line for _, line in numbered))
     if report is not None:  # a small table laid out with spaces between the paragraphs
         return report
