@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .coerce import is_measure
+from .listing import split_name_price
 from .values import (
     field_of_label,
     find_price,
@@ -165,7 +166,9 @@ def _split(line: str) -> list[str]:
     for part in parts:
         # "Name (CODE): $129.00, in stock" -> the name, then the typed pieces after ": " / ", "
         for piece in _AFTER_CODE.split(part):
-            out.extend(p for p in _comma_pieces(piece) if p.strip())
+            # "Name: USD 57.95 (in stock)": a colon before a price separates like a dash.
+            for named in split_name_price(piece.strip()) if split_label(piece) is None else [piece]:
+                out.extend(p for p in _comma_pieces(named) if p.strip())
     return out
 
 

@@ -13,7 +13,7 @@ from .coerce import is_measure
 from .errors import ExtractionError
 from .source import Item, Located, Note, Record
 
-__all__ = ["classify_line", "looks_like_listing", "parse_listing"]
+__all__ = ["classify_line", "looks_like_listing", "parse_listing", "split_name_price"]
 
 _SPLIT = re.compile(r"\s+[—–|·•]\s+|\s+-{1,2}\s+|\t+|\s*\|\s*")
 _COMMA = re.compile(r",\s+")
@@ -25,9 +25,13 @@ _GREETING = re.compile(
     r"|bonjour|cher|chère|madame|monsieur|beste|geachte|hoi|hola|estimad[oa]s?|best regards"
     r"|kind regards|regards|thanks|thank you|cheers|sincerely|mit freundlichen|viele grüße"
     r"|beste grüße|gruß|cordialement|bien à vous|met vriendelijke|groeten|saludos|atentamente"
-    r"|--\s*$)",
+    r"|best(?:,|\s+wishes)|--\s*$)",
     re.I,
 )
+# "Canvas Sneakers 42: USD 57.95": a name, a colon, then (maybe) its price.
+_NAME_COLON = re.compile(r"^(?P<head>[^:]*?[^\s:])\s*:\s+(?P<rest>\S.*)$")
+# "USD 57.95 (in stock)": a value with a remark in parentheses.
+_PAREN_TAIL = re.compile(r"^(?P<value>.*?\S)\s*\((?P<remark>[^()]{2,40})\)$")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,4}[.)])\s+")
 _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 _PRICE = re.compile(
@@ -94,8 +98,40 @@ def _is_price(segment: str) -> bool:
     )
 
 
+def _price_pieces(text: str, commas: bool) -> list[str] | None:
+    """``USD 57.95 (in stock)`` -> the price and the remark (and, with ``commas``, the pieces
+    after ", "), when ``text`` starts with a price; else ``None``."""
+    parts = [p.strip() for p in (_COMMA.split(text) if commas else [text]) if p.strip()]
+    if not parts:
+        return None
+    first, extra = parts[0], []
+    tail = _PAREN_TAIL.match(first)
+    if tail and _is_price(tail.group("value")):
+        first, extra = tail.group("value"), [tail.group("remark")]
+    return [first, *extra, *parts[1:]] if _is_price(first) else None
+
+
+def split_name_price(segment: str) -> list[str]:
+    """``Name: USD 57.95 (out of stock)`` -> ``["Name", "USD 57.95", "out of stock"]``: a
+    colon separates a name from its price as a dash would, and a remark in parentheses after
+    a price is a field of its own. A labelled value (``Price: $9``, ``SKU: A1``) or a total
+    (``Shipping: $5``) stays one segment, as does anything not followed by a price."""
+    from .grid import is_total_label
+
+    named = _NAME_COLON.match(segment)
+    if named and _label(segment) is None and not is_total_label(named.group("head")):
+        pieces = _price_pieces(named.group("rest"), commas=True)
+        if pieces is not None:
+            return [named.group("head"), *pieces]
+    if segment.endswith(")"):
+        pieces = _price_pieces(segment, commas=False)
+        if pieces is not None:
+            return pieces
+    return [segment]
+
+
 def _segments(line: str) -> list[str]:
-    segments = [s.strip() for s in _SPLIT.split(line) if s.strip()]
+    segments = [p for s in _SPLIT.split(line) if s.strip() for p in split_name_price(s.strip())]
     if len(segments) < 2 and "," in line:
         # "Acme anvil, 12 kg, $49.90": commas separate only when a segment is a price.
         parts = [s.strip() for s in _COMMA.split(line) if s.strip()]
