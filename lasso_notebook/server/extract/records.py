@@ -198,8 +198,34 @@ def _sniff_delimiter(sample: str) -> str:
     counts = {d: sum(1 for line in lines if d in line) for d in ",;\t|"}
     best = max(counts, key=lambda d: (counts[d], d == "\t"))
     if found and counts.get(found, 0) >= len(lines) * 0.6:
-        return found
-    return best if counts[best] else ","
+        chosen = found
+    else:
+        chosen = best if counts[best] else ","
+    if chosen == "," and _semicolon_table(lines):
+        return ";"
+    return chosen
+
+
+_DECIMAL_COMMA = re.compile(r"\d,\s?\d")
+
+
+def _semicolon_table(lines: list[str]) -> bool:
+    """A ``;`` export whose commas are decimal commas (``0,8 kg;76,50``, even ``76, 50``):
+    ``;`` splits as many lines as ``,`` does into one number of fields, and the commas sit
+    between digits or are fewer per line than the semicolons. A title line above the header
+    can make the sniffer pick ``,``; reading such a file by commas cuts every number in two."""
+    semis = Counter(line.count(";") for line in lines if ";" in line)
+    commas = Counter(line.count(",") for line in lines if "," in line)
+    if not semis:
+        return False
+    semi_count, semi_lines = semis.most_common(1)[0]
+    comma_count, comma_lines = commas.most_common(1)[0] if commas else (0, 0)
+    if semi_lines < max(2, len(lines) * 0.6) or semi_lines < comma_lines:
+        return False
+    in_rows = [line for line in lines if line.count(";") == semi_count]
+    total = sum(line.count(",") for line in in_rows)
+    decimal = sum(len(_DECIMAL_COMMA.findall(line)) for line in in_rows)
+    return semi_count >= comma_count or decimal * 2 >= total
 
 
 def iter_csv(
