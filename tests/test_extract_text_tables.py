@@ -1,0 +1,268 @@
+"""Text tables and listings through the HTTP API of a real embedded engine: ruled plain-text
+tables (reST grid, psql, PrettyTable rules; headers above a ``=`` rule or not, header cells
+over several lines, a rule per row, two tables, a table inside an e-mail or after prose),
+``Name: price`` product lines whatever the separator, and ``;`` exports with decimal commas
+that must not be read as comma-separated."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+
+@pytest.fixture
+def api(engine: Any) -> Any:
+    headers = {"Authorization": f"Bearer {engine.api_key}"}
+    with httpx.Client(base_url=engine.base_url, headers=headers, timeout=30) as client:
+        yield client
+
+
+def table_of(
+    api: httpx.Client, *, text: str | None = None, file: tuple[str, bytes] | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    schema = next(s["id"] for s in api.get("/schemas").json()["data"] if s["name"] == "Products")
+    body: dict[str, Any] = {"name": "text tables", "schema_id": schema}
+    if file is not None:
+        upload = api.post("/files", files={"file": file})
+        assert upload.status_code in (200, 201), upload.text
+        body["file_ids"] = [upload.json()["id"]]
+    else:
+        body["source_text"] = text
+    created = api.post("/tables", json=body)
+    assert created.status_code == 201, created.text
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        table = api.get(f"/tables/{created.json()['id']}").json()
+        if table["status"] in ("completed", "failed"):
+            break
+        time.sleep(0.02)
+    rows = api.get(f"/tables/{table['id']}/rows", params={"limit": 100}).json()["data"]
+    return table, rows
+
+
+def data(rows: list[dict[str, Any]], *keys: str) -> list[tuple[Any, ...]]:
+    return [tuple(r["data"][k] for k in keys) for r in rows]
+
+
+PRICE_LIST = """Preisliste 2025
+Alle Preise in € zzgl. MwSt.
+
++-------------+------------------------------+------------+--------------+
+| Artikel-Nr. | Bez.                         | Stückpreis | Lagerbestand |
++=============+==============================+============+==============+
+| 6969-47     | Basmatireis 5 kg             | 10,99      | 299          |
+| 7982-58     | Balsamico-Essig 250 ml       | 5,18       | 0            |
++-------------+------------------------------+------------+--------------+
+|             |                              | 16,17      |              |
++-------------+------------------------------+------------+--------------+
+"""
+
+
+@pytest.mark.parametrize("as_file", [False, True])
+def test_a_ruled_table_with_a_heavy_header_rule_and_an_unlabeled_total(
+    api: httpx.Client, as_file: bool
+) -> None:
+    if as_file:
+        table, rows = table_of(api, file=("preisliste.txt", PRICE_LIST.encode()))
+    else:
+        table, rows = table_of(api, text=PRICE_LIST)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency", "in_stock") == [
+        ("6969-47", "Basmatireis 5 kg", 10.99, "EUR", True),
+        ("7982-58", "Balsamico-Essig 250 ml", 5.18, "EUR", False),
+    ]
+    assert table["extraction_report"]["skipped"] == {"total": 1}
+
+
+MAIL = """Hello Anna,
+
+as discussed, our current offer (all prices in USD):
+
++----------+---------------------+---------+---------+
+| Item     | Description         | Unit    | Stock   |
+| number   |                     | price   |         |
++----------+---------------------+---------+---------+
+| GH-2001  | Garden Hose Pro     | 40.25   | 12      |
+|          | 20 m, green         |         |         |
++----------+---------------------+---------+---------+
+| SW-3310  | Socket Wrench Set   | 129.00  | 0       |
++----------+---------------------+---------+---------+
+| HT-1100  | Claw Hammer         | 24.50   | 5       |
+|          | 16 oz               |         |         |
++----------+---------------------+---------+---------+
+
+Accessories:
+
++----------+---------------------+---------+
+| SKU      | Name                | Price   |
++==========+=====================+=========+
+| AC-10    | Spray Nozzle        | 9.90    |
+| AC-11    | Hose Reel           | 79.00   |
+| AC-12    | Hose Connector      | 3.40    |
++----------+---------------------+---------+
+| Total                          | 92.30   |
++----------+---------------------+---------+
+
+Kind regards,
+Bob
+"""
+
+
+def test_two_ruled_tables_in_an_email_header_over_two_lines_and_a_rule_per_row(
+    api: httpx.Client,
+) -> None:
+    table, rows = table_of(api, text=MAIL)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency") == [
+        ("GH-2001", "Garden Hose Pro 20 m, green", 40.25, "USD"),
+        ("SW-3310", "Socket Wrench Set", 129.0, "USD"),
+        ("HT-1100", "Claw Hammer 16 oz", 24.5, "USD"),
+        ("AC-10", "Spray Nozzle", 9.9, "USD"),
+        ("AC-11", "Hose Reel", 79.0, "USD"),
+        ("AC-12", "Hose Connector", 3.4, "USD"),
+    ]
+    assert [r["data"]["in_stock"] for r in rows[:3]] == [True, False, True]
+    assert table["extraction_report"]["skipped"] == {"total": 1}
+
+
+def test_psql_output_after_prose_and_a_box_table_without_header_rule(api: httpx.Client) -> None:
+    text = (
+        "Here is the query result you asked for, prices in GBP.\n\n"
+        " sku    | name                  | price  | stock\n"
+        "--------+-----------------------+--------+-------\n"
+        " KB-100 | Keyboard Compact      | 49.90  |    12\n"
+        " MS-200 | Mouse Wireless        | 19.50  |     0\n"
+        ' MN-270 | Monitor 27"           | 239.00 |     4\n'
+        "(3 rows)\n\n"
+        "+---------+----------------+---------+\n"
+        "| Code    | Product        | Price   |\n"
+        "+---------+----------------+---------+\n"
+        "| KB-101  | Keyboard XL    | 59.90   |\n"
+        "| MS-201  | Mouse Pro      | 29.50   |\n"
+        "+---------+----------------+---------+\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency") == [
+        ("KB-100", "Keyboard Compact", 49.9, "GBP"),
+        ("MS-200", "Mouse Wireless", 19.5, "GBP"),
+        ("MN-270", 'Monitor 27"', 239.0, "GBP"),
+        ("KB-101", "Keyboard XL", 59.9, "GBP"),
+        ("MS-201", "Mouse Pro", 29.5, "GBP"),
+    ]
+    assert table["extraction_report"]["skipped"] == {}
+
+
+def test_a_ruled_table_with_a_hyphenated_header_and_a_section_row(api: httpx.Client) -> None:
+    text = (
+        "Tarif 2025 — prix en EUR\n"
+        "+---------+---------------------+----------+\n"
+        "| Réf.    | Désignation         | Prix     |\n"
+        "|         |                     | unitaire |\n"
+        "+=========+=====================+==========+\n"
+        "| Outillage                                |\n"
+        "+---------+---------------------+----------+\n"
+        "| FR-001  | Marteau             | 12,50    |\n"
+        "+---------+---------------------+----------+\n"
+        "| FR-002  | Tournevis           | 6,90     |\n"
+        "+---------+---------------------+----------+\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency") == [
+        ("FR-001", "Marteau", 12.5, "EUR"),
+        ("FR-002", "Tournevis", 6.9, "EUR"),
+    ]
+    assert table["extraction_report"]["skipped"] == {"section": 1}
+
+
+LISTING = """Hi Sam, here are the prices you asked for:
+Canvas Sneakers White 42: USD 57.95 (out of stock)
+Down Vest Black L: USD 169.50 (in stock)
+Linen Shirt Blue M: USD 64.00 (in stock)
+Best, Kim
+"""
+
+
+def test_name_colon_price_lines_keep_name_and_price_apart(api: httpx.Client) -> None:
+    table, rows = table_of(api, text=LISTING)
+    assert table["status"] == "completed", table
+    assert data(rows, "name", "sku", "price", "currency", "in_stock") == [
+        ("Canvas Sneakers White 42", None, 57.95, "USD", False),
+        ("Down Vest Black L", None, 169.5, "USD", True),
+        ("Linen Shirt Blue M", None, 64.0, "USD", True),
+    ]
+
+
+@pytest.mark.parametrize("closing", ["Kind regards,\nJan", "Best,\nJan"])
+def test_product_lines_with_every_separator_in_a_message(api: httpx.Client, closing: str) -> None:
+    text = (
+        "Hello Maria,\n\nas requested, today's prices:\n\n"
+        "- Garden Hose Pro 20 m — € 40,25 — in stock\n"
+        "- Socket Wrench Set – 129,00 € – out of stock\n"
+        "- Claw Hammer 16 oz - EUR 24,50 - in stock\n"
+        "- Spirit Level 60 cm | 31,00 € | in stock\n"
+        "- Tile Saw (TS-180)\t€ 189,00\tin stock\n"
+        "• Heat Gun 2000 W: €79,90 (in stock)\n"
+        "- Drill Set (DS-12): 59,00 €\n"
+        "- Anvil (12 kg): 49,00 €\n\n"
+        "Versand: 5,90 €\n\n" + closing + "\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "name", "sku", "price", "currency") == [
+        ("Garden Hose Pro 20 m", None, 40.25, "EUR"),
+        ("Socket Wrench Set", None, 129.0, "EUR"),
+        ("Claw Hammer 16 oz", None, 24.5, "EUR"),
+        ("Spirit Level 60 cm", None, 31.0, "EUR"),
+        ("Tile Saw", "TS-180", 189.0, "EUR"),
+        ("Heat Gun 2000 W", None, 79.9, "EUR"),
+        ("Drill Set", "DS-12", 59.0, "EUR"),
+        ("Anvil (12 kg)", None, 49.0, "EUR"),
+    ]
+
+
+SEMICOLON = """Preisliste Frühjahr 2025, alle Preise in EUR
+Art.-Nr.;Bezeichnung;Gewicht;Preis
+A-100;Gartenschlauch 20 m;0,8 kg;76,50
+A-101;Schlauchtrommel;4,2 kg;129,00
+A-102;Sprühdüse;0,1 kg;9,90
+A-103;Kupplung;0,05 kg;3,40
+"""
+
+
+@pytest.mark.parametrize("as_file", [False, True])
+def test_a_semicolon_export_with_decimal_commas_under_a_title_line(
+    api: httpx.Client, as_file: bool
+) -> None:
+    if as_file:
+        table, rows = table_of(api, file=("preise.csv", SEMICOLON.encode()))
+    else:
+        table, rows = table_of(api, text=SEMICOLON)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency") == [
+        ("A-100", "Gartenschlauch 20 m", 76.5, "EUR"),
+        ("A-101", "Schlauchtrommel", 129.0, "EUR"),
+        ("A-102", "Sprühdüse", 9.9, "EUR"),
+        ("A-103", "Kupplung", 3.4, "EUR"),
+    ]
+
+
+def test_spaces_after_decimal_commas_do_not_make_a_comma_csv(api: httpx.Client) -> None:
+    text = (
+        "Prijslijst, prijzen in EUR\n"
+        "Artikelnummer;Gewicht;Omschrijving;Prijs\n"
+        "NL-1;0, 8 kg;Tuinslang 20 m;76, 50\n"
+        "NL-2;4, 2 kg;Slanghaspel;129, 00\n"
+        "NL-3;0, 1 kg;Sproeier;9, 90\n"
+    )
+    table, rows = table_of(api, file=("prijzen.csv", text.encode()))
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency") == [
+        ("NL-1", "Tuinslang 20 m", 76.5, "EUR"),
+        ("NL-2", "Slanghaspel", 129.0, "EUR"),
+        ("NL-3", "Sproeier", 9.9, "EUR"),
+    ]
