@@ -266,3 +266,48 @@ def test_spaces_after_decimal_commas_do_not_make_a_comma_csv(api: httpx.Client) 
         ("NL-2", "Slanghaspel", 129.0, "EUR"),
         ("NL-3", "Sproeier", 9.9, "EUR"),
     ]
+
+
+DRAWN = {
+    "fancy_grid": (
+        "╒══════════╤══════════════════╤═════════╕\n"
+        "│ SKU      │ Product          │ Price   │\n"
+        "╞══════════╪══════════════════╪═════════╡\n"
+        "│ U-1      │ Garden Hose      │ 12.50   │\n"
+        "├──────────┼──────────────────┼─────────┤\n"
+        "│ U-2      │ Hose Reel        │ 79.00   │\n"
+        "╘══════════╧══════════════════╧═════════╛\n"
+    ),
+    "psql_unicode": (
+        " sku │ name           │ price\n"
+        "─────┼────────────────┼───────\n"
+        " U-1 │ Garden Hose    │ 12.50\n"
+        " U-2 │ Hose Reel      │ 79.00\n"
+        "(2 rows)\n"
+    ),
+    "org": (
+        "| sku | name        | price |\n"
+        "|-----+-------------+-------|\n"
+        "| U-1 | Garden Hose | 12.50 |\n"
+        "| U-2 | Hose Reel   | 79.00 |\n"
+    ),
+    "heavy_head": (
+        "┏━━━━━━┳━━━━━━━━━━━━━┳━━━━━━━┓\n"
+        "┃ SKU  ┃ Name        ┃ Price ┃\n"
+        "┡━━━━━━╇━━━━━━━━━━━━━╇━━━━━━━┩\n"
+        "│ U-1  │ Garden Hose │ 12.50 │\n"
+        "│ U-2  │ Hose Reel   │ 79.00 │\n"
+        "└──────┴─────────────┴───────┘\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("style", sorted(DRAWN))
+def test_tables_drawn_with_box_characters_or_org_rules(api: httpx.Client, style: str) -> None:
+    table, rows = table_of(api, text="Prices in EUR\n\n" + DRAWN[style] + "\nThanks!\n")
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency") == [
+        ("U-1", "Garden Hose", 12.5, "EUR"),
+        ("U-2", "Hose Reel", 79.0, "EUR"),
+    ]
+    assert table["extraction_report"]["skipped"] == {}

@@ -29,13 +29,25 @@ from .source import Item, Note
 
 __all__ = ["has_ruled_table", "parse_ruled"]
 
-# "+-----+=====+" (reST grid, PrettyTable, MySQL): joints at both ends, ':' for alignment.
-_BOX_RULE = re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$")
+# "+-----+=====+" (reST grid, PrettyTable, MySQL), "|-----+-----|" (org-mode): joints or
+# bars at both ends, a "+" somewhere (a markdown "|---|---|" separator is markdown's), ':'
+# for alignment.
+_BOX_RULE = re.compile(r"^\s*(?=[^+]*\+)[+|](?:[-=:]+\+)*[-=:]+[+|]\s*$")
 # "-----+------" (psql): joints inside only.
 _OPEN_RULE = re.compile(r"^\s*[-=:]{2,}(?:\+[-=:]{2,})+\s*$")
 # "(3 rows)" under a psql table.
 _ROW_COUNT = re.compile(r"^\s*\(\d+ rows?\)\s*$")
 _WORDS_ONLY = re.compile(r"^[^\d]*$")
+# Box-drawing tables (psql's unicode style, tabulate's fancy_grid, rich): the same rules
+# drawn with other characters; "═" and "━" mark the header rule as "=" does.
+_BOX_DRAWING = str.maketrans(
+    {
+        **dict.fromkeys("─┄┈╌", "-"),
+        **dict.fromkeys("═━", "="),
+        **dict.fromkeys("│┃║┆┊╎", "|"),
+        **dict.fromkeys("┼┬┴├┤┌┐└┘╪╞╡╤╧╒╕╘╛╔╗╚╝╠╣╦╩╬╭╮╰╯┏┓┗┛┣┫┳┻╋┡┩╇╈┢┪┠┨┯┷┿╂", "+"),
+    }
+)
 _NUMBER = re.compile(
     r"^[-+]?(?:[$€£¥]|EUR|USD|GBP|CHF)?\s*\d[\d.,' ]*\s*(?:[$€£¥%]|EUR|USD|GBP|CHF)?$"
 )
@@ -91,23 +103,28 @@ def _row_line(line: str, boxed: bool) -> bool:
     return "|" in stripped and not _ROW_COUNT.match(stripped)
 
 
+def _header_over_rule(line: str, rule: str) -> bool:
+    """A header line over the table's first rule (psql, org-mode): as many bars as joints."""
+    if _OPEN_RULE.match(rule):
+        return line.count("|") == rule.count("+")
+    if _BOX_RULE.match(rule):
+        return _row_line(line, boxed=True) and line.count("|") == rule.count("+") + rule.count("|")
+    return False
+
+
 def _read_table(lines: list[str], start: int) -> _Table | None:
     """The ruled table starting at ``lines[start]`` (its top rule, or a psql header line
     over its rule), else ``None``."""
     line = lines[start]
     if _BOX_RULE.match(line):
-        table = _Table([i for i, ch in enumerate(line) if ch == "+"], boxed=True)
+        table = _Table([i for i, ch in enumerate(line) if ch in "+|"], boxed=True)
         i = start + 1
-    elif (
-        start + 1 < len(lines)
-        and "|" in line
-        and _OPEN_RULE.match(lines[start + 1])
-        and line.count("|") == lines[start + 1].count("+")
-    ):
+    elif start + 1 < len(lines) and "|" in line and _header_over_rule(line, lines[start + 1]):
         rule = lines[start + 1]
-        table = _Table([i for i, ch in enumerate(rule) if ch == "+"], boxed=False)
+        boxed = bool(_BOX_RULE.match(rule))
+        table = _Table([i for i, ch in enumerate(rule) if ch in "+|"], boxed=boxed)
         table.blocks.append([(start + 1, _cells(line, table))])
-        table.heavy.append(True)  # psql: the line over the rule is the header
+        table.heavy.append(True)  # psql, org-mode: the line over the first rule is the header
         i = start + 2
     else:
         return None
@@ -223,15 +240,23 @@ def _tables(lines: list[str]) -> Iterator[tuple[int, _Table]]:
         i = max(table.end, i + 1)
 
 
+def _drawn(lines: list[str]) -> list[str]:
+    """Box-drawing characters as their ASCII rules ("│" as "|", "┼" as "+")."""
+    if not any(ch in line for line in lines[:400] for ch in "│┃║┼╪╋┿"):
+        return lines
+    return [line.translate(_BOX_DRAWING) for line in lines]
+
+
 def has_ruled_table(lines: list[str]) -> bool:
     """The text holds a ruled table (rule lines with ``+`` joints around ``|`` rows)."""
+    lines = _drawn(lines)
     return any(_is_rule(line) for line in lines) and next(_tables(lines), None) is not None
 
 
 def parse_ruled(text: str) -> list[Item] | None:
     """Every ruled table of ``text`` through the grid stage, the other lines as notes; ``None``
     when the text holds no ruled table."""
-    lines = text.splitlines()
+    lines = _drawn(text.splitlines())
     items: list[Item] = []
     done = 0
     for start, table in _tables(lines):
