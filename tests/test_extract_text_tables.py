@@ -311,3 +311,52 @@ def test_tables_drawn_with_box_characters_or_org_rules(api: httpx.Client, style:
         ("U-2", "Hose Reel", 79.0, "EUR"),
     ]
     assert table["extraction_report"]["skipped"] == {}
+
+
+NAME_PRICE_MESSAGES = {
+    "fr": (
+        "Bonjour Claire,\n\nvoici nos prix actuels :\n\n"
+        "Marteau de charpentier (MC-100) : 24,90 € (en stock)\n"
+        "Tournevis cruciforme (TC-220) : 6,50 € (rupture de stock)\n"
+        "Frais de port : 7,50 €\n\nCordialement,\nLuc\n"
+    ),
+    "es": (
+        "Hola Pedro:\n\nTe paso los precios que pediste:\n\n"
+        "Martillo de carpintero (MC-100): 24,90 € (disponible)\n"
+        "Destornillador plano (TC-220): 6,50 € (agotado)\n"
+        "Pedido mínimo: 50,00 €\n\nSaludos,\nAna\n"
+    ),
+    "nl": (
+        "Hoi Pieter,\n\nHierbij de prijzen:\n\n"
+        "- Hamer (MC-100): € 24,90 (op voorraad)\n"
+        "- Schroevendraaier (TC-220): € 6,50 (niet op voorraad)\n"
+        "- Verzendkosten: € 6,95\n\nGroeten,\nSanne\n"
+    ),
+    "de": (
+        "Mindestbestellwert: 50,00 €\n"
+        "Akku-Bohrschrauber 18 V (MC-100): 24,90 € (lieferbar)\n"
+        "Winkelschleifer 125 mm (TC-220): 6,50 € (nicht lieferbar)\n"
+        "Bearbeitungsgebühr: 5,00 €\n"
+        "Zwischensumme: 31,40 €\n"
+    ),
+    "en": (
+        "Hi Sam,\n\n"
+        "Wool Scarf Grey (MC-100): USD 24.90 (in stock)\n"
+        "Leather Belt 95 cm (TC-220): USD 6.50 (sold out)\n"
+        "Minimum order: USD 50.00\nHandling fee: USD 5.00\nShipping: USD 9.00\n"
+        "Total: USD 40.40\n\nBest,\nKim\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", sorted(NAME_PRICE_MESSAGES))
+def test_name_price_lines_in_five_languages_without_charges_or_totals(
+    api: httpx.Client, lang: str
+) -> None:
+    table, rows = table_of(api, text=NAME_PRICE_MESSAGES[lang])
+    assert table["status"] == "completed", table
+    got = data(rows, "sku", "price", "in_stock")
+    assert got == [("MC-100", 24.9, True), ("TC-220", 6.5, False)]
+    assert {r["data"]["currency"] for r in rows} == {"USD" if lang == "en" else "EUR"}
+    names = [r["data"]["name"] for r in rows]
+    assert all(name and ":" not in name and "(" not in name for name in names), names

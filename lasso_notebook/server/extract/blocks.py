@@ -166,8 +166,11 @@ def _split(line: str) -> list[str]:
     for part in parts:
         # "Name (CODE): $129.00, in stock" -> the name, then the typed pieces after ": " / ", "
         for piece in _AFTER_CODE.split(part):
-            # "Name: USD 57.95 (in stock)": a colon before a price separates like a dash.
-            for named in split_name_price(piece.strip()) if split_label(piece) is None else [piece]:
+            # "Name: USD 57.95 (in stock)": a colon before a price separates like a dash,
+            # unless the label is a product field ("Price: $9").
+            label = split_label(piece)
+            known = label is not None and field_of_label(label[1]) is not None
+            for named in [piece] if known else split_name_price(piece.strip()):
                 out.extend(p for p in _comma_pieces(named) if p.strip())
     return out
 

@@ -12,6 +12,7 @@ import re
 from .coerce import is_measure
 from .errors import ExtractionError
 from .source import Item, Located, Note, Record
+from .values import stock_of
 
 __all__ = ["classify_line", "looks_like_listing", "parse_listing", "split_name_price"]
 
@@ -30,6 +31,15 @@ _GREETING = re.compile(
 )
 # "Canvas Sneakers 42: USD 57.95": a name, a colon, then (maybe) its price.
 _NAME_COLON = re.compile(r"^(?P<head>[^:]*?[^\s:])\s*:\s+(?P<rest>\S.*)$")
+# Charges and conditions written like "Name: price" lines: never a product (totals, taxes,
+# shipping and discounts are the grid's total labels).
+_CHARGE = re.compile(
+    r"^(?:min(?:imum|\.)?\s+order(?:\s+value)?|mindestbestell\w*|mindermengen\w*|pfand|deposit"
+    r"|gutschein|voucher|coupon|bon\s+d.achat|handling|bearbeitungs\w*|\w*geb[uü]hr\w*|\w*\s*fee"
+    r"|frais\b.*|minimum\s+de\s+commande|borg|toeslag|minimale\s+bestel\w*|cargo\b.*"
+    r"|pedido\s+m[ií]nimo|dep[oó]sito|cup[oó]n|vale)$",
+    re.I,
+)
 # "USD 57.95 (in stock)": a value with a remark in parentheses.
 _PAREN_TAIL = re.compile(r"^(?P<value>.*?\S)\s*\((?P<remark>[^()]{2,40})\)$")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,4}[.)])\s+")
@@ -114,12 +124,14 @@ def _price_pieces(text: str, commas: bool) -> list[str] | None:
 def split_name_price(segment: str) -> list[str]:
     """``Name: USD 57.95 (out of stock)`` -> ``["Name", "USD 57.95", "out of stock"]``: a
     colon separates a name from its price as a dash would, and a remark in parentheses after
-    a price is a field of its own. A labelled value (``Price: $9``, ``SKU: A1``) or a total
-    (``Shipping: $5``) stays one segment, as does anything not followed by a price."""
+    a price is a field of its own. A labelled value (``Price: $9``, ``SKU: A1``), a total
+    (``Shipping: $5``) or a charge (``Minimum order: $50``) stays one segment, as does
+    anything not followed by a price."""
     from .grid import is_total_label
 
     named = _NAME_COLON.match(segment)
-    if named and _label(segment) is None and not is_total_label(named.group("head")):
+    head = named.group("head") if named else ""
+    if named and _label(segment) is None and not is_total_label(head) and not _CHARGE.match(head):
         pieces = _price_pieces(named.group("rest"), commas=True)
         if pieces is not None:
             return [named.group("head"), *pieces]
@@ -160,8 +172,8 @@ def classify_line(line: str) -> tuple[Record, int] | None:
                 record["currency"] = _CURRENCY.get(symbol, symbol)
         elif (labelled := _label(segment)) is not None:
             key, value = labelled
-        elif _AVAILABILITY.match(segment):
-            key = "availability"
+        elif _AVAILABILITY.match(segment) or stock_of(segment) is not None:
+            key = "availability"  # "in stock", also "lieferbar", "agotado", "op voorraad"
         elif _URL.match(segment):
             key = "image" if _IMAGE.search(segment) else "url"
         elif _EMAIL.match(segment):
@@ -207,14 +219,28 @@ def _prose(line: str) -> bool:
     )
 
 
+def _charge(line: str) -> bool:
+    """A total, shipping or fee line (``Shipping: $9``, ``Mindestbestellwert: 50,00 €``)."""
+    from .grid import is_total_label
+
+    named = _NAME_COLON.match(_BULLET.sub("", line.strip()))
+    if named is None or _price_pieces(named.group("rest"), commas=True) is None:
+        return False
+    return is_total_label(named.group("head")) or bool(_CHARGE.match(named.group("head")))
+
+
 def looks_like_listing(lines: list[str]) -> bool:
-    """Most lines with separators are listings with at least one typed segment (prose around
-    them does not count against it), and the first is not a header line of a delimited table
-    (``Name | Price``)."""
+    """Most lines with separators are listings with at least one typed segment (prose, totals
+    and charges around them do not count against it), and the first is not a header line of
+    a delimited table (``Name | Price``)."""
     parsed = [classify_line(line) for line in lines[:200]]
     candidates = [p for p in parsed if p is not None]
     hits = sum(1 for p in candidates if p[1] > 0)
-    plain = sum(1 for p, line in zip(parsed, lines, strict=False) if p is None and not _prose(line))
+    plain = sum(
+        1
+        for p, line in zip(parsed, lines, strict=False)
+        if p is None and not _prose(line) and not _charge(line)
+    )
     if not hits or hits < len(candidates) * 0.5 or hits < plain * 0.5:
         return False
     return candidates[0][1] > 0
