@@ -360,3 +360,24 @@ def test_name_price_lines_in_five_languages_without_charges_or_totals(
     assert {r["data"]["currency"] for r in rows} == {"USD" if lang == "en" else "EUR"}
     names = [r["data"]["name"] for r in rows]
     assert all(name and ":" not in name and "(" not in name for name in names), names
+
+
+def test_dot_leaders_separate_name_and_price_but_an_ellipsis_in_prose_does_not(
+    api: httpx.Client,
+) -> None:
+    text = (
+        "PRICE LIST 2025\n\n"
+        "Garden Hose 20 m .................. $40.25\n"
+        "Hose Reel Pro.....................$129.00\n"
+        "Spray Nozzle ... $9.90\n"
+        "Hose Connector…………………… $3.40\n"
+        "Coming soon... more hoses\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "name", "price", "currency") == [
+        ("Garden Hose 20 m", 40.25, "USD"),
+        ("Hose Reel Pro", 129.0, "USD"),
+        ("Spray Nozzle", 9.9, "USD"),
+        ("Hose Connector", 3.4, "USD"),
+    ]

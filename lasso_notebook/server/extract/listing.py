@@ -16,7 +16,11 @@ from .values import stock_of
 
 __all__ = ["classify_line", "looks_like_listing", "parse_listing", "split_name_price"]
 
-_SPLIT = re.compile(r"\s+[—–|·•]\s+|\s+-{1,2}\s+|\t+|\s*\|\s*")
+# Dashes, bars, bullets, tabs, and dot leaders ("Garden Hose ........ $40.25"; an ellipsis
+# separates only before a price: "Coming soon... more hoses" is a sentence).
+_SPLIT = re.compile(
+    r"\s+[—–|·•]\s+|\s+-{1,2}\s+|\t+|\s*\|\s*|\s*(?:\.{4,}|…{2,}|·{3,})\s*|\s*(?:\.{3}|…)\s*(?=[$€£¥\d])"
+)
 _COMMA = re.compile(r",\s+")
 _CODE_IN_PARENS = re.compile(r"^(?P<name>.+?)\s*\((?P<code>[A-Za-z0-9][A-Za-z0-9./_-]{2,24})\)$")
 _BARE_CODE = re.compile(r"^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9][A-Za-z0-9./_-]{2,24}$")
