@@ -381,3 +381,52 @@ def test_dot_leaders_separate_name_and_price_but_an_ellipsis_in_prose_does_not(
         ("Spray Nozzle", 9.9, "USD"),
         ("Hose Connector", 3.4, "USD"),
     ]
+
+
+MARKDOWN = {
+    "in_a_message": (
+        "Hi Tom,\n\nhere is the updated list (prices in USD):\n\n"
+        "| SKU    | Product            | Price   | Stock |\n"
+        "|--------|--------------------|---------|-------|\n"
+        "| GH-201 | Garden Hose 20 m   | 40.25   | 12    |\n"
+        "| HR-110 | Hose Reel Pro      | 129.00  | 0     |\n\n"
+        "Kind regards,\nMia\n"
+    ),
+    "without_outer_bars": (
+        "Prices in USD:\n\n"
+        "SKU | Product | Price | Stock\n"
+        "--- | --- | ---: | ---:\n"
+        "GH-201 | Garden Hose 20 m | 40.25 | 12\n"
+        "HR-110 | Hose Reel Pro | 129.00 | 0\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(MARKDOWN))
+def test_markdown_tables_in_a_message_or_without_outer_bars(api: httpx.Client, layout: str) -> None:
+    table, rows = table_of(api, text=MARKDOWN[layout])
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency", "in_stock") == [
+        ("GH-201", "Garden Hose 20 m", 40.25, "USD", True),
+        ("HR-110", "Hose Reel Pro", 129.0, "USD", False),
+    ]
+
+
+def test_a_pasted_tab_table_under_title_lines_with_a_sum_row(api: httpx.Client) -> None:
+    text = (
+        "Lagerliste KW 12\n"
+        "Stand: 18.03.2025\n\n"
+        "Art.-Nr.\tBezeichnung\tPreis\tBestand\n"
+        "A-100\tGartenschlauch 20 m\t76,50 €\t4\n"
+        "A-101\tSchlauchtrommel\t129,00 €\t0\n"
+        "A-102\tSprühdüse\t9,90 €\t12\n"
+        "Summe\t\t215,40 €\t16\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency", "in_stock") == [
+        ("A-100", "Gartenschlauch 20 m", 76.5, "EUR", True),
+        ("A-101", "Schlauchtrommel", 129.0, "EUR", False),
+        ("A-102", "Sprühdüse", 9.9, "EUR", True),
+    ]
+    assert table["extraction_report"]["skipped"]["total"] == 1

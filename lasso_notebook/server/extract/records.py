@@ -21,6 +21,7 @@ from .source import TITLE, Item, Linked, Located, Note, Record, Skip, Step
 __all__ = [
     "TITLE",
     "find_header",
+    "has_markdown_table",
     "iter_csv",
     "parse_csv",
     "parse_json",
@@ -99,16 +100,17 @@ def parse_text(text: str, hint: str | None = None) -> list[Item]:
         ruled = parse_ruled(stripped)
         if ruled is not None:
             return ruled
-    md_lines = [line for line in lines if line.lstrip().startswith("|")]
-    if len(md_lines) >= 2 and any(_MD_SEPARATOR.match(line) for line in md_lines):
+    if has_markdown_table(lines):
         return parse_markdown(stripped)
     report = report_items(text.strip("\n"))
     if report is not None:
         return report
-    if _delimited_table(lines):
+    delimiter = _delimited_table(lines)
+    if delimiter is not None:
         # Every line cut into the same fields by one delimiter under a header of labels: a
         # table, whatever the delimiter ("SKU|Product|Price"), not a list of product lines.
-        records = _try_csv(stripped)
+        # The delimiter found is the one read by (decimal commas in a tab table are no CSV).
+        records = _try_csv(stripped, delimiter)
         if records:
             return records
     if looks_like_listing(lines):
@@ -131,25 +133,45 @@ def parse_text(text: str, hint: str | None = None) -> list[Item]:
     )
 
 
-def _delimited_table(lines: list[str]) -> bool:
-    """Nearly every line holds the same number (2+) of one delimiter and the first such line
-    is a header of labels (no prices, no numbers)."""
+def _md_header(line: str, below: str) -> bool:
+    """A markdown table's header line over its separator: ``| SKU | Price |`` over
+    ``|---|---|``, or without outer bars (``SKU | Price`` over ``--- | ---``)."""
+    if "|" not in line or not _MD_SEPARATOR.match(below):
+        return False
+    return line.lstrip().startswith("|") or "|" in below
+
+
+def has_markdown_table(lines: list[str]) -> bool:
+    """A markdown table: a header line of ``|`` cells over a separator (``|---|---|``)."""
+    if not any("|" in line for line in lines[:400]):
+        return False
+    return any(_md_header(a, b) for a, b in itertools.pairwise(lines))
+
+
+def _delimited_table(lines: list[str]) -> str | None:
+    """The delimiter when nearly every line holds the same number (2+) of it and the first
+    such line is a header of labels (no prices, no numbers). A few title lines above the
+    header ("Stock list week 12", "As of 18.03.2025") do not count against it."""
     from .grid import find_header
 
     sample = lines[:200]
     for delimiter in (";", "\t", "|"):
         counts = Counter(line.count(delimiter) for line in sample)
-        count, with_count = counts.most_common(1)[0]
-        if count < 2 or with_count < 0.9 * len(sample):
+        count = counts.most_common(1)[0][0]
+        if count < 2:
             continue
-        rows = [line.strip().strip(delimiter).split(delimiter) for line in sample if line.count(delimiter) == count]  # fmt: skip
-        return find_header(rows[:40]) == (0, True)
-    return False
+        start = next(k for k, line in enumerate(sample) if line.count(delimiter) == count)
+        body = sample[start:] if start <= 5 else sample
+        if sum(1 for line in body if line.count(delimiter) == count) < 0.9 * len(body):
+            continue
+        rows = [line.strip().strip(delimiter).split(delimiter) for line in body if line.count(delimiter) == count]  # fmt: skip
+        return delimiter if find_header(rows[:40]) == (0, True) else None
+    return None
 
 
-def _try_csv(text: str) -> list[Item]:
+def _try_csv(text: str, delimiter: str | None = None) -> list[Item]:
     try:
-        records = parse_csv(text)
+        records = parse_csv(text, delimiter)
     except ExtractionError:
         return []
     first = next((r for r in records if isinstance(r, dict)), None)
@@ -325,14 +347,14 @@ def parse_markdown(text: str) -> list[Item]:
     i = 0
     found = False
     while i < len(lines):
-        if (
-            i < len(lines) - 1
-            and lines[i].lstrip().startswith("|")
-            and _MD_SEPARATOR.match(lines[i + 1])
-        ):
+        if i < len(lines) - 1 and _md_header(lines[i], lines[i + 1]):
+            # Rows start with "|", or (a table without outer bars) hold one.
+            barred = lines[i].lstrip().startswith("|")
             rows = [GridRow(_split_md_row(lines[i]), {"line": i + 1}, "header")]
             i += 2
-            while i < len(lines) and lines[i].lstrip().startswith("|"):
+            while i < len(lines) and (
+                lines[i].lstrip().startswith("|") if barred else "|" in lines[i]
+            ):
                 rows.append(GridRow(_split_md_row(lines[i]), {"line": i + 1}))
                 i += 1
             items.extend(grid_items(rows))

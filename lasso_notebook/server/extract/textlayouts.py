@@ -104,13 +104,18 @@ def mail_items(text: str) -> list[Item]:
     from .records import parse_text
 
     numbered = message_lines(text)
+    from .records import has_markdown_table, parse_markdown
     from .ruled import has_ruled_table, parse_ruled
 
-    if has_ruled_table([line for _, line in numbered]):
+    message = [line for _, line in numbered]
+    if has_ruled_table(message):
         # A ruled table pasted into the message ("+----+" rules): its rows, the prose notes.
-        ruled = parse_ruled("\n".join(line for _, line in numbered))
+        ruled = parse_ruled("\n".join(message))
         if ruled is not None:
             return ruled
+    if has_markdown_table(message):
+        # A markdown table in the message: read as one, not as spaced report columns.
+        return parse_markdown("\n".join(message))
     report = report_items("\n".join(line for _, line in numbered))
     if report is not None:  # a small table laid out with spaces between the paragraphs
         return report
