@@ -430,3 +430,47 @@ def test_a_pasted_tab_table_under_title_lines_with_a_sum_row(api: httpx.Client) 
         ("A-102", "Sprühdüse", 9.9, "EUR", True),
     ]
     assert table["extraction_report"]["skipped"]["total"] == 1
+
+
+def test_a_title_boxed_over_a_ruled_table_and_totals_under_it(api: httpx.Client) -> None:
+    text = (
+        "Hi,\n\n"
+        "+------------------------------------+\n"
+        "| Price list spring 2025 (EUR)       |\n"
+        "+--------+-------------+-------------+\n"
+        "| SKU    | Name        | Price       |\n"
+        "+========+=============+=============+\n"
+        "| A-1    | Hammer      | 12.50       |\n"
+        "| A-2    | Pliers      |  8.90       |\n"
+        "+--------+-------------+-------------+\n"
+        "| Subtotal             | 21.40       |\n"
+        "| VAT 19%              |  4.07       |\n"
+        "+--------+-------------+-------------+\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency") == [
+        ("A-1", "Hammer", 12.5, "EUR"),
+        ("A-2", "Pliers", 8.9, "EUR"),
+    ]
+    assert table["extraction_report"]["skipped"]["total"] == 2
+
+
+def test_a_header_cell_alone_on_its_first_line_is_no_title(api: httpx.Client) -> None:
+    text = (
+        "Preise in EUR\n"
+        "+----------+-------------+--------+\n"
+        "| Artikel- |             |        |\n"
+        "| Nr.      | Bezeichnung | Preis  |\n"
+        "+==========+=============+========+\n"
+        "| A-1      | Hammer      | 12,50  |\n"
+        "| A-2      | Zange       | 8,90   |\n"
+        "+----------+-------------+--------+\n"
+        "Order 4711: 21,40 €\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency") == [
+        ("A-1", "Hammer", 12.5, "EUR"),
+        ("A-2", "Zange", 8.9, "EUR"),
+    ]

@@ -41,7 +41,9 @@ _CHARGE = re.compile(
     r"^(?:min(?:imum|\.)?\s+order(?:\s+value)?|mindestbestell\w*|mindermengen\w*|pfand|deposit"
     r"|gutschein|voucher|coupon|bon\s+d.achat|handling|bearbeitungs\w*|\w*geb[uü]hr\w*|\w*\s*fee"
     r"|frais\b.*|minimum\s+de\s+commande|borg|toeslag|minimale\s+bestel\w*|cargo\b.*"
-    r"|pedido\s+m[ií]nimo|dep[oó]sito|cup[oó]n|vale)$",
+    r"|pedido\s+m[ií]nimo|dep[oó]sito|cup[oó]n|vale"
+    r"|(?:order|invoice|bestellung|rechnung|auftrag|commande|facture|pedido|factura|bestelling"
+    r"|factuur)\b.*)$",
     re.I,
 )
 # "USD 57.95 (in stock)": a value with a remark in parentheses.

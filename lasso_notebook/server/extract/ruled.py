@@ -132,6 +132,9 @@ def _read_table(lines: list[str], start: int) -> _Table | None:
     while i < len(lines):
         current = lines[i]
         if _is_rule(current):
+            joints = [k for k, ch in enumerate(current) if ch in "+|"]
+            if table.boxed and len(joints) > len(table.joints):
+                table.joints = joints  # a title box over the table ("| Price list 2025 |")
             if block:
                 table.blocks.append(block)
                 table.heavy.append("=" in current)
@@ -209,6 +212,14 @@ def _labels(block: Lines) -> bool:
     )
 
 
+def _title(cells: list[str], width: int) -> bool:
+    """One cell across the table (read before the rule of the columns, or spanning them all),
+    not a header cell over its column ("Artikel-" over "Nr.")."""
+    if _blank(cells[0]):
+        return False
+    return len(cells) < width or (len(cells) > 1 and len(set(cells)) == 1)
+
+
 def _grid_rows(table: _Table) -> Iterator[GridRow]:
     blocks = table.blocks
     heavy = [k for k, h in enumerate(table.heavy) if h]
@@ -219,8 +230,13 @@ def _grid_rows(table: _Table) -> Iterator[GridRow]:
     else:
         head = -1  # no header marked: the grid finds it
     if head >= 0:
-        lines = [cells for block in blocks[: head + 1] for _, cells in block]
-        yield GridRow(_join(lines), {"line": blocks[0][0][0]}, "header")
+        lines = [(n, cells) for block in blocks[: head + 1] for n, cells in block]
+        # A title boxed over the column titles (one cell across the table): a title line
+        # above the header, for the grid to keep as a note.
+        while len(lines) > 1 and _title(lines[0][1], table.width):
+            number, cells = lines.pop(0)
+            yield GridRow(cells, {"line": number})
+        yield GridRow(_join([cells for _, cells in lines]), {"line": lines[0][0]}, "header")
     body = blocks[head + 1 :]
     # Rules between the rows (reST grid tables, tabulate's "grid"): short blocks only.
     per_row = len(body) >= 2 and max(len(block) for block in body) <= 4
