@@ -474,3 +474,40 @@ def test_a_header_cell_alone_on_its_first_line_is_no_title(api: httpx.Client) ->
         ("A-1", "Hammer", 12.5, "EUR"),
         ("A-2", "Zange", 8.9, "EUR"),
     ]
+
+
+@pytest.mark.parametrize("delimiter", ["|", "\t"])
+def test_a_pipe_or_tab_export_with_decimal_commas_under_a_title_line(
+    api: httpx.Client, delimiter: str
+) -> None:
+    lines = [
+        "Preisliste, Stand März, alle Preise in EUR",
+        ["SKU", "Name", "Preis", "Gewicht"],
+        ["A-1", "Hammer", "12,50", "0,5 kg"],
+        ["A-2", "Zange", "8,90", "0,3 kg"],
+        ["A-3", "Säge", "19,99", "1,1 kg"],
+    ]
+    text = "\n".join(x if isinstance(x, str) else delimiter.join(x) for x in lines) + "\n"
+    table, rows = table_of(api, file=("preise.csv", text.encode()))
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency") == [
+        ("A-1", "Hammer", 12.5, "EUR"),
+        ("A-2", "Zange", 8.9, "EUR"),
+        ("A-3", "Säge", 19.99, "EUR"),
+    ]
+
+
+def test_a_comma_csv_with_semicolons_inside_fields_stays_a_comma_csv(api: httpx.Client) -> None:
+    text = (
+        "sku,name,price,tags\n"
+        'A-1,"Hammer; steel","1,299.00",red;blue\n'
+        'A-2,"Pliers; red",8.90,red;blue\n'
+        'A-3,"Saw; fine",19.99,red;blue\n'
+    )
+    table, rows = table_of(api, file=("tools.csv", text.encode()))
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price") == [
+        ("A-1", "Hammer; steel", 1299.0),
+        ("A-2", "Pliers; red", 8.9),
+        ("A-3", "Saw; fine", 19.99),
+    ]

@@ -223,31 +223,35 @@ def _sniff_delimiter(sample: str) -> str:
         chosen = found
     else:
         chosen = best if counts[best] else ","
-    if chosen == "," and _semicolon_table(lines):
-        return ";"
+    if chosen == ",":
+        return _decimal_comma_table(lines) or chosen
     return chosen
 
 
 _DECIMAL_COMMA = re.compile(r"\d,\s?\d")
 
 
-def _semicolon_table(lines: list[str]) -> bool:
-    """A ``;`` export whose commas are decimal commas (``0,8 kg;76,50``, even ``76, 50``):
-    ``;`` splits as many lines as ``,`` does into one number of fields, and the commas sit
-    between digits or are fewer per line than the semicolons. A title line above the header
-    can make the sniffer pick ``,``; reading such a file by commas cuts every number in two."""
-    semis = Counter(line.count(";") for line in lines if ";" in line)
+def _decimal_comma_table(lines: list[str]) -> str | None:
+    """The delimiter of a ``;`` (or ``|``, tab) export whose commas are decimal commas
+    (``0,8 kg;76,50``, even ``76, 50``): it splits as many lines as ``,`` does into one
+    number of fields, and the commas sit between digits or are fewer per line than it. A
+    title line above the header can make the sniffer pick ``,``; reading such a file by
+    commas cuts every number in two."""
     commas = Counter(line.count(",") for line in lines if "," in line)
-    if not semis:
-        return False
-    semi_count, semi_lines = semis.most_common(1)[0]
     comma_count, comma_lines = commas.most_common(1)[0] if commas else (0, 0)
-    if semi_lines < max(2, len(lines) * 0.6) or semi_lines < comma_lines:
-        return False
-    in_rows = [line for line in lines if line.count(";") == semi_count]
-    total = sum(line.count(",") for line in in_rows)
-    decimal = sum(len(_DECIMAL_COMMA.findall(line)) for line in in_rows)
-    return semi_count >= comma_count or decimal * 2 >= total
+    for delimiter in (";", "|", "\t"):
+        counts = Counter(line.count(delimiter) for line in lines if delimiter in line)
+        if not counts:
+            continue
+        count, with_count = counts.most_common(1)[0]
+        if with_count < max(2, len(lines) * 0.6) or with_count < comma_lines:
+            continue
+        rows = [line for line in lines if line.count(delimiter) == count]
+        total = sum(line.count(",") for line in rows)
+        decimal = sum(len(_DECIMAL_COMMA.findall(line)) for line in rows)
+        if count >= comma_count or decimal * 2 >= total:
+            return delimiter
+    return None
 
 
 def iter_csv(
