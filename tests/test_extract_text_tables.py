@@ -511,3 +511,37 @@ def test_a_comma_csv_with_semicolons_inside_fields_stays_a_comma_csv(api: httpx.
         ("A-2", "Pliers; red", 8.9),
         ("A-3", "Saw; fine", 19.99),
     ]
+
+
+QUALIFIED = {
+    "de": (
+        "12,50 €/Stk.",
+        "8,90 € pro Stück",
+        "EUR 19,99 zzgl. MwSt.",
+        "lieferbar",
+        "nicht lieferbar",
+    ),
+    "fr": ("12,50 €/pièce", "8,90 € l'unité", "19,99 € HT", "en stock", "épuisé"),
+    "nl": ("€ 12,50 per stuk", "€ 8,90/st.", "€ 19,99 excl. btw", "op voorraad", "uitverkocht"),
+    "es": ("12,50 €/ud.", "8,90 € por unidad", "19,99 € + IVA", "disponible", "agotado"),
+    "en": ("EUR 12.50/ea", "EUR 8.90 per unit", "EUR 19.99 net", "in stock", "sold out"),
+}
+
+
+@pytest.mark.parametrize("in_mail", [False, True])
+@pytest.mark.parametrize("lang", sorted(QUALIFIED))
+def test_prices_with_a_unit_or_tax_qualifier_in_listing_lines(
+    api: httpx.Client, lang: str, in_mail: bool
+) -> None:
+    first, second, third, yes, no = QUALIFIED[lang]
+    lines = [f"Hammer – {first} – {yes}", f"Pliers – {second} – {yes}", f"Saw – {third} – {no}"]
+    text = "\n".join(lines)
+    if in_mail:
+        text = "Hello Pat,\n\nthe prices:\n\n" + text + "\n\nKind regards,\nSam"
+    table, rows = table_of(api, text=text + "\n")
+    assert table["status"] == "completed", table
+    assert data(rows, "name", "price", "currency", "in_stock") == [
+        ("Hammer", 12.5, "EUR", True),
+        ("Pliers", 8.9, "EUR", True),
+        ("Saw", 19.99, "EUR", False),
+    ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .coerce import is_measure
-from .listing import split_name_price
+from .listing import split_name_price, without_qualifier
 from .values import (
     field_of_label,
     find_price,
@@ -70,7 +70,7 @@ class _Fields:
         text = text.strip().strip(",;").strip()
         if not text:
             return
-        price = find_price(text)
+        price = find_price(text) or find_price(without_qualifier(text))  # "8,90 € pro Stück"
         if price is not None:
             self.prices.append((False, price.text, price.currency))
             return

@@ -14,7 +14,13 @@ from .errors import ExtractionError
 from .source import Item, Located, Note, Record
 from .values import stock_of
 
-__all__ = ["classify_line", "looks_like_listing", "parse_listing", "split_name_price"]
+__all__ = [
+    "classify_line",
+    "looks_like_listing",
+    "parse_listing",
+    "split_name_price",
+    "without_qualifier",
+]
 
 # Dashes, bars, bullets, tabs, and dot leaders ("Garden Hose ........ $40.25"; an ellipsis
 # separates only before a price: "Coming soon... more hoses" is a sentence).
@@ -49,13 +55,22 @@ _CHARGE = re.compile(
 # "USD 57.95 (in stock)": a value with a remark in parentheses.
 _PAREN_TAIL = re.compile(r"^(?P<value>.*?\S)\s*\((?P<remark>[^()]{2,40})\)$")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,4}[.)])\s+")
+# A unit or tax qualifier after a price ("12,50 €/Stk.", "€ 8,90 per stuk", "19,99 € HT").
+_QUALIFIER = (
+    r"\s*(?:/\s*(?:stk|st|stück|pièce|pce|ud|u|unidad|item|ea)\.?|(?:per|pro|je|por|par|la|l')\s*"
+    r"(?:unit|piece|item|stuk|stück|unité|pièce|unidad)|net(?:to)?|brutto|gross|ht|ttc"
+    r"|(?:excl|incl|exkl|inkl|zzgl|ex|inc)\.?\s*(?:vat|btw|tax|mwst|ust|tva|iva)\.?"
+    r"|[+]\s*(?:iva|vat|mwst|tva|btw)\.?|hors\s+taxes?|sin\s+iva|con\s+iva|iva\s+incl\.?)"
+)
 _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 _PRICE = re.compile(
     r"^(?:(?:price|from|only|now|ab|prix|preis)\s*:?\s*)?"
     r"(?P<c1>[$€£¥]|USD|EUR|GBP|CHF|JPY)?\s*(?P<num>\d[\d.,' ]*\d|\d)\s*"
-    r"(?:(?:k|K|Tsd\.?|M|Mio\.?)(?![A-Za-z])\s*)?(?P<c2>[$€£¥]|USD|EUR|GBP|CHF|JPY)?(?:\s*(?:each|/\s*(?:pc|piece|unit|ea)))?$",
+    r"(?:(?:k|K|Tsd\.?|M|Mio\.?)(?![A-Za-z])\s*)?(?P<c2>[$€£¥]|USD|EUR|GBP|CHF|JPY)?(?:\s*(?:each|/\s*(?:pc|piece|unit|ea)))?"
+    rf"(?:{_QUALIFIER})*$",
     re.I,
 )
+_QUALIFIERS = re.compile(rf"(?:{_QUALIFIER})+$", re.I)
 _LABELS = {
     "sku": "sku", "item": "sku", "itemno": "sku", "itemnumber": "sku", "art": "sku",
     "artnr": "sku", "artno": "sku", "article": "sku", "articleno": "sku", "articlenumber": "sku",
@@ -84,6 +99,12 @@ _DATE = re.compile(
     r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{1,2},? \d{4})$",
     re.I,
 )
+
+
+def without_qualifier(segment: str) -> str:
+    """A price without the unit or tax qualifier after it (``8,90 € pro Stück`` ->
+    ``8,90 €``); other text unchanged."""
+    return _QUALIFIERS.sub("", segment).strip() or segment
 
 
 def _label(segment: str) -> tuple[str, str] | None:
