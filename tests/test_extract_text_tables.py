@@ -545,3 +545,24 @@ def test_prices_with_a_unit_or_tax_qualifier_in_listing_lines(
         ("Pliers", 8.9, "EUR", True),
         ("Saw", 19.99, "EUR", False),
     ]
+
+
+def test_a_simple_table_with_rules_over_and_under_its_header(api: httpx.Client) -> None:
+    text = (
+        "Preisliste, Preise in EUR\n\n"
+        "========  ==================  =======  =======\n"
+        "Art.-Nr.  Bez.                VK       Bestand\n"
+        "========  ==================  =======  =======\n"
+        "A-1       Hammer 500 g        12,50    3\n"
+        "A-2       Zange               8,90     0\n"
+        "========  ==================  =======  =======\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency", "in_stock") == [
+        ("A-1", "Hammer 500 g", 12.5, "EUR", True),
+        ("A-2", "Zange", 8.9, "EUR", False),
+    ]
+    # The rule above the header is no header row: the columns keep their own names.
+    [source] = table["extraction_report"]["sources"]
+    assert set(source["mapping"]) == {"Art.-Nr.", "Bez.", "VK", "Bestand"}
