@@ -566,3 +566,23 @@ def test_a_simple_table_with_rules_over_and_under_its_header(api: httpx.Client) 
     # The rule above the header is no header row: the columns keep their own names.
     [source] = table["extraction_report"]["sources"]
     assert set(source["mapping"]) == {"Art.-Nr.", "Bez.", "VK", "Bestand"}
+
+
+def test_psql_expanded_display(api: httpx.Client) -> None:
+    text = (
+        "Prices in EUR\n"
+        "-[ RECORD 1 ]-+-------------\n"
+        "sku           | A-1\n"
+        "name          | Hammer 500 g\n"
+        "price         | 12.50\n"
+        "-[ RECORD 2 ]-+-------------\n"
+        "sku           | A-2\n"
+        "name          | Pliers\n"
+        "price         | 8.90\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency") == [
+        ("A-1", "Hammer 500 g", 12.5, "EUR"),
+        ("A-2", "Pliers", 8.9, "EUR"),
+    ]

@@ -92,8 +92,11 @@ def parse_text(text: str, hint: str | None = None) -> list[Item]:
     if looks_like_mail(stripped):
         return mail_items(stripped)
     lines = [line for line in stripped.splitlines() if line.strip()]
-    from .ruled import has_ruled_table, parse_ruled
+    from .ruled import has_ruled_table, parse_expanded, parse_ruled
 
+    expanded = parse_expanded(stripped) if "RECORD" in stripped[:4000] else None
+    if expanded is not None:
+        return expanded  # psql's expanded display: "-[ RECORD 1 ]--" over "column | value"
     if has_ruled_table(lines):
         # "+----+----+" rules around "| cell | cell |" lines (reST, psql, PrettyTable): read
         # by the rules, before the markdown check would take the "|" lines as its own.

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from .grid import GridRow, grid_items
 from .source import Item, Note
 
-__all__ = ["has_ruled_table", "parse_ruled"]
+__all__ = ["has_ruled_table", "parse_expanded", "parse_ruled"]
 
 # "+-----+=====+" (reST grid, PrettyTable, MySQL), "|-----+-----|" (org-mode): joints or
 # bars at both ends, a "+" somewhere (a markdown "|---|---|" separator is markdown's), ':'
@@ -35,6 +35,8 @@ __all__ = ["has_ruled_table", "parse_ruled"]
 _BOX_RULE = re.compile(r"^\s*(?=[^+]*\+)[+|](?:[-=:]+\+)*[-=:]+[+|]\s*$")
 # "-----+------" (psql): joints inside only.
 _OPEN_RULE = re.compile(r"^\s*[-=:]{2,}(?:\+[-=:]{2,})+\s*$")
+# psql's expanded display (\x): "-[ RECORD 1 ]-+------" over "column | value" lines.
+_RECORD = re.compile(r"^\s*-\[\s*RECORD\s+\d+\s*\][-+]*\s*$", re.I)
 # "(3 rows)" under a psql table.
 _ROW_COUNT = re.compile(r"^\s*\(\d+ rows?\)\s*$")
 _WORDS_ONLY = re.compile(r"^[^\d]*$")
@@ -283,3 +285,29 @@ def parse_ruled(text: str) -> list[Item] | None:
         return None
     items.extend(Note(line.strip()) for line in lines[done:] if line.strip())
     return items
+
+
+def parse_expanded(text: str) -> list[Item] | None:
+    """psql's expanded display, one ``column | value`` line per field under each
+    ``-[ RECORD n ]--`` line, as a table for the grid stage (the first record's columns are
+    the header); the lines around are notes. ``None`` when the text has no such records."""
+    lines = text.splitlines()
+    if not any(_RECORD.match(line) for line in lines):
+        return None
+    notes: list[Item] = []
+    records: list[tuple[int, dict[str, str]]] = []
+    for number, line in enumerate(lines, 1):
+        if _RECORD.match(line):
+            records.append((number, {}))
+        elif records and "|" in line and not _ROW_COUNT.match(line):
+            key, _, value = line.partition("|")
+            records[-1][1].setdefault(key.strip(), value.strip())
+        elif line.strip():
+            notes.append(Note(line.strip()))
+    records = [(n, r) for n, r in records if r]
+    if not records:
+        return None
+    header = list(dict.fromkeys(k for _, r in records for k in r))
+    rows = [GridRow(header, None, "header")]
+    rows += [GridRow([r.get(k, "") for k in header], {"line": n}) for n, r in records]
+    return [*notes, *grid_items(rows)]
