@@ -586,3 +586,42 @@ def test_psql_expanded_display(api: httpx.Client) -> None:
         ("A-1", "Hammer 500 g", 12.5, "EUR"),
         ("A-2", "Pliers", 8.9, "EUR"),
     ]
+
+
+CODED = {
+    "leading_code": "GH-201 Garden Hose 20 m: $40.25\nHR-110 Hose Reel Pro: $129.00\n",
+    "labelled_in_parens": (
+        "* Garden Hose 20 m (Art.-Nr. GH-201): $40.25\n* Hose Reel Pro (SKU: HR-110): $129.00\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("in_mail", [False, True])
+@pytest.mark.parametrize("layout", sorted(CODED))
+def test_codes_leading_every_name_or_labelled_in_parentheses(
+    api: httpx.Client, layout: str, in_mail: bool
+) -> None:
+    text = "Prices:\n\n" + CODED[layout]
+    if in_mail:
+        text = "Hi Jo,\n\n" + CODED[layout] + "\nCheers,\nAl\n"
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency") == [
+        ("GH-201", "Garden Hose 20 m", 40.25, "USD"),
+        ("HR-110", "Hose Reel Pro", 129.0, "USD"),
+    ]
+
+
+def test_a_quantity_or_a_model_leading_some_names_is_no_sku(api: httpx.Client) -> None:
+    text = (
+        "Prices:\n\n100 Screws M4: $5.00\n250 Washers M4: $3.50\n"
+        "RTX-4090 Graphics Card: $1,599.00\nGaming Mouse: $49.00\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price") == [
+        (None, "100 Screws M4", 5.0),
+        (None, "250 Washers M4", 3.5),
+        (None, "RTX-4090 Graphics Card", 1599.0),
+        (None, "Gaming Mouse", 49.0),
+    ]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .coerce import is_measure
-from .listing import split_name_price, without_qualifier
+from .listing import labelled_code, split_name_price, without_qualifier
 from .values import (
     field_of_label,
     find_price,
@@ -131,6 +131,10 @@ def _name_and_code(text: str, fields: _Fields) -> str:
     if match and is_sku_like(match.group("code")):
         fields.put("sku", match.group("code"))
         return match.group("name").strip().rstrip(":-–—").strip()
+    labelled = labelled_code(text)  # "Drill (Art.-Nr. 4711-20)"
+    if labelled is not None:
+        fields.put("sku", labelled[1])
+        return labelled[0]
     lead = _CODE_FIRST.match(text)
     if lead and is_sku_like(lead.group("code")) and re.search(r"\d", lead.group("code")):
         fields.put("sku", lead.group("code"))

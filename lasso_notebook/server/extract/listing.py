@@ -8,6 +8,7 @@ and sign-off prose, greetings and signatures are notes, never headings."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from .coerce import is_measure
 from .errors import ExtractionError
@@ -16,6 +17,8 @@ from .values import stock_of
 
 __all__ = [
     "classify_line",
+    "labelled_code",
+    "lead_codes",
     "looks_like_listing",
     "parse_listing",
     "split_name_price",
@@ -107,6 +110,41 @@ def without_qualifier(segment: str) -> str:
     return _QUALIFIERS.sub("", segment).strip() or segment
 
 
+_LABELLED_PARENS = re.compile(r"^(?P<name>.+?)\s*\((?P<inner>[^()]{3,40})\)$")
+# A code leading a name ("GH-201 Garden Hose"): letters and digits, or digits cut by a dash,
+# dot or slash ("4711-20"); a bare number is a quantity ("100 Screws").
+_LEAD_CODE = re.compile(
+    r"^(?P<code>(?=[A-Z0-9./-]*\d)(?:[A-Z0-9]*[A-Z][A-Z0-9./-]*|\d+[./-][\d./-]*\d))\s+(?P<name>.*[A-Za-zÀ-ÿ].*)$"
+)
+
+
+def labelled_code(segment: str) -> tuple[str, str] | None:
+    """``Name (Art.-Nr. 4711-20)`` / ``Name (SKU: AX1)`` -> the name and the code."""
+    match = _LABELLED_PARENS.match(segment)
+    if match is None:
+        return None
+    labelled = _label(match.group("inner"))
+    if labelled is None or labelled[0] != "sku" or not re.search(r"\d", labelled[1]):
+        return None
+    return match.group("name"), labelled[1]
+
+
+def lead_codes(records: list[dict[str, Any]]) -> None:
+    """When every product line's name starts with a code and none has a SKU otherwise
+    (``GH-201 Garden Hose: $40.25`` on each line), the codes are the SKUs: the names are
+    split in place. One line alone proves nothing ("RTX-4090 Graphics Card")."""
+    named = [r for r in records if isinstance(r.get("name"), str)]
+    if len(named) < 2 or any(r.get("sku") for r in records):
+        return
+    matches = [_LEAD_CODE.match(r["name"]) for r in named]
+    if not all(matches) or any(is_measure(m.group("code")) for m in matches if m):
+        return
+    for record, match in zip(named, matches, strict=True):
+        assert match is not None
+        record["sku"] = match.group("code")
+        record["name"] = match.group("name")
+
+
 def _label(segment: str) -> tuple[str, str] | None:
     words = segment.split()
     for n in (3, 2, 1):
@@ -156,12 +194,16 @@ def split_name_price(segment: str) -> list[str]:
     anything not followed by a price."""
     from .grid import is_total_label
 
-    named = _NAME_COLON.match(segment)
-    head = named.group("head") if named else ""
-    if named and _label(segment) is None and not is_total_label(head) and not _CHARGE.match(head):
-        pieces = _price_pieces(named.group("rest"), commas=True)
-        if pieces is not None:
-            return [named.group("head"), *pieces]
+    if ":" in segment and _label(segment) is None:
+        # The colon before the price: a name may hold one too ("Reel (SKU: HR-110): $129").
+        for colon in re.finditer(r"\s*:\s+", segment):
+            head, rest = segment[: colon.start()], segment[colon.end() :]
+            pieces = _price_pieces(rest, commas=True) if head.strip() else None
+            if pieces is None:
+                continue
+            if is_total_label(head) or _CHARGE.match(head):
+                break
+            return [head, *pieces]
     if segment.endswith(")"):
         pieces = _price_pieces(segment, commas=False)
         if pieces is not None:
@@ -224,6 +266,11 @@ def classify_line(line: str) -> tuple[Record, int] | None:
                 value = coded.group("name")
                 if "sku" not in record:
                     record["sku"] = coded.group("code")
+                    typed += 1
+            elif key == "name" and (labelled := labelled_code(segment)) is not None:
+                value, code = labelled  # "Gartenschlauch (Art.-Nr. 4711-20)"
+                if "sku" not in record:
+                    record["sku"] = code
                     typed += 1
         else:
             typed += 1
@@ -294,4 +341,5 @@ def parse_listing(text: str) -> list[Item]:
         found = True
     if not found:
         raise ExtractionError("No product lines were found (e.g. 'Acme Drill — SKU A1 — $9').")
+    lead_codes([r for r in records if isinstance(r, dict)])
     return records

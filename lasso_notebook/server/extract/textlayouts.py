@@ -13,6 +13,7 @@ from .errors import ExtractionError
 from .fixedwidth import looks_like_report, read_report
 from .grid import GridRow, grid_items
 from .layout import Grid
+from .listing import lead_codes
 from .mail import message_lines, read_eml
 from .source import Item, Located, Note, Source, Step
 from .values import is_prose
@@ -78,7 +79,8 @@ def loose_items(text: str) -> list[Item] | None:
     numbered = message_lines(text)  # a pasted e-mail: no quoted message, no signature
     records, notes = read_lines([line for _, line in numbered])
     if len(records) >= 2:
-        pairs = _pair_lines(numbered, records)
+        pairs = list(_pair_lines(numbered, records))
+        lead_codes([r for _, r in pairs])  # "GH-201 Garden Hose: $40.25" on every line
         return [*(Note(n) for n in notes), *(located(r, line) for line, r in pairs)]
     blocks, notes = read_blocks([Paragraph(line, line=n) for n, line in enumerate(lines, 1)])
     if len(blocks) >= 2:
@@ -121,7 +123,8 @@ def mail_items(text: str) -> list[Item]:
         return report
     records, notes = read_lines([line for _, line in numbered])
     if records:
-        pairs = _pair_lines(numbered, records)
+        pairs = list(_pair_lines(numbered, records))
+        lead_codes([r for _, r in pairs])  # "GH-201 Garden Hose: $40.25" on every line
         return [*(Note(n) for n in notes), *(located(r, number) for number, r in pairs)]
     body = "\n".join(line for _, line in numbered).strip()
     if not body:
