@@ -625,3 +625,21 @@ def test_a_quantity_or_a_model_leading_some_names_is_no_sku(api: httpx.Client) -
         (None, "RTX-4090 Graphics Card", 1599.0),
         (None, "Gaming Mouse", 49.0),
     ]
+
+
+def test_a_bar_inside_a_cell_of_an_aligned_ruled_table(api: httpx.Client) -> None:
+    text = (
+        "Prices in GBP\n"
+        "+------+----------------+--------+\n"
+        "| SKU  | Name           | Price  |\n"
+        "+======+================+========+\n"
+        "| A-1  | Hose | 20 m    | 12.50  |\n"
+        "| A-2  | Reel           | 8.90   |\n"
+        "+------+----------------+--------+\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency") == [
+        ("A-1", "Hose | 20 m", 12.5, "GBP"),
+        ("A-2", "Reel", 8.9, "GBP"),
+    ]

@@ -95,6 +95,9 @@ def _cells(line: str, table: _Table) -> list[str]:
             span = table.joints.index(b) - table.joints.index(a)
             cells.extend([text[a + 1 : b].strip()] * span)
         return cells
+    if len(parts) > width and table.boxed and text[table.joints[-1] : table.joints[-1] + 1] == "|":
+        # A "|" inside a cell ("Red | Blue"): the rule's joints say where the columns are.
+        return [text[a + 1 : b].strip() for a, b in itertools.pairwise(table.joints)]
     return (parts + [""] * width)[:width]
 
 
