@@ -1,9 +1,14 @@
 """One product per line: ``Acme X100 Drill — SKU AX100 — $129.00 — in stock``. Segments split
-on dashes, bars, bullets and tabs (or on commas when a line has none of those and holds a
-price) are classified (price, labelled value, URL, email, availability, date, size or weight);
-the first plain segment is the name, and ``Name (CODE)`` gives the SKU. A size or weight
-(``12 kg``, ``10"``) is never a SKU. A short line alone above a group is its category; intro
-and sign-off prose, greetings and signatures are notes, never headings."""
+on dashes, bars, bullets, tabs and dot leaders (or on commas when a line has none of those and
+holds a price), and on the colon of ``Name: USD 57.95 (in stock)`` (a remark in parentheses
+after a price is a segment of its own), are classified (price, also with a unit or tax
+qualifier such as ``/Stk.`` or ``HT``; labelled value, URL, email, availability in five
+languages, date, size or weight); the first plain segment is the name, and ``Name (CODE)``,
+``Name (Art.-Nr. CODE)`` or a code leading every line's name gives the SKU. A size or weight
+(``12 kg``, ``10"``) is never a SKU. Totals and charges (``Shipping: $5``, ``Minimum order:
+$50``) are never products. A short line alone above a group is its category; intro and
+sign-off prose, greetings and signatures are notes, never headings. The helpers that split
+a name from its price are shared with the e-mail product lines of ``blocks``."""
 
 from __future__ import annotations
 
