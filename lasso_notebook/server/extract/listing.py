@@ -18,7 +18,7 @@ from typing import Any
 from .coerce import is_measure
 from .errors import ExtractionError
 from .source import Item, Located, Note, Record
-from .values import stock_of
+from .values import field_of_label, stock_of
 
 __all__ = [
     "classify_line",
@@ -206,8 +206,9 @@ def split_name_price(segment: str) -> list[str]:
             pieces = _price_pieces(rest, commas=True) if head.strip() else None
             if pieces is None:
                 continue
-            if is_total_label(head) or _CHARGE.match(head):
-                break
+            label = re.split(r"[,;(]\s*", head)[-1]  # "Saw, Réf.: MK190, Prix: 219,99 EUR"
+            if is_total_label(head) or _CHARGE.match(head) or field_of_label(label) is not None:
+                break  # a total, a charge, or a labelled value ("Prix: ...") of a record
             return [head, *pieces]
     if segment.endswith(")"):
         pieces = _price_pieces(segment, commas=False)
