@@ -1,5 +1,6 @@
 """Ruled plain-text tables: the box tables of reStructuredText "grid" tables, psql, MySQL's
-client, ``tabulate`` and PrettyTable::
+client, ``tabulate``, PrettyTable and org-mode, also drawn with box-drawing characters
+(``│ ┼ ═``), and psql's expanded display (``-[ RECORD 1 ]--`` over ``column | value``)::
 
     +---------+-----------------+--------+        sku  | name          | price
     | SKU     | Name            | Price  |       ------+---------------+-------
@@ -14,7 +15,8 @@ first block of labels between rules), its lines joined cell-wise ("Lager-" over 
 reads "Lagerbestand"); each line of a body block is a row, except continuation lines (a cell
 wrapped onto the next line) that are joined to the row above. Each table goes through
 ``grid_items`` on its own, so totals, sections and notes are classified as in any other
-table; the text around the tables (a title, "Prices in EUR", a greeting) becomes ``Note``s.
+table; a title boxed over the columns is a title line, and the text around the tables (a
+title, "Prices in EUR", a greeting) becomes ``Note``s.
 """
 
 from __future__ import annotations
