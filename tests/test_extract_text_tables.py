@@ -643,3 +643,28 @@ def test_a_bar_inside_a_cell_of_an_aligned_ruled_table(api: httpx.Client) -> Non
         ("A-1", "Hose | 20 m", 12.5, "GBP"),
         ("A-2", "Reel", 8.9, "GBP"),
     ]
+
+
+EARLIER = {
+    "forwarded": (
+        "Hi Sam,\n\nsee the prices below from our supplier.\n\nBest regards,\nKim\n\n"
+        "---------- Forwarded message ---------\n"
+        "From: Supplier <sales@example.com>\nDate: Mon, 1 Dec 2025\nSubject: Prices\n\n"
+        "Garden Hose 20 m – GH-201 – $40.25\nHose Reel Pro – HR-110 – $129.00\n"
+    ),
+    "quoted": (
+        "Hi Sam,\n\nsee the prices below.\n\n"
+        "On Mon, 1 Dec 2025 at 10:00, Supplier <sales@example.com> wrote:\n"
+        "> Garden Hose 20 m – GH-201 – $40.25\n> Hose Reel Pro – HR-110 – $129.00\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(EARLIER))
+def test_products_only_in_a_forwarded_or_quoted_message(api: httpx.Client, layout: str) -> None:
+    table, rows = table_of(api, text=EARLIER[layout])
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency") == [
+        ("GH-201", "Garden Hose 20 m", 40.25, "USD"),
+        ("HR-110", "Hose Reel Pro", 129.0, "USD"),
+    ]

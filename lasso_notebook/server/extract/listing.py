@@ -62,6 +62,7 @@ _CHARGE = re.compile(
 )
 # "USD 57.95 (in stock)": a value with a remark in parentheses.
 _PAREN_TAIL = re.compile(r"^(?P<value>.*?\S)\s*\((?P<remark>[^()]{2,40})\)$")
+_QUOTED = re.compile(r"^(?:>\s?)+")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,4}[.)])\s+")
 # A unit or tax qualifier after a price ("12,50 €/Stk.", "€ 8,90 per stuk", "19,99 € HT").
 _QUALIFIER = (
@@ -230,7 +231,7 @@ def _segments(line: str) -> list[str]:
 def classify_line(line: str) -> tuple[Record, int] | None:
     """The record of one listing line and how many segments were recognised (typed), or
     ``None`` when the line has no separators."""
-    line = _BULLET.sub("", line.strip())
+    line = _BULLET.sub("", _QUOTED.sub("", line.strip()))  # "> - Drill — $9": a quoted reply
     segments = _segments(line)
     if len(segments) < 2:
         return None

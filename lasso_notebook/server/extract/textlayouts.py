@@ -4,6 +4,7 @@ as any text), and loose product lines or blocks between prose. Also the ``.eml``
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -127,9 +128,43 @@ def mail_items(text: str) -> list[Item]:
         lead_codes([r for _, r in pairs])  # "GH-201 Garden Hose: $40.25" on every line
         return [*(Note(n) for n in notes), *(located(r, number) for number, r in pairs)]
     body = "\n".join(line for _, line in numbered).strip()
-    if not body:
+    earlier = _earlier_message(text, numbered[-1][0] if numbered else 0)
+    if not body and not earlier:
         raise ExtractionError("The e-mail has no message text (only quotes or a signature).")
-    return parse_text(body)
+    try:
+        if not body:
+            raise ExtractionError("The e-mail has no message text.")
+        return parse_text(body)
+    except ExtractionError:
+        # "See the prices below" over a forwarded or quoted message: the products are there.
+        if not earlier:
+            raise
+        return parse_text(earlier)
+
+
+# The header lines of a forwarded or quoted message ("From: ...", "Betreff: ...").
+_FORWARD_HEADER = re.compile(
+    r"^\s*(?:from|to|cc|date|sent|subject|von|an|datum|gesendet|betreff|de|à|a|envoyé|objet"
+    r"|van|aan|verzonden|onderwerp|para|enviado|asunto|fecha)\s*:\s",
+    re.I,
+)
+
+
+def _earlier_message(text: str, last: int) -> str:
+    """The text after the new message (which ends at line ``last``): a forwarded or quoted
+    earlier message, its ``>`` markers, its marker line ("---- Forwarded message ----",
+    "On ... wrote:") and its header lines left out; "" when there is none."""
+    lines = text.replace("\r\n", "\n").split("\n")[last:]
+    out: list[str] = []
+    for line in lines:
+        line = re.sub(r"^\s*(?:>\s?)+", "", line)
+        if _FORWARD_HEADER.match(line) or re.match(r"^\s*-{2,}.*-{2,}\s*$", line):
+            continue
+        if re.search(r"\b(?:wrote|schrieb|a écrit|schreef|escribió)\s*:\s*$", line, re.I):
+            continue
+        out.append(line)
+    rest = "\n".join(out).strip()
+    return rest if rest != text.strip() else ""
 
 
 def read_eml_file(source: Source) -> Iterator[Item]:
