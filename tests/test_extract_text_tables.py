@@ -668,3 +668,22 @@ def test_products_only_in_a_forwarded_or_quoted_message(api: httpx.Client, layou
         ("GH-201", "Garden Hose 20 m", 40.25, "USD"),
         ("HR-110", "Hose Reel Pro", 129.0, "USD"),
     ]
+
+
+def test_rows_pasted_from_a_spreadsheet_into_a_message_keep_every_column(
+    api: httpx.Client,
+) -> None:
+    text = (
+        "Hi Sam,\n\nhere is the list from Excel:\n\n"
+        "SKU\tName\tPrice\tStock\n"
+        "GH-201\tGarden Hose 20 m\t$40.25\t12\n"
+        "HR-110\tHose Reel Pro\t$129.00\t0\n\n"
+        "We ship today; prices valid until Friday; call me if needed.\n"
+        "Kind regards,\nKim\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "price", "currency", "in_stock") == [
+        ("GH-201", "Garden Hose 20 m", 40.25, "USD", True),
+        ("HR-110", "Hose Reel Pro", 129.0, "USD", False),
+    ]

@@ -20,6 +20,7 @@ from .source import TITLE, Item, Linked, Located, Note, Record, Skip, Step
 
 __all__ = [
     "TITLE",
+    "delimited_block",
     "find_header",
     "has_markdown_table",
     "iter_csv",
@@ -169,6 +170,29 @@ def _delimited_table(lines: list[str]) -> str | None:
             continue
         rows = [line.strip().strip(delimiter).split(delimiter) for line in body if line.count(delimiter) == count]  # fmt: skip
         return delimiter if find_header(rows[:40]) == (0, True) else None
+    return None
+
+
+def delimited_block(lines: list[str]) -> tuple[int, int, str] | None:
+    """``(start, end, delimiter)`` of a run of three or more lines cut into the same number
+    (2+) of fields by a tab, ``;`` or ``|`` under a header of labels: a table pasted into
+    prose (an e-mail), whose columns a reading line by line would lose."""
+    from .grid import find_header
+
+    for delimiter in ("\t", ";", "|"):
+        start = 0
+        while start < len(lines):
+            count = lines[start].count(delimiter)
+            end = start
+            while end < len(lines) and count >= 1 and lines[end].count(delimiter) == count:
+                end += 1
+            # Rows of values under the header (prose with a ";" per line has no numbers).
+            numbered = sum(1 for line in lines[start + 1 : end] if re.search(r"\d", line))
+            if end - start >= 3 and numbered * 2 >= end - start - 1:
+                rows = [line.strip().split(delimiter) for line in lines[start:end]]
+                if find_header(rows[:40]) == (0, True):
+                    return start, end, delimiter
+            start = max(end, start + 1)
     return None
 
 

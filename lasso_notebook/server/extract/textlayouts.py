@@ -107,7 +107,7 @@ def mail_items(text: str) -> list[Item]:
     from .records import parse_text
 
     numbered = message_lines(text)
-    from .records import has_markdown_table, parse_markdown
+    from .records import delimited_block, has_markdown_table, parse_csv, parse_markdown
     from .ruled import has_ruled_table, parse_ruled
 
     message = [line for _, line in numbered]
@@ -119,6 +119,14 @@ def mail_items(text: str) -> list[Item]:
     if has_markdown_table(message):
         # A markdown table in the message: read as one, not as spaced report columns.
         return parse_markdown("\n".join(message))
+    block = delimited_block(message)
+    if block is not None:
+        # Rows pasted from a spreadsheet (tabs, ";"): a table under its header, every
+        # column kept; the prose around are notes.
+        start, end, delimiter = block
+        table = parse_csv("\n".join(message[start:end]), delimiter)
+        around = [*message[:start], *message[end:]]
+        return [*(Note(line.strip()) for line in around if line.strip()), *table]
     report = report_items("\n".join(line for _, line in numbered))
     if report is not None:  # a small table laid out with spaces between the paragraphs
         return report
