@@ -687,3 +687,23 @@ def test_rows_pasted_from_a_spreadsheet_into_a_message_keep_every_column(
         ("GH-201", "Garden Hose 20 m", 40.25, "USD", True),
         ("HR-110", "Hose Reel Pro", 129.0, "USD", False),
     ]
+
+
+@pytest.mark.parametrize(
+    ("prices", "currency"),
+    [
+        (("12,50 euros", "8,90 Euro"), "EUR"),
+        (("Fr. 12.50", "SFr. 8.90"), "CHF"),
+        (("12.50 dollars", "US$ 8.90"), "USD"),
+    ],
+)
+def test_currency_words_after_or_before_a_listing_price(
+    api: httpx.Client, prices: tuple[str, str], currency: str
+) -> None:
+    text = f"Offer:\n\nHammer – {prices[0]} – in stock\nPliers – {prices[1]} – sold out\n"
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "name", "price", "currency", "in_stock") == [
+        ("Hammer", 12.5, currency, True),
+        ("Pliers", 8.9, currency, False),
+    ]

@@ -71,11 +71,12 @@ _QUALIFIER = (
     r"|(?:excl|incl|exkl|inkl|zzgl|ex|inc)\.?\s*(?:vat|btw|tax|mwst|ust|tva|iva)\.?"
     r"|[+]\s*(?:iva|vat|mwst|tva|btw)\.?|hors\s+taxes?|sin\s+iva|con\s+iva|iva\s+incl\.?)"
 )
-_CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+_CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "US$": "USD", "EURO": "EUR"}
+_CURRENCY |= {"EUROS": "EUR", "DOLLAR": "USD", "DOLLARS": "USD", "FR.": "CHF", "SFR.": "CHF"}
 _PRICE = re.compile(
     r"^(?:(?:price|from|only|now|ab|prix|preis)\s*:?\s*)?"
-    r"(?P<c1>[$€£¥]|USD|EUR|GBP|CHF|JPY)?\s*(?P<num>\d[\d.,' ]*\d|\d)\s*"
-    r"(?:(?:k|K|Tsd\.?|M|Mio\.?)(?![A-Za-z])\s*)?(?P<c2>[$€£¥]|USD|EUR|GBP|CHF|JPY)?(?:\s*(?:each|/\s*(?:pc|piece|unit|ea)))?"
+    r"(?P<c1>[$€£¥]|US\$|USD|EUR|GBP|CHF|JPY|S?Fr\.)?\s*(?P<num>\d[\d.,' ]*\d|\d)(?:,-)?\s*"
+    r"(?:(?:k|K|Tsd\.?|M|Mio\.?)(?![A-Za-z])\s*)?(?P<c2>[$€£¥]|USD|EUR|GBP|CHF|JPY|euros?|dollars?|S?Fr\.)?(?:\s*(?:each|/\s*(?:pc|piece|unit|ea)))?"
     rf"(?:{_QUALIFIER})*$",
     re.I,
 )
