@@ -707,3 +707,19 @@ def test_currency_words_after_or_before_a_listing_price(
         ("Hammer", 12.5, currency, True),
         ("Pliers", 8.9, currency, False),
     ]
+
+
+@pytest.mark.parametrize(
+    "prefixes",
+    [("à partir de", "dès"), ("vanaf", "nu"), ("desde", "ahora"), ("ab", "nur"), ("from", "now")],
+)
+def test_a_from_or_now_word_before_a_listing_price(
+    api: httpx.Client, prefixes: tuple[str, str]
+) -> None:
+    text = f"Offer:\n\nHammer – {prefixes[0]} 12,50 € – in stock\nPliers – {prefixes[1]} 8,90 €\n"
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "name", "price", "currency") == [
+        ("Hammer", 12.5, "EUR"),
+        ("Pliers", 8.9, "EUR"),
+    ]

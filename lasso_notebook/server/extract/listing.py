@@ -74,7 +74,8 @@ _QUALIFIER = (
 _CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "US$": "USD", "EURO": "EUR"}
 _CURRENCY |= {"EUROS": "EUR", "DOLLAR": "USD", "DOLLARS": "USD", "FR.": "CHF", "SFR.": "CHF"}
 _PRICE = re.compile(
-    r"^(?:(?:price|from|only|now|ab|prix|preis)\s*:?\s*)?"
+    r"^(?:(?:price|from|only|now|ab|nur|jetzt|prix|preis|prijs|precio|à partir de|dès|desde"
+    r"|vanaf|nu|maintenant|ahora)\s*:?\s*)?"
     r"(?P<c1>[$€£¥]|US\$|USD|EUR|GBP|CHF|JPY|S?Fr\.)?\s*(?P<num>\d[\d.,' ]*\d|\d)(?:,-)?\s*"
     r"(?:(?:k|K|Tsd\.?|M|Mio\.?)(?![A-Za-z])\s*)?(?P<c2>[$€£¥]|USD|EUR|GBP|CHF|JPY|euros?|dollars?|S?Fr\.)?(?:\s*(?:each|/\s*(?:pc|piece|unit|ea)))?"
     rf"(?:{_QUALIFIER})*$",
