@@ -1,6 +1,8 @@
 """Texts that are not delimited tables, as items for the extractor: printed fixed-width reports
-(a grid for the grid stage), e-mails (the new message's product lines, else its text parsed
-as any text), and loose product lines or blocks between prose. Also the ``.eml`` reader."""
+(a grid for the grid stage), e-mails (a ruled, markdown or pasted spreadsheet table in the new
+message, else its product lines, else its text parsed as any text, else the forwarded or
+quoted message below it), and loose product lines or blocks between prose. Also the ``.eml``
+reader."""
 
 from __future__ import annotations
 
