@@ -723,3 +723,28 @@ def test_a_from_or_now_word_before_a_listing_price(
         ("Hammer", 12.5, "EUR"),
         ("Pliers", 8.9, "EUR"),
     ]
+
+
+def test_a_ruled_row_with_a_blank_first_cell_is_a_row_a_wrapped_name_is_not(
+    api: httpx.Client,
+) -> None:
+    text = (
+        "Prices in EUR\n"
+        "+--------+------+-------------+-------+\n"
+        "| Brand  | SKU  | Name        | Price |\n"
+        "+========+======+=============+=======+\n"
+        "| Acme   | A-1  | Hammer      | 12.50 |\n"
+        "|        | A-2  | Pliers      |  8.90 |\n"
+        "|        | A-3  | Saw         |       |\n"
+        "| Acme   | A-4  | Garden Hose | 40.25 |\n"
+        "|        |      | 20 m, green |       |\n"
+        "+--------+------+-------------+-------+\n"
+    )
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "sku", "name", "brand", "price") == [
+        ("A-1", "Hammer", "Acme", 12.5),
+        ("A-2", "Pliers", None, 8.9),
+        ("A-3", "Saw", None, None),
+        ("A-4", "Garden Hose 20 m, green", "Acme", 40.25),
+    ]

@@ -56,6 +56,9 @@ _NUMBER = re.compile(
     r"^[-+]?(?:[$€£¥]|EUR|USD|GBP|CHF)?\s*\d[\d.,' ]*\s*(?:[$€£¥%]|EUR|USD|GBP|CHF)?$"
 )
 
+# An article code ("A-3", "GH-201", "4711-20"): a row of its own, never a wrapped line.
+_ARTICLE = re.compile(r"^(?=\S*\d)(?:[A-Z0-9]*[A-Z][A-Z0-9./-]*|\d+[-./]\d[\d./-]*)$")
+
 Lines = list[tuple[int, list[str]]]  # (1-based line number, cells)
 
 
@@ -167,13 +170,14 @@ def _blank(cell: str) -> bool:
 
 def _continues(cells: list[str], first: list[str], per_row: bool) -> bool:
     """A line carrying on the row above (cells wrapped onto a second line): its first column
-    blank under a filled one, without a number (an unlabeled total under the rows is a row
-    of its own), or fewer cells, words only. Where rules separate the rows, a line of half
-    the row's cells or fewer without a number also carries on ("Pro 20 m")."""
+    blank under a filled one, without a number or an article code (an unlabeled total under
+    the rows, a product without a brand, is a row of its own), or fewer cells, words only.
+    Where rules separate the rows, a line of half the row's cells or fewer without a number
+    also carries on ("Pro 20 m")."""
     filled = [c for c in cells if not _blank(c)]
     if not filled:
         return True
-    numbers = any(_NUMBER.match(c.strip()) for c in filled)
+    numbers = any(_NUMBER.match(c.strip()) or _ARTICLE.match(c.strip()) for c in filled)
     if _blank(cells[0]) and not _blank(first[0]):
         return not numbers
     first_filled = sum(1 for c in first if not _blank(c))
