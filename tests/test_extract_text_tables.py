@@ -748,3 +748,22 @@ def test_a_ruled_row_with_a_blank_first_cell_is_a_row_a_wrapped_name_is_not(
         ("A-3", "Saw", None, None),
         ("A-4", "Garden Hose 20 m, green", "Acme", 40.25),
     ]
+
+
+@pytest.mark.parametrize("in_mail", [False, True])
+def test_totals_and_charges_closing_a_listing_are_skipped_as_totals(
+    api: httpx.Client, in_mail: bool
+) -> None:
+    lines = (
+        "Total Station TS-1 – $1,999.00\nHammer = $12.50\nPliers @ $8.90 each\n"
+        "Shipping – $5.00\nTotal → $2,025.40\n"
+    )
+    text = ("Hi Jo,\n\n" + lines + "\nCheers,\nAl\n") if in_mail else ("Offer:\n\n" + lines)
+    table, rows = table_of(api, text=text)
+    assert table["status"] == "completed", table
+    assert data(rows, "name", "price", "currency") == [
+        ("Total Station TS-1", 1999.0, "USD"),
+        ("Hammer", 12.5, "USD"),
+        ("Pliers", 8.9, "USD"),
+    ]
+    assert table["extraction_report"]["skipped"] == {"total": 2}

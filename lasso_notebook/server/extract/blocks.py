@@ -24,7 +24,7 @@ from .values import (
 
 __all__ = ["Paragraph", "product_line", "read_blocks", "read_lines"]
 
-_SPLIT = re.compile(r"\s+[—–|·•]\s+|\s+-{1,2}\s+|\t+|\s{3,}|;\s+|\s*/\s+(?=[A-Z$€£])")
+_SPLIT = re.compile(r"\s+(?:[—–|·•=@→]|-+>|=>)\s+|\s+-{1,2}\s+|\t+|\s{3,}|;\s+|\s*/\s+(?=[A-Z$€£])")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣]|\d{1,3}[.)]|\(\d{1,3}\))\s+")
 _CODE_IN_PARENS = re.compile(r"^(?P<name>.+?)\s*[(\[](?P<code>[A-Za-z0-9][A-Za-z0-9\-_./]{2,24})[)\]]\s*$")  # fmt: skip
 _AFTER_CODE = re.compile(r"(?<=\)):\s+")  # "Name (CODE): $9.00"

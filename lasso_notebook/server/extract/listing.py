@@ -17,7 +17,7 @@ from typing import Any
 
 from .coerce import is_measure
 from .errors import ExtractionError
-from .source import Item, Located, Note, Record
+from .source import Item, Located, Note, Record, Skip
 from .values import field_of_label, stock_of
 
 __all__ = [
@@ -27,13 +27,14 @@ __all__ = [
     "looks_like_listing",
     "parse_listing",
     "split_name_price",
+    "trailing_charges",
     "without_qualifier",
 ]
 
-# Dashes, bars, bullets, tabs, and dot leaders ("Garden Hose ........ $40.25"; an ellipsis
-# separates only before a price: "Coming soon... more hoses" is a sentence).
+# Dashes, bars, bullets, "=", "@", arrows, tabs, and dot leaders ("Garden Hose ..... $40.25";
+# an ellipsis separates only before a price: "Coming soon... more hoses" is a sentence).
 _SPLIT = re.compile(
-    r"\s+[—–|·•]\s+|\s+-{1,2}\s+|\t+|\s*\|\s*|\s*(?:\.{4,}|…{2,}|·{3,})\s*|\s*(?:\.{3}|…)\s*(?=[$€£¥\d])"
+    r"\s+(?:[—–|·•=@→]|-+>|=>)\s+|\s+-{1,2}\s+|\t+|\s*\|\s*|\s*(?:\.{4,}|…{2,}|·{3,})\s*|\s*(?:\.{3}|…)\s*(?=[$€£¥\d])"
 )
 _COMMA = re.compile(r",\s+")
 _CODE_IN_PARENS = re.compile(r"^(?P<name>.+?)\s*\((?P<code>[A-Za-z0-9][A-Za-z0-9./_-]{2,24})\)$")
@@ -135,6 +136,24 @@ def labelled_code(segment: str) -> tuple[str, str] | None:
     if labelled is None or labelled[0] != "sku" or not re.search(r"\d", labelled[1]):
         return None
     return match.group("name"), labelled[1]
+
+
+def trailing_charges(records: list[dict[str, Any]]) -> set[int]:
+    """The ``id``s of the records after the last product that are totals or charges
+    (``Shipping – $5.00``, ``Total – $26.40``, ``Versand: 5,90 €``): named by a total or
+    charge label, without a SKU. A product so named among the others ("Total Station") is
+    kept; only the lines closing the list are the order's sums."""
+    from .grid import is_total_label
+
+    out: set[int] = set()
+    for record in reversed(records):
+        name = record.get("name")
+        if record.get("sku") or not isinstance(name, str):
+            break
+        if not (is_total_label(name) or _CHARGE.match(name.strip())):
+            break
+        out.add(id(record))
+    return out if len(out) < len(records) else set()
 
 
 def lead_codes(records: list[dict[str, Any]]) -> None:
@@ -351,4 +370,8 @@ def parse_listing(text: str) -> list[Item]:
     if not found:
         raise ExtractionError("No product lines were found (e.g. 'Acme Drill — SKU A1 — $9').")
     lead_codes([r for r in records if isinstance(r, dict)])
-    return records
+    charges = trailing_charges([r for r in records if isinstance(r, dict)])
+    return [
+        Skip("total", str(r.get("name"))) if isinstance(r, dict) and id(r) in charges else r
+        for r in records
+    ]

@@ -16,9 +16,9 @@ from .errors import ExtractionError
 from .fixedwidth import looks_like_report, read_report
 from .grid import GridRow, grid_items
 from .layout import Grid
-from .listing import lead_codes
+from .listing import lead_codes, trailing_charges
 from .mail import message_lines, read_eml
-from .source import Item, Located, Note, Source, Step
+from .source import Item, Located, Note, Skip, Source, Step
 from .values import is_prose
 
 __all__ = [
@@ -82,13 +82,23 @@ def loose_items(text: str) -> list[Item] | None:
     numbered = message_lines(text)  # a pasted e-mail: no quoted message, no signature
     records, notes = read_lines([line for _, line in numbered])
     if len(records) >= 2:
-        pairs = list(_pair_lines(numbered, records))
-        lead_codes([r for _, r in pairs])  # "GH-201 Garden Hose: $40.25" on every line
-        return [*(Note(n) for n in notes), *(located(r, line) for line, r in pairs)]
+        return _product_lines(notes, list(_pair_lines(numbered, records)))
     blocks, notes = read_blocks([Paragraph(line, line=n) for n, line in enumerate(lines, 1)])
     if len(blocks) >= 2:
         return [*(Note(n) for n in notes), *(located(r, r.get("_line")) for r in blocks)]
     return None
+
+
+def _product_lines(notes: list[str], pairs: list[tuple[int, dict[str, Any]]]) -> list[Item]:
+    """The items of product lines among notes: codes leading every name are SKUs ("GH-201
+    Garden Hose: $40.25"), totals and charges closing the list ("Shipping – $5.00") are
+    skipped as totals."""
+    lead_codes([r for _, r in pairs])
+    charges = trailing_charges([r for _, r in pairs])
+    items: list[Item] = [Note(n) for n in notes]
+    items += [Skip("total", str(r.get("name"))) for _, r in pairs if id(r) in charges]
+    items += [located(r, number) for number, r in pairs if id(r) not in charges]
+    return items
 
 
 def _pair_lines(numbered: list[tuple[int, str]], records: list[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:  # fmt: skip
@@ -134,9 +144,7 @@ def mail_items(text: str) -> list[Item]:
         return report
     records, notes = read_lines([line for _, line in numbered])
     if records:
-        pairs = list(_pair_lines(numbered, records))
-        lead_codes([r for _, r in pairs])  # "GH-201 Garden Hose: $40.25" on every line
-        return [*(Note(n) for n in notes), *(located(r, number) for number, r in pairs)]
+        return _product_lines(notes, list(_pair_lines(numbered, records)))
     body = "\n".join(line for _, line in numbered).strip()
     earlier = _earlier_message(text, numbered[-1][0] if numbered else 0)
     if not body and not earlier:
