@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .coerce import is_measure
+from .listing import labelled_code, split_name_price, without_qualifier
 from .values import (
     field_of_label,
     find_price,
@@ -23,7 +24,7 @@ from .values import (
 
 __all__ = ["Paragraph", "product_line", "read_blocks", "read_lines"]
 
-_SPLIT = re.compile(r"\s+[—–|·•]\s+|\s+-{1,2}\s+|\t+|\s{3,}|;\s+|\s*/\s+(?=[A-Z$€£])")
+_SPLIT = re.compile(r"\s+(?:[—–|·•=@→]|-+>|=>)\s+|\s+-{1,2}\s+|\t+|\s{3,}|;\s+|\s*/\s+(?=[A-Z$€£])")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣]|\d{1,3}[.)]|\(\d{1,3}\))\s+")
 _CODE_IN_PARENS = re.compile(r"^(?P<name>.+?)\s*[(\[](?P<code>[A-Za-z0-9][A-Za-z0-9\-_./]{2,24})[)\]]\s*$")  # fmt: skip
 _AFTER_CODE = re.compile(r"(?<=\)):\s+")  # "Name (CODE): $9.00"
@@ -69,7 +70,7 @@ class _Fields:
         text = text.strip().strip(",;").strip()
         if not text:
             return
-        price = find_price(text)
+        price = find_price(text) or find_price(without_qualifier(text))  # "8,90 € pro Stück"
         if price is not None:
             self.prices.append((False, price.text, price.currency))
             return
@@ -130,6 +131,10 @@ def _name_and_code(text: str, fields: _Fields) -> str:
     if match and is_sku_like(match.group("code")):
         fields.put("sku", match.group("code"))
         return match.group("name").strip().rstrip(":-–—").strip()
+    labelled = labelled_code(text)  # "Drill (Art.-Nr. 4711-20)"
+    if labelled is not None:
+        fields.put("sku", labelled[1])
+        return labelled[0]
     lead = _CODE_FIRST.match(text)
     if lead and is_sku_like(lead.group("code")) and re.search(r"\d", lead.group("code")):
         fields.put("sku", lead.group("code"))
@@ -165,7 +170,12 @@ def _split(line: str) -> list[str]:
     for part in parts:
         # "Name (CODE): $129.00, in stock" -> the name, then the typed pieces after ": " / ", "
         for piece in _AFTER_CODE.split(part):
-            out.extend(p for p in _comma_pieces(piece) if p.strip())
+            # "Name: USD 57.95 (in stock)": a colon before a price separates like a dash,
+            # unless the label is a product field ("Price: $9").
+            label = split_label(piece)
+            known = label is not None and field_of_label(label[1]) is not None
+            for named in [piece] if known else split_name_price(piece.strip()):
+                out.extend(p for p in _comma_pieces(named) if p.strip())
     return out
 
 

@@ -115,7 +115,9 @@ def _header_lines(lines: list[str], ruler_at: int, spans: list[Span]) -> list[in
     (every chunk inside one column: ``UNIT`` over ``PRICE``)."""
     found = [ruler_at - 1]
     above = ruler_at - 2
-    if above >= 0 and lines[above].strip() and not is_furniture(lines[above]):
+    # A ruler above the header too (reST simple tables: "=====  =====" over and under) is no
+    # header row.
+    if above >= 0 and lines[above].strip() and not is_furniture(lines[above]) and not _RULER.match(lines[above]):  # fmt: skip
         inside = all(
             any(left <= start and end <= right + 1 for left, right in spans)
             for start, end, _ in _chunks(lines[above])

@@ -1,4 +1,4 @@
-"""Text -> records: finds the tabular structure in a text (CSV/TSV, markdown or HTML table,
+"""Text -> records: finds the tabular structure in a text (CSV/TSV, markdown, ruled or HTML table,
 JSON / JSON Lines, line listings, ``Key: value`` blocks) and returns ``{header: value}`` dicts
 (located by line where known) with the grid stage's ``Skip``/``Note`` markers. CSV is also
 parsed as a stream (``iter_csv``) so big files need bounded memory."""
@@ -16,12 +16,14 @@ from typing import Any
 
 from .errors import ExtractionError
 from .grid import GridRow, find_header, grid_items
-from .mapping import POSITIONAL
+from .mapping import POSITIONAL, known_header
 from .source import TITLE, Item, Linked, Located, Note, Record, Skip, Step
 
 __all__ = [
     "TITLE",
+    "delimited_block",
     "find_header",
+    "has_markdown_table",
     "iter_csv",
     "parse_csv",
     "parse_json",
@@ -92,16 +94,28 @@ def parse_text(text: str, hint: str | None = None) -> list[Item]:
     if looks_like_mail(stripped):
         return mail_items(stripped)
     lines = [line for line in stripped.splitlines() if line.strip()]
-    md_lines = [line for line in lines if line.lstrip().startswith("|")]
-    if len(md_lines) >= 2 and any(_MD_SEPARATOR.match(line) for line in md_lines):
+    from .ruled import has_ruled_table, parse_expanded, parse_ruled
+
+    expanded = parse_expanded(stripped) if "RECORD" in stripped[:4000] else None
+    if expanded is not None:
+        return expanded  # psql's expanded display: "-[ RECORD 1 ]--" over "column | value"
+    if has_ruled_table(lines):
+        # "+----+----+" rules around "| cell | cell |" lines (reST, psql, PrettyTable): read
+        # by the rules, before the markdown check would take the "|" lines as its own.
+        ruled = parse_ruled(stripped)
+        if ruled is not None:
+            return ruled
+    if has_markdown_table(lines):
         return parse_markdown(stripped)
     report = report_items(text.strip("\n"))
     if report is not None:
         return report
-    if _delimited_table(lines):
+    delimiter = _delimited_table(lines)
+    if delimiter is not None:
         # Every line cut into the same fields by one delimiter under a header of labels: a
         # table, whatever the delimiter ("SKU|Product|Price"), not a list of product lines.
-        records = _try_csv(stripped)
+        # The delimiter found is the one read by (decimal commas in a tab table are no CSV).
+        records = _try_csv(stripped, delimiter)
         if records:
             return records
     if looks_like_listing(lines):
@@ -124,42 +138,86 @@ def parse_text(text: str, hint: str | None = None) -> list[Item]:
     )
 
 
-def _delimited_table(lines: list[str]) -> bool:
-    """Most lines hold one delimiter, nearly all of those the same number (2+) of times, and
-    the first of them is a header of labels (no prices, no numbers)."""
+def _md_header(line: str, below: str) -> bool:
+    """A markdown table's header line over its separator: ``| SKU | Price |`` over
+    ``|---|---|``, or without outer bars (``SKU | Price`` over ``--- | ---``)."""
+    if "|" not in line or not _MD_SEPARATOR.match(below):
+        return False
+    return line.lstrip().startswith("|") or "|" in below
+
+
+def has_markdown_table(lines: list[str]) -> bool:
+    """A markdown table: a header line of ``|`` cells over a separator (``|---|---|``)."""
+    if not any("|" in line for line in lines[:400]):
+        return False
+    return any(_md_header(a, b) for a, b in itertools.pairwise(lines))
+
+
+def _delimited_table(lines: list[str]) -> str | None:
+    """The delimiter when nearly every line holding it holds it the same number (2+) of times
+    and the first such line is a header of labels (no prices, no numbers). A few title lines
+    above the header ("Stock list week 12", "As of 18.03.2025") and lines without it below
+    (notes, "Page 1/1") do not count against it."""
     from .grid import find_header
 
     sample = lines[:200]
     for delimiter in (";", "\t", "|"):
-        # Lines without the delimiter are titles and notes around the table ("Page 1/1").
-        holding = [line for line in sample if delimiter in line]
-        if not holding or len(holding) < 0.6 * len(sample):
+        counts = Counter(line.count(delimiter) for line in sample if delimiter in line)
+        count = counts.most_common(1)[0][0] if counts else 0
+        if count < 2:
             continue
-        counts = Counter(line.count(delimiter) for line in holding)
-        count, with_count = counts.most_common(1)[0]
-        if count < 2 or with_count < 0.9 * len(holding):
+        start = next(k for k, line in enumerate(sample) if line.count(delimiter) == count)
+        body = sample[start:] if start <= 5 else sample
+        holding = [line for line in body if delimiter in line]
+        if len(holding) < 0.6 * len(body) or sum(
+            1 for line in holding if line.count(delimiter) == count
+        ) < 0.9 * len(holding):
             continue
-        rows = [line.strip().strip(delimiter).split(delimiter) for line in sample if line.count(delimiter) == count]  # fmt: skip
-        return find_header(rows[:40]) == (0, True)
-    return False
+        rows = [line.strip().strip(delimiter).split(delimiter) for line in holding if line.count(delimiter) == count]  # fmt: skip
+        return delimiter if find_header(rows[:40]) == (0, True) else None
+    return None
 
 
-def _try_csv(text: str) -> list[Item]:
+def delimited_block(lines: list[str]) -> tuple[int, int, str] | None:
+    """``(start, end, delimiter)`` of a run of three or more lines cut into the same number
+    (2+) of fields by a tab, ``;`` or ``|`` under a header of labels: a table pasted into
+    prose (an e-mail), whose columns a reading line by line would lose."""
+    from .grid import find_header
+
+    for delimiter in ("\t", ";", "|"):
+        start = 0
+        while start < len(lines):
+            count = lines[start].count(delimiter)
+            end = start
+            while end < len(lines) and count >= 1 and lines[end].count(delimiter) == count:
+                end += 1
+            # Rows of values under the header (prose with a ";" per line has no numbers).
+            numbered = sum(1 for line in lines[start + 1 : end] if re.search(r"\d", line))
+            if end - start >= 3 and numbered * 2 >= end - start - 1:
+                rows = [line.strip().split(delimiter) for line in lines[start:end]]
+                if find_header(rows[:40]) == (0, True):
+                    return start, end, delimiter
+            start = max(end, start + 1)
+    return None
+
+
+def _try_csv(text: str, delimiter: str | None = None) -> list[Item]:
     try:
-        records = parse_csv(text)
+        records = parse_csv(text, delimiter)
     except ExtractionError:
         return []
     first = next((r for r in records if isinstance(r, dict)), None)
     headers = list(first) if first else []
-    # A one-column "CSV" is any list of lines: only accept it under a short, label-like header.
-    if len(headers) == 1 and (len(headers[0]) > 40 or len(headers[0].split()) > 4):
+    # A one-column "CSV" is any list of lines: only accept it under a column title the mapper
+    # knows ("Product"), not under a letter's "Kind regards".
+    if len(headers) == 1 and not known_header(headers[0]):
         return []
     # Untitled columns cut by a delimiter that half the lines or fewer hold are commas in prose
     # ("Hello Sam,", "Minimum order 50,00"), not a table.
     if len(headers) > 1 and all(POSITIONAL.match(h) for h in headers):
         lines = [line for line in text.splitlines() if line.strip()][:200]
-        delimiter = _sniff_delimiter("\n".join(lines[:50]))
-        if sum(delimiter in line for line in lines) <= len(lines) / 2:
+        used = delimiter or _sniff_delimiter("\n".join(lines[:50]))
+        if sum(used in line for line in lines) <= len(lines) / 2:
             return []
     return records
 
@@ -202,8 +260,38 @@ def _sniff_delimiter(sample: str) -> str:
     counts = {d: sum(1 for line in lines if d in line) for d in ",;\t|"}
     best = max(counts, key=lambda d: (counts[d], d == "\t"))
     if found and counts.get(found, 0) >= len(lines) * 0.6:
-        return found
-    return best if counts[best] else ","
+        chosen = found
+    else:
+        chosen = best if counts[best] else ","
+    if chosen == ",":
+        return _decimal_comma_table(lines) or chosen
+    return chosen
+
+
+_DECIMAL_COMMA = re.compile(r"\d,\s?\d")
+
+
+def _decimal_comma_table(lines: list[str]) -> str | None:
+    """The delimiter of a ``;`` (or ``|``, tab) export whose commas are decimal commas
+    (``0,8 kg;76,50``, even ``76, 50``): it splits as many lines as ``,`` does into one
+    number of fields, and the commas sit between digits or are fewer per line than it. A
+    title line above the header can make the sniffer pick ``,``; reading such a file by
+    commas cuts every number in two."""
+    commas = Counter(line.count(",") for line in lines if "," in line)
+    comma_count, comma_lines = commas.most_common(1)[0] if commas else (0, 0)
+    for delimiter in (";", "|", "\t"):
+        counts = Counter(line.count(delimiter) for line in lines if delimiter in line)
+        if not counts:
+            continue
+        count, with_count = counts.most_common(1)[0]
+        if with_count < max(2, len(lines) * 0.6) or with_count < comma_lines:
+            continue
+        rows = [line for line in lines if line.count(delimiter) == count]
+        total = sum(line.count(",") for line in rows)
+        decimal = sum(len(_DECIMAL_COMMA.findall(line)) for line in rows)
+        if count >= comma_count or decimal * 2 >= total:
+            return delimiter
+    return None
 
 
 def iter_csv(
@@ -303,14 +391,14 @@ def parse_markdown(text: str) -> list[Item]:
     i = 0
     found = False
     while i < len(lines):
-        if (
-            i < len(lines) - 1
-            and lines[i].lstrip().startswith("|")
-            and _MD_SEPARATOR.match(lines[i + 1])
-        ):
+        if i < len(lines) - 1 and _md_header(lines[i], lines[i + 1]):
+            # Rows start with "|", or (a table without outer bars) hold one.
+            barred = lines[i].lstrip().startswith("|")
             rows = [GridRow(_split_md_row(lines[i]), {"line": i + 1}, "header")]
             i += 2
-            while i < len(lines) and lines[i].lstrip().startswith("|"):
+            while i < len(lines) and (
+                lines[i].lstrip().startswith("|") if barred else "|" in lines[i]
+            ):
                 rows.append(GridRow(_split_md_row(lines[i]), {"line": i + 1}))
                 i += 1
             items.extend(grid_items(rows))

@@ -1,9 +1,12 @@
 """Texts that are not delimited tables, as items for the extractor: printed fixed-width reports
-(a grid for the grid stage), e-mails (the new message's product lines, else its text parsed
-as any text), and loose product lines or blocks between prose. Also the ``.eml`` reader."""
+(a grid for the grid stage), e-mails (a ruled, markdown or pasted spreadsheet table in the new
+message, else its product lines, else its text parsed as any text, else the forwarded or
+quoted message below it), and loose product lines or blocks between prose. Also the ``.eml``
+reader."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -13,8 +16,9 @@ from .errors import ExtractionError
 from .fixedwidth import looks_like_report, read_report
 from .grid import GridRow, grid_items
 from .layout import Grid
+from .listing import lead_codes, trailing_charges
 from .mail import message_lines, read_eml
-from .source import Item, Located, Note, Source, Step
+from .source import Item, Located, Note, Skip, Source, Step
 from .values import is_prose
 
 __all__ = [
@@ -78,12 +82,23 @@ def loose_items(text: str) -> list[Item] | None:
     numbered = message_lines(text)  # a pasted e-mail: no quoted message, no signature
     records, notes = read_lines([line for _, line in numbered])
     if len(records) >= 2:
-        pairs = _pair_lines(numbered, records)
-        return [*(Note(n) for n in notes), *(located(r, line) for line, r in pairs)]
+        return _product_lines(notes, list(_pair_lines(numbered, records)))
     blocks, notes = read_blocks([Paragraph(line, line=n) for n, line in enumerate(lines, 1)])
     if len(blocks) >= 2:
         return [*(Note(n) for n in notes), *(located(r, r.get("_line")) for r in blocks)]
     return None
+
+
+def _product_lines(notes: list[str], pairs: list[tuple[int, dict[str, Any]]]) -> list[Item]:
+    """The items of product lines among notes: codes leading every name are SKUs ("GH-201
+    Garden Hose: $40.25"), totals and charges closing the list ("Shipping – $5.00") are
+    skipped as totals."""
+    lead_codes([r for _, r in pairs])
+    charges = trailing_charges([r for _, r in pairs])
+    items: list[Item] = [Note(n) for n in notes]
+    items += [Skip("total", str(r.get("name"))) for _, r in pairs if id(r) in charges]
+    items += [located(r, number) for number, r in pairs if id(r) not in charges]
+    return items
 
 
 def _pair_lines(numbered: list[tuple[int, str]], records: list[dict[str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:  # fmt: skip
@@ -104,17 +119,70 @@ def mail_items(text: str) -> list[Item]:
     from .records import parse_text
 
     numbered = message_lines(text)
+    from .records import delimited_block, has_markdown_table, parse_csv, parse_markdown
+    from .ruled import has_ruled_table, parse_ruled
+
+    message = [line for _, line in numbered]
+    if has_ruled_table(message):
+        # A ruled table pasted into the message ("+----+" rules): its rows, the prose notes.
+        ruled = parse_ruled("\n".join(message))
+        if ruled is not None:
+            return ruled
+    if has_markdown_table(message):
+        # A markdown table in the message: read as one, not as spaced report columns.
+        return parse_markdown("\n".join(message))
+    block = delimited_block(message)
+    if block is not None:
+        # Rows pasted from a spreadsheet (tabs, ";"): a table under its header, every
+        # column kept; the prose around are notes.
+        start, end, delimiter = block
+        table = parse_csv("\n".join(message[start:end]), delimiter)
+        around = [*message[:start], *message[end:]]
+        return [*(Note(line.strip()) for line in around if line.strip()), *table]
     report = report_items("\n".join(line for _, line in numbered))
     if report is not None:  # a small table laid out with spaces between the paragraphs
         return report
     records, notes = read_lines([line for _, line in numbered])
     if records:
-        pairs = _pair_lines(numbered, records)
-        return [*(Note(n) for n in notes), *(located(r, number) for number, r in pairs)]
+        return _product_lines(notes, list(_pair_lines(numbered, records)))
     body = "\n".join(line for _, line in numbered).strip()
-    if not body:
+    earlier = _earlier_message(text, numbered[-1][0] if numbered else 0)
+    if not body and not earlier:
         raise ExtractionError("The e-mail has no message text (only quotes or a signature).")
-    return parse_text(body)
+    try:
+        if not body:
+            raise ExtractionError("The e-mail has no message text.")
+        return parse_text(body)
+    except ExtractionError:
+        # "See the prices below" over a forwarded or quoted message: the products are there.
+        if not earlier:
+            raise
+        return parse_text(earlier)
+
+
+# The header lines of a forwarded or quoted message ("From: ...", "Betreff: ...").
+_FORWARD_HEADER = re.compile(
+    r"^\s*(?:from|to|cc|date|sent|subject|von|an|datum|gesendet|betreff|de|à|a|envoyé|objet"
+    r"|van|aan|verzonden|onderwerp|para|enviado|asunto|fecha)\s*:\s",
+    re.I,
+)
+
+
+def _earlier_message(text: str, last: int) -> str:
+    """The text after the new message (which ends at line ``last``): a forwarded or quoted
+    earlier message, its ``>`` markers, its marker line ("---- Forwarded message ----",
+    "On ... wrote:") and its header lines left out; "" when there is none."""
+    lines = text.replace("\r\n", "\n").split("\n")[last:]
+    out: list[str] = []
+    for line in lines:
+        line = re.sub(r"^\s*(?:>\s?)+", "", line)
+        if _FORWARD_HEADER.match(line) or re.match(r"^\s*-{2,}.*-{2,}\s*$", line):
+            continue
+        if re.search(r"\b(?:wrote|schrieb|a écrit|schreef|escribió)\s*:\s*$", line, re.I):
+            continue
+        out.append(line)
+    rest = "\n".join(out).strip()
+    return rest if rest != text.strip() else ""
 
 
 def read_eml_file(source: Source) -> Iterator[Item]:
