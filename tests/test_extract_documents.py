@@ -11,14 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.test_extract_trust import ROWS, data, table_of
-
-
-@pytest.fixture
-def api(engine: Any) -> Any:
-    headers = {"Authorization": f"Bearer {engine.api_key}"}
-    with httpx.Client(base_url=engine.base_url, headers=headers, timeout=30) as client:
-        yield client
+from tests.extract_api import ROWS, data, table_of
 
 
 def _docx(paragraphs_before: list[str], tables: list[list[list[str]]], after: list[str]) -> bytes:
@@ -228,9 +221,12 @@ def test_printed_page_numbers_are_not_sections(api: httpx.Client) -> None:
     assert table["extraction_report"]["skipped"] == {"section": 1, "note": 1}
 
 
-def test_trade_abbreviation_ep_and_a_product_page_column(api: httpx.Client) -> None:
+@pytest.mark.parametrize("price", ["EP", "Einzelpr."])
+def test_trade_abbreviations_of_the_unit_price_and_a_product_page_column(
+    api: httpx.Client, price: str
+) -> None:
     text = (
-        "Best.-Nr.\tProdukt\tEP\tProduktseite\n"
+        f"Best.-Nr.\tProdukt\t{price}\tProduktseite\n"
         "TH-53\tpH-Meter Benchtop\t350,00 €\thttps://shop.example/ph-meter\n"
         "DV-44\tMikropipette 10 µL\t58,30 €\thttps://shop.example/pipette\n"
     )

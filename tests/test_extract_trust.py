@@ -6,67 +6,12 @@ multi-file tables that keep what worked, and row provenance."""
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-ROWS = ("name", "sku", "price", "currency", "in_stock")
-
-
-@pytest.fixture
-def api(engine: Any) -> Any:
-    headers = {"Authorization": f"Bearer {engine.api_key}"}
-    with httpx.Client(base_url=engine.base_url, headers=headers, timeout=30) as client:
-        yield client
-
-
-def _schema(api: httpx.Client) -> str:
-    return next(s["id"] for s in api.get("/schemas").json()["data"] if s["name"] == "Products")
-
-
-def _wait(api: httpx.Client, table_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        table = api.get(f"/tables/{table_id}").json()
-        if table["status"] in ("completed", "failed"):
-            return table
-        time.sleep(0.02)
-    raise AssertionError(f"table {table_id} did not finish")
-
-
-def table_of(
-    api: httpx.Client,
-    *,
-    text: str | None = None,
-    files: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
-    context: str | None = None,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Create a table from text or uploaded files; its final state and its rows (with ids,
-    validation and provenance, as GET /tables/{id}/rows returns them)."""
-    body: dict[str, Any] = {"name": "trust", "schema_id": _schema(api)}
-    if context:
-        body["additional_context"] = context
-    if text is not None:
-        body["source_text"] = text
-    else:
-        ids = []
-        for name, content in files:
-            upload = api.post("/files", files={"file": (name, content)})
-            assert upload.status_code in (200, 201), upload.text
-            ids.append(upload.json()["id"])
-        body["file_ids"] = ids
-    created = api.post("/tables", json=body)
-    assert created.status_code == 201, created.text
-    table = _wait(api, created.json()["id"])
-    rows = api.get(f"/tables/{table['id']}/rows", params={"limit": 100}).json()["data"]
-    return table, rows
-
-
-def data(rows: list[dict[str, Any]], *keys: str) -> list[tuple[Any, ...]]:
-    return [tuple(r["data"][k] for k in keys) for r in rows]
+from tests.extract_api import ROWS, data, table_of
 
 
 # -- 1. only products become rows ------------------------------------------------------------

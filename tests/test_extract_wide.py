@@ -6,52 +6,10 @@ and consistently delimited text whatever the delimiter."""
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 import httpx
 import pytest
 
-
-@pytest.fixture
-def api(engine: Any) -> Any:
-    headers = {"Authorization": f"Bearer {engine.api_key}"}
-    with httpx.Client(base_url=engine.base_url, headers=headers, timeout=30) as client:
-        yield client
-
-
-def table_of(
-    api: httpx.Client,
-    *,
-    text: str | None = None,
-    file: tuple[str, bytes] | None = None,
-    context: str | None = None,
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    schema = next(s["id"] for s in api.get("/schemas").json()["data"] if s["name"] == "Products")
-    body: dict[str, Any] = {"name": "wide", "schema_id": schema}
-    if context:
-        body["additional_context"] = context
-    if file is not None:
-        upload = api.post("/files", files={"file": file})
-        assert upload.status_code in (200, 201), upload.text
-        body["file_ids"] = [upload.json()["id"]]
-    else:
-        body["source_text"] = text
-    created = api.post("/tables", json=body)
-    assert created.status_code == 201, created.text
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        table = api.get(f"/tables/{created.json()['id']}").json()
-        if table["status"] in ("completed", "failed"):
-            break
-        time.sleep(0.02)
-    rows = api.get(f"/tables/{table['id']}/rows", params={"limit": 100}).json()["data"]
-    return table, rows
-
-
-def data(rows: list[dict[str, Any]], *keys: str) -> list[tuple[Any, ...]]:
-    return [tuple(r["data"][k] for k in keys) for r in rows]
-
+from tests.extract_api import data, table_of
 
 RULE = "-" * 72
 

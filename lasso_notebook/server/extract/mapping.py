@@ -68,7 +68,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "nettopreis", "listenpreis", "bruttopreis", "prixpublic", "prixttc", "adviesprijs",
         "stukprijs", "eenheidsprijs", "net", "nett", "netto", "list",
         "vk", "vkp", "pu", "puht", "prixunitht", "prijsst", "prijsperstuk", "sell",
-        "sellprice", "sellingprice", "ep", "stkpreis", "preisjestk", "precioud",
+        "sellprice", "sellingprice", "ep", "einzelpr", "stkpreis", "preisjestk", "precioud",
     ),
     "currency": (
         "currency", "curr", "cur", "ccy", "pricecurrency", "currencycode", "wahrung",
