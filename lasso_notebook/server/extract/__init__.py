@@ -397,11 +397,11 @@ def extract(
     header_sets: dict[tuple[str, ...], list[Record]] = {}
     for record in records:
         header_sets.setdefault(tuple(record), []).append(record)
-    mapped_any = False
-    for headers, group in header_sets.items():
-        samples = {h: [r.get(h) for r in group[:200]] for h in headers}
-        if [m for m in mapper.map(headers, samples) if m[0] not in _FALLBACKS]:
-            mapped_any = True
+    mappings = {
+        headers: mapper.map(headers, {h: [r.get(h) for r in group[:200]] for h in headers})
+        for headers, group in header_sets.items()
+    }
+    mapped_any = any(h not in _FALLBACKS for mapping in mappings.values() for h, _ in mapping)
     if report is not None:
         report.update({"source": origin, **mapper.report()})
     if records and not mapped_any:
@@ -415,14 +415,11 @@ def extract(
     keys = list(by_key)
     required = [c["key"] for c in columns if c.get("required")]
 
-    def mapped_keys(headers: tuple[str, ...], group: list[Record]) -> set[str]:
-        mapping = mapper.map(headers, {h: [r.get(h) for r in group[:200]] for h in headers})
-        return {key for _, key in mapping}
+    filled = {headers: {key for _, key in mapping} for headers, mapping in mappings.items()}
 
     def titled(headers: tuple[str, ...]) -> bool:
         return any(not h.startswith("_") and not POSITIONAL.match(h) for h in headers)
 
-    filled = {headers: mapped_keys(headers, group) for headers, group in header_sets.items()}
     products = [h for h, keys in filled.items() if any(key in required for key in keys)]
     # Which tables are products when the document holds several. One none of whose columns
     # fills a required column (shipping rates beside the products) is another table. So is
@@ -438,9 +435,11 @@ def extract(
     def weak(headers: tuple[str, ...]) -> bool:
         """Its required columns are filled only by a header that merely resembles theirs
         ("Destination" for a "Désignation")."""
-        by = {h: (mapper.used.get(h) or {}).get("by") for h in headers}
-        mapped = mapper.map(headers)
-        return all(by.get(h) == "fuzzy" for h, key in mapped if key in required)
+        return all(
+            (mapper.used.get(h) or {}).get("by") == "fuzzy"
+            for h, key in mappings.get(headers, ())
+            if key in required
+        )
 
     any_strong = any(not weak(h) for h in products)
 
