@@ -6,17 +6,20 @@ to be the mutation check's tests for ``server/_queue.py`` and ``server/worker.py
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from lasso_notebook.server import worker
 from lasso_notebook.server._liveness import EngineLock
+from lasso_notebook.server.extract import Source
 from lasso_notebook.server.store import PRODUCTS_COLUMNS, Store
 from lasso_notebook.server.worker import STALE_AFTER, WorkerPool, _Run
 
@@ -510,7 +513,10 @@ def test_a_source_without_rows_fails_the_table_with_a_reason(
     pool.start()
     wait_for(lambda: finished)
     assert finished[0]["id"] == table_id and finished[0]["status"] == "failed"
-    assert finished[0]["error_message"]
+    assert (
+        finished[0]["error_message"]
+        == "The source is empty: there is no text to extract rows from."
+    )
     assert raw(store, table_id)["lease_owner"] is None
 
 
@@ -784,3 +790,251 @@ def test_a_run_keeps_its_pace_between_steps_unless_catching_up() -> None:
     with pytest.raises(worker._Abort):
         run.step(0.4)  # stopping during the wait ends the run at once
     assert time.monotonic() - started < 0.2 * 3
+
+
+def files_table(store: Store, owner: str, *names: str) -> str:
+    """A queued table of uploaded files that were deleted before extraction."""
+    refs = [{"file_id": f"fil_{n}", "filename": name} for n, name in enumerate(names)]
+    return queue_table(store, owner, source_type="files", source_text=None, source_refs=refs)
+
+
+def test_a_table_whose_only_source_fails_says_that_sources_reason(
+    store: Store, owner: str, pools: Callable[..., Any]
+) -> None:
+    table_id = files_table(store, owner, "a.csv")
+    pool, finished = pools()
+    pool.start()
+    wait_for(lambda: finished)
+    assert finished[0]["id"] == table_id and finished[0]["status"] == "failed"
+    assert finished[0]["error_message"] == (
+        "The uploaded file 'a.csv' (fil_0) was deleted before extraction; upload it again and "
+        "create a new table."
+    )
+    report = finished[0]["extraction_report"]
+    assert report["rows"] == 0 and [f["file"] for f in report["failed_files"]] == ["a.csv"]
+
+
+def test_a_table_whose_sources_all_fail_gives_each_ones_reason(
+    store: Store, owner: str, pools: Callable[..., Any]
+) -> None:
+    files_table(store, owner, "a.csv", "b.csv")
+    pool, finished = pools()
+    pool.start()
+    wait_for(lambda: finished)
+    assert finished[0]["status"] == "failed"
+    assert finished[0]["error_message"] == (
+        "No rows could be extracted from any of the 2 sources: "
+        "a.csv: The uploaded file 'a.csv' (fil_0) was deleted before extraction; upload it "
+        "again and create a new table.; "
+        "b.csv: The uploaded file 'b.csv' (fil_1) was deleted before extraction; upload it "
+        "again and create a new table."
+    )
+
+
+def test_a_source_read_without_a_row_fails_the_table(
+    store: Store, owner: str, pools: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(worker, "extract", lambda *args, **kwargs: iter(()))
+    table_id = queue_table(store, owner)
+    pool, finished = pools()
+    pool.start()
+    wait_for(lambda: finished)
+    assert finished[0]["id"] == table_id and finished[0]["status"] == "failed"
+    assert finished[0]["error_message"] == "No rows could be extracted from the source."
+    assert finished[0]["extraction_report"]["sources"] == [
+        {"source": "text", "status": "ok", "error": None}
+    ]
+
+
+def test_a_crash_in_a_run_fails_the_table_and_the_worker_goes_on(
+    store: Store, owner: str, pools: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crashed, fine = queue_table(store, owner), queue_table(store, owner)
+    record_validation = store.record_validation
+
+    def once(table_id: str, *args: Any) -> None:
+        if table_id == crashed:
+            raise RuntimeError("disk on fire")
+        record_validation(table_id, *args)
+
+    monkeypatch.setattr(store, "record_validation", once)
+    pool, finished = pools()
+    pool.start()
+    wait_for(lambda: len(finished) == 2)
+    assert [(t["id"], t["status"]) for t in finished] == [(crashed, "failed"), (fine, "completed")]
+    assert finished[0]["error_message"] == "Extraction failed unexpectedly; see the engine log."
+    assert raw(store, crashed)["lease_owner"] is None
+
+
+def test_a_source_list_that_cannot_be_read_fails_the_table_with_its_reason(
+    store: Store, owner: str, pools: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table_id = queue_table(store, owner)
+    pool, finished = pools()
+
+    def unreadable(*args: Any) -> Any:
+        raise worker.ExtractionError("the source list is unreadable")
+
+    monkeypatch.setattr(pool, "_sources", unreadable)
+    pool.start()
+    wait_for(lambda: finished)
+    assert finished[0]["id"] == table_id and finished[0]["status"] == "failed"
+    assert finished[0]["error_message"] == "the source list is unreadable"
+
+
+def test_a_failing_finished_callback_does_not_stop_the_worker(
+    store: Store, owner: str, tmp_path: Path
+) -> None:
+    first, second = queue_table(store, owner), queue_table(store, owner)
+    told: list[str] = []
+
+    def on_finished(table: dict[str, Any]) -> None:
+        told.append(table["id"])
+        raise RuntimeError("webhook queue is full")
+
+    pool = WorkerPool(
+        store, tmp_path, ME, workers=1, pace=0, max_download_bytes=1, on_finished=on_finished
+    )
+    pool.start()
+    try:
+        wait_for(lambda: len(told) == 2)
+    finally:
+        pool.stop(timeout=5)
+    assert told == [first, second]
+
+
+def test_a_table_deleted_during_its_run_is_left_alone(
+    store: Store, owner: str, pools: Callable[..., Any], tmp_path: Path
+) -> None:
+    text = "name,sku,price\n" + "".join(f"P{i},S{i},{i}\n" for i in range(3000))
+    table_id = queue_table(store, owner, text=text)
+    later = queue_table(store, owner)
+    (tmp_path / "downloads" / table_id).mkdir(parents=True)
+    pool, finished = pools(pace=0.1)
+    pool.start()
+    wait_for(lambda: raw(store, table_id)["total_rows"] > 0)
+    assert store.delete_table(owner, table_id)
+    wait_for(lambda: finished)
+    assert [t["id"] for t in finished] == [later]  # the deleted table is never reported
+    assert not (tmp_path / "downloads" / table_id).exists()
+
+
+def test_a_worker_goes_on_after_a_claim_fails(
+    store: Store, owner: str, pools: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table_id = queue_table(store, owner)
+    claim = store.claim_next_table
+    failures = [RuntimeError("database is locked")]
+
+    def flaky(engine_id: str) -> Any:
+        if failures:
+            pool.notify()  # poll again at once rather than in a second
+            raise failures.pop()
+        return claim(engine_id)
+
+    monkeypatch.setattr(store, "claim_next_table", flaky)
+    pool, finished = pools()
+    pool.start()
+    wait_for(lambda: finished, timeout=5)
+    assert finished[0]["id"] == table_id and failures == []
+
+
+def test_a_worker_whose_claim_fails_while_stopping_ends(
+    store: Store, pools: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool, _ = pools()
+
+    def closed(engine_id: str) -> Any:
+        pool.stopping.set()
+        raise RuntimeError("the engine's store is closed")
+
+    monkeypatch.setattr(store, "claim_next_table", closed)
+    loop = threading.Thread(target=pool._loop)
+    started = time.monotonic()
+    loop.start()
+    loop.join(5)
+    assert not loop.is_alive() and time.monotonic() - started < 0.5
+
+
+def url_run(store: Store, owner: str, tmp_path: Path, written: int) -> tuple[_Run, str]:
+    """A resumed run of a URL table with ``written`` rows from before, digest "old" noted
+    for its source 0."""
+    refs = [{"url": "http://example.test/a.csv"}]
+    table_id = queue_table(store, owner, source_type="urls", source_text=None, source_refs=refs)
+    assert store.claim_next_table(ME) is not None
+    assert store.note_source(table_id, ME, 0, "old")
+    assert store.write_progress(table_id, ME, extracted(*(f"P{i}" for i in range(written))), 30)
+    store.requeue(table_id, ME)
+    job = store.claim_next_table(ME)
+    assert job is not None and job["resume_rows"] == written
+    pool = SimpleNamespace(store=store, engine_id=ME, pace=0.0, stopping=threading.Event())
+    return _Run(pool, job), table_id  # type: ignore[arg-type]
+
+
+def fetched(tmp_path: Path, content: str) -> Source:
+    path = tmp_path / "fetched.csv"
+    path.write_text(content)
+    return Source(path=path, filename="a.csv")
+
+
+def digests(store: Store, table_id: str) -> dict[str, str]:
+    return dict(json.loads(raw(store, table_id)["resume_state"]).get("sources", {}))
+
+
+def test_an_unchanged_url_source_keeps_its_rows(store: Store, owner: str, tmp_path: Path) -> None:
+    run, table_id = url_run(store, owner, tmp_path, written=2)
+    source = fetched(tmp_path, CSV)
+    digest = hashlib.sha256(CSV.encode()).hexdigest()
+    run.job["source_digests"] = {"0": digest}
+    run.begin_source(0, source)
+    assert run.label == "'a.csv'" and run.skip == 2 and run.total == 2
+    assert len(rows_of(store, table_id)) == 2 and digests(store, table_id) == {"0": "old"}
+
+
+def test_a_url_source_that_changed_drops_its_rows_and_says_so(
+    store: Store, owner: str, tmp_path: Path
+) -> None:
+    run, table_id = url_run(store, owner, tmp_path, written=3)
+    run.skip = 2  # source 0 gave the first row; this source, source 1, the next two
+    run.begin_source(1, fetched(tmp_path, CSV))
+    assert run.skip == 0 and run.total == 1
+    assert [r["row_index"] for r in rows_of(store, table_id)] == [0]
+    assert raw(store, table_id)["status_note"] == (
+        "Extraction resumed at row 1 after an interruption: 'a.csv' changed since, so its rows "
+        "were extracted again."
+    )
+    assert digests(store, table_id) == {"0": "old", "1": hashlib.sha256(CSV.encode()).hexdigest()}
+
+
+def test_a_url_source_read_for_the_first_time_notes_its_digest(
+    store: Store, owner: str, tmp_path: Path
+) -> None:
+    run, table_id = url_run(store, owner, tmp_path, written=0)
+    run.begin_source(1, fetched(tmp_path, "x"))
+    assert digests(store, table_id) == {"0": "old", "1": hashlib.sha256(b"x").hexdigest()}
+    assert raw(store, table_id)["status_note"] is None
+
+
+def test_a_url_source_of_a_table_no_longer_leased_stops_the_run(
+    store: Store, owner: str, tmp_path: Path
+) -> None:
+    for written in (0, 2):
+        run, table_id = url_run(store, owner, tmp_path, written=written)
+        store.requeue(table_id, ME)
+        with pytest.raises(worker._Abort):
+            run.begin_source(0, fetched(tmp_path, "new"))
+        assert len(rows_of(store, table_id)) == written
+        assert store.delete_table(owner, table_id)
+
+
+def test_text_and_uploaded_sources_are_never_digested(
+    store: Store, owner: str, tmp_path: Path
+) -> None:
+    for source_type in ("text", "files"):
+        table_id = queue_table(store, owner, source_type=source_type)
+        job = store.claim_next_table(ME)
+        assert job is not None
+        pool = SimpleNamespace(store=store, engine_id=ME, pace=0.0, stopping=threading.Event())
+        run = _Run(pool, job)  # type: ignore[arg-type]
+        run.begin_source(0, fetched(tmp_path, "x"))
+        assert run.label == "'a.csv'" and digests(store, table_id) == {}

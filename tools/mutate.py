@@ -156,26 +156,10 @@ GROUPS: dict[str, Group] = {
                 "WorkerPool.stop",
             ],
         },
-        tests=[
-            "tests/test_server_lifecycle.py",
-            "tests/test_server_api.py",
-            # The restart tests with in-process engines: the ones that start engine processes
-            # are timed too tightly for a mutant's slowed-down run, and the mutant's code does
-            # not run in them anyway.
-            *(
-                "tests/test_engine_restart.py::test_" + name
-                for name in (
-                    "stopped_engine_gives_its_table_back_and_the_next_one_resumes_it",
-                    "progress_is_100_only_once_completed",
-                    "a_resumed_table_whose_schema_changed_starts_over_and_says_so",
-                    "rows_written_by_another_engine_version_are_not_resumed",
-                    "a_url_source_that_changed_is_extracted_again_from_its_first_row",
-                    "an_unchanged_url_source_is_resumed",
-                )
-            ),
-        ],
-        test_timeout=30,
-        deselect=("tests/test_server_lifecycle.py::test_command_line_prints_url_and_key",),
+        # In process on a temp SQLite store, without HTTP or engine processes: the tests that
+        # start real engines cost seconds per mutant and mostly reach this code by chance.
+        tests=["tests/test_server_queue.py"],
+        test_timeout=10,
     ),
 }
 
