@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -482,6 +483,15 @@ def pools(store: Store, tmp_path: Path) -> Iterator[Callable[..., tuple[WorkerPo
         pool.stop(timeout=5)
 
 
+def logged(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    """The engine's error log lines, each with the exception it carries."""
+    return [
+        (r.getMessage(), str(r.exc_info[1]) if r.exc_info else "")
+        for r in caplog.records
+        if r.name == "lasso_notebook.server" and r.levelno >= logging.ERROR
+    ]
+
+
 def wait_for(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
     deadline = time.monotonic() + timeout
     while not (result := condition()):
@@ -502,6 +512,11 @@ def test_a_pool_extracts_a_queued_table_and_reports_it_finished(
     row = raw(store, table_id)
     assert row["status"] == "completed" and row["total_rows"] == 3
     assert '"rows":3' in row["validation_summary"]
+    report = finished[0]["extraction_report"]
+    assert report["rows"] == 3 and report["failed_files"] == []
+    assert [(e["source"], e["status"], e["error"]) for e in report["sources"]] == [
+        ("text", "ok", None)
+    ]
     assert [json.loads(r["data"])["sku"] for r in rows_of(store, table_id)] == ["S1", "S2", "S3"]
 
 
@@ -527,6 +542,13 @@ def test_a_pool_starts_its_workers_and_heartbeat_and_stops_them_at_once(
     pool.start()
     threads = list(pool._threads)
     assert len(threads) == 4 and all(t.is_alive() and t.daemon for t in threads)
+    # Named, for thread dumps of a stuck engine.
+    assert [t.name for t in threads] == [
+        "lasso-engine-worker-0",
+        "lasso-engine-worker-1",
+        "lasso-engine-worker-2",
+        "lasso-engine-heartbeat",
+    ]
     started = time.monotonic()
     pool.stop()
     # Idle workers wait up to 1 s for work, the heartbeat 2 s: stopping wakes them all.
@@ -558,7 +580,7 @@ def test_stop_waits_for_a_busy_worker_only_as_long_as_asked(
     assert writing.wait(5)
     started = time.monotonic()
     pool.stop(timeout=0.3)
-    assert 0.25 < time.monotonic() - started < 1.5
+    assert 0.25 < time.monotonic() - started < 0.8
     release.set()
     wait_for(lambda: raw(store, table_id)["status"] == "queued")  # given back on its way out
 
@@ -597,7 +619,7 @@ def test_the_heartbeat_keeps_leases_and_wakes_every_worker_for_requeued_tables(
     monkeypatch.setattr(worker, "HEARTBEAT_EVERY", 0.001)
     pool, _ = make_pool(store, tmp_path, workers=3)
     # Each beat: (engines found gone, stale tables) -> wake-ups expected.
-    beats = iter([(0, 0), (1, 0), (0, 2), (2, 3)])
+    beats = iter([(0, 0), (1, 0), (0, 2), (2, 3), (1, 1)])
     calls: list[tuple[str, tuple[Any, ...]]] = []
     woken: list[int] = []
     current: list[tuple[int, int]] = []
@@ -626,12 +648,12 @@ def test_the_heartbeat_keeps_leases_and_wakes_every_worker_for_requeued_tables(
     monkeypatch.setattr(pool, "requeue_orphans", orphans)
     monkeypatch.setattr(pool, "notify", notify)
     pool._heartbeat()
-    assert woken == [0, 3, 3, 3, 0]
+    assert woken == [0, 3, 3, 3, 3, 0]
     assert calls[:2] == [("heartbeat", (ME,)), ("requeue_stale", (ME, STALE_AFTER))]
 
 
 def test_a_failing_heartbeat_does_not_end_the_heartbeat(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(worker, "HEARTBEAT_EVERY", 0.001)
     pool, _ = make_pool(store, tmp_path)
@@ -646,6 +668,7 @@ def test_a_failing_heartbeat_does_not_end_the_heartbeat(
     monkeypatch.setattr(store, "heartbeat", heartbeat)
     pool._heartbeat()
     assert len(beats) == 3
+    assert logged(caplog) == [("engine heartbeat failed", "database is locked")] * 3
 
 
 def test_the_heartbeat_refreshes_the_pools_leases(
@@ -729,6 +752,7 @@ class _Pool:
         self.pace = pace
         self.stopping = threading.Event()
         self.writes: list[tuple[int, int]] = []
+        self.files: list[Any] = []
         self.leased = leased
         self.store = self
 
@@ -737,15 +761,29 @@ class _Pool:
     ) -> bool:
         assert (table_id, engine_id) == ("tbl_1", ME)
         self.writes.append((len(rows), progress))
+        self.files.append(files)
         return self.leased
 
 
 def test_a_run_steps_progress_up_to_99_never_down() -> None:
     pool = _Pool()
     run = _Run(pool, {"id": "tbl_1", "progress": 20})  # type: ignore[arg-type]
-    for fraction in (0.1, 0.5, 0.3, 0.999, 1.0, 2.0):
+    assert run.skip == 0 and run.total == 0  # a run from the first row
+    for fraction in (0.1, 0.456, 0.3, 0.999, 1.0, 2.0):
         run.step(fraction)
-    assert [p for _, p in pool.writes] == [20, 50, 50, 99, 99, 99]
+    # Whole percent read, rounded down; 100 is said only by finishing the table.
+    assert [p for _, p in pool.writes] == [20, 45, 45, 99, 99, 99]
+    assert pool.files == [None] * 6  # no file sizes to change
+
+
+def test_a_run_writes_the_fetched_files_once_with_the_next_step() -> None:
+    pool = _Pool()
+    run = _Run(pool, {"id": "tbl_1"})  # type: ignore[arg-type]
+    files = [{"name": "cat.csv", "size": 19}]
+    run.files = files
+    run.step(0.5)
+    run.step(0.6)
+    assert pool.files == [files, None]
 
 
 def test_a_run_writes_rows_in_batches_and_skips_those_written_before(
@@ -755,13 +793,22 @@ def test_a_run_writes_rows_in_batches_and_skips_those_written_before(
     pool = _Pool()
     run = _Run(pool, {"id": "tbl_1", "resume_rows": 2})  # type: ignore[arg-type]
     assert run.total == 2 and run.progress == 0
+    errors = [{"column_key": "price", "message": "not a number"}]
     for name in "ABCDEFG":
-        run.add({"data": {"name": name}, "validation_status": "error" if name == "A" else "valid"})
+        bad = name == "A"  # written by the earlier run: skipped, but counted with its errors
+        run.add(
+            {
+                "data": {"name": name},
+                "validation_status": "error" if bad else "valid",
+                "validation_errors": errors if bad else [],
+            }
+        )
     assert pool.writes == [(3, 0)] and [r["data"]["name"] for r in run.buffer] == ["F", "G"]
     run.write()
     assert pool.writes == [(3, 0), (2, 0)] and run.total == 7 and run.buffer == []
     summary = run.validation.summary()
     assert summary["rows"] == 7 and summary["error"] == 1 and summary["valid"] == 6
+    assert [(r["column"], r["count"]) for r in summary["reasons"]] == [("price", 1)]
 
 
 def test_a_run_stops_when_its_table_is_no_longer_leased_or_the_pool_stops() -> None:
@@ -847,7 +894,11 @@ def test_a_source_read_without_a_row_fails_the_table(
 
 
 def test_a_crash_in_a_run_fails_the_table_and_the_worker_goes_on(
-    store: Store, owner: str, pools: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+    store: Store,
+    owner: str,
+    pools: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     crashed, fine = queue_table(store, owner), queue_table(store, owner)
     record_validation = store.record_validation
@@ -864,6 +915,7 @@ def test_a_crash_in_a_run_fails_the_table_and_the_worker_goes_on(
     assert [(t["id"], t["status"]) for t in finished] == [(crashed, "failed"), (fine, "completed")]
     assert finished[0]["error_message"] == "Extraction failed unexpectedly; see the engine log."
     assert raw(store, crashed)["lease_owner"] is None
+    assert logged(caplog) == [(f"extraction of {crashed} crashed", "disk on fire")]
 
 
 def test_a_source_list_that_cannot_be_read_fails_the_table_with_its_reason(
@@ -883,7 +935,7 @@ def test_a_source_list_that_cannot_be_read_fails_the_table_with_its_reason(
 
 
 def test_a_failing_finished_callback_does_not_stop_the_worker(
-    store: Store, owner: str, tmp_path: Path
+    store: Store, owner: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     first, second = queue_table(store, owner), queue_table(store, owner)
     told: list[str] = []
@@ -901,6 +953,10 @@ def test_a_failing_finished_callback_does_not_stop_the_worker(
     finally:
         pool.stop(timeout=5)
     assert told == [first, second]
+    assert logged(caplog) == [
+        (f"could not queue the webhook for {table}", "webhook queue is full")
+        for table in (first, second)
+    ]
 
 
 def test_a_table_deleted_during_its_run_is_left_alone(
@@ -920,7 +976,11 @@ def test_a_table_deleted_during_its_run_is_left_alone(
 
 
 def test_a_worker_goes_on_after_a_claim_fails(
-    store: Store, owner: str, pools: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+    store: Store,
+    owner: str,
+    pools: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     table_id = queue_table(store, owner)
     claim = store.claim_next_table
@@ -937,6 +997,7 @@ def test_a_worker_goes_on_after_a_claim_fails(
     pool.start()
     wait_for(lambda: finished, timeout=5)
     assert finished[0]["id"] == table_id and failures == []
+    assert logged(caplog) == [("could not claim a table", "database is locked")]
 
 
 def test_a_worker_whose_claim_fails_while_stopping_ends(
@@ -1038,3 +1099,66 @@ def test_text_and_uploaded_sources_are_never_digested(
         run = _Run(pool, job)  # type: ignore[arg-type]
         run.begin_source(0, fetched(tmp_path, "x"))
         assert run.label == "'a.csv'" and digests(store, table_id) == {}
+
+
+def test_a_url_source_is_fetched_into_the_tables_downloads_and_named_in_its_files(
+    store: Store,
+    owner: str,
+    pools: Callable[..., Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = "http://example.test/cat"
+    fetches: list[tuple[str, Path, int]] = []
+
+    def fetch_url(asked: str, dest: Path, max_bytes: int) -> Source:
+        fetches.append((asked, dest, max_bytes))
+        dest.write_text(CSV)
+        return Source(path=dest, filename="cat.csv", content_type="text/csv")
+
+    monkeypatch.setattr(worker, "fetch_url", fetch_url)
+    table_id = queue_table(
+        store,
+        owner,
+        source_type="urls",
+        source_text=None,
+        source_refs=[{"url": url}],
+        files=[{"name": url, "path": url, "size": 0}],
+    )
+    pool, finished = pools()
+    pool.start()
+    wait_for(lambda: finished)
+    assert fetches == [(url, tmp_path / "downloads" / table_id / "0", 1 << 20)]
+    assert finished[0]["status"] == "completed" and finished[0]["total_rows"] == 3
+    assert finished[0]["files"] == [{"name": "cat.csv", "path": url, "size": len(CSV)}]
+    assert all(json.loads(r["source"])["file"] == url for r in rows_of(store, table_id))
+    assert not (tmp_path / "downloads" / table_id).exists()  # cleaned up after the run
+
+
+def test_a_source_that_breaks_before_it_is_opened_is_named_generically(
+    store: Store, owner: str, pools: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def fetch_url(*args: Any) -> Source:
+        raise EOFError  # a damaged download, before the source has a name
+
+    monkeypatch.setattr(worker, "fetch_url", fetch_url)
+    refs = [{"url": "http://example.test/cat"}]
+    queue_table(store, owner, source_type="urls", source_text=None, source_refs=refs)
+    pool, finished = pools()
+    pool.start()
+    wait_for(lambda: finished)
+    assert finished[0]["error_message"] == (
+        "the source is damaged (its compressed content cannot be unpacked)."
+    )
+
+
+def test_an_idle_worker_polls_for_tables_queued_without_telling_it(
+    store: Store, owner: str, pools: Callable[..., Any]
+) -> None:
+    pool, finished = pools()
+    pool.start()  # idle: waits for a wake-up, or polls
+    started = time.monotonic()
+    table_id = queue_table(store, owner)  # as another engine on the data dir queues it
+    wait_for(lambda: finished, timeout=5)
+    assert finished[0]["id"] == table_id
+    assert time.monotonic() - started < 1.6  # polled within a second

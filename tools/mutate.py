@@ -168,7 +168,11 @@ GROUPS: dict[str, Group] = {
 
 #: Lines left alone: debug and info log calls are diagnostics, not behaviour anyone relies on
 #: (warnings and errors, which users see, are mutated).
-NOT_MUTATED = [r"^\s*log\.(debug|info)\("]
+#: Nor lines that are only SQL text (the engine's queries): mutmut's string mutations of them
+#: either change case, which SQLite ignores in keywords and identifiers, or wrap them in "XX",
+#: a syntax error any test that runs the query catches; neither tells anything about the tests.
+SQL_TEXT = r'^\s*"[^"]*\b(SELECT|UPDATE|INSERT|DELETE|WHERE|AND|OR|SET|NULL|VALUES|FROM|IS|COALESCE)\b[^"]*"[,)]*\s*$'
+NOT_MUTATED = [r"^\s*log\.(debug|info)\(", SQL_TEXT]
 
 #: A mutant's run may take this multiple of its tests' normal time (plus the constant) before
 #: it counts as caught by timing out.
@@ -251,6 +255,8 @@ def configure(group: Group) -> None:
             f"--timeout={group.test_timeout}",
             *(f"--deselect={test}" for test in group.deselect),
         ],
+        # The widgets' front-end files (read when a test makes a widget).
+        also_copy=[*base.also_copy, Path("js")],
         do_not_mutate_patterns=NOT_MUTATED,
         timeout_multiplier=TIMEOUT_MULTIPLIER,
         timeout_constant=TIMEOUT_CONSTANT,
