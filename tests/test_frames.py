@@ -18,7 +18,7 @@ import pytest
 
 from lasso_notebook import Lasso, _runtime
 from lasso_notebook.client import RetryPolicy
-from lasso_notebook.errors import BadRequestError
+from lasso_notebook.errors import APIConnectionError, BadRequestError
 from lasso_notebook.frames import (
     IncompleteRowsError,
     RowColumns,
@@ -26,6 +26,7 @@ from lasso_notebook.frames import (
     build_frame,
     dtype_for,
     fetch_frame,
+    fetch_parts,
     fetch_rows,
     frame_from_columns,
     unparsed_summary,
@@ -812,3 +813,52 @@ def test_flat_rows_with_missing_and_late_keys() -> None:
     # A number column is Float64 unless the schema says integer, whatever the values.
     assert list(df.columns) == ["a", "b", "c"] and str(df["a"].dtype) == "Float64"
     assert isinstance(df.index, pd.RangeIndex) and df.index.name == "row_index"
+
+
+def test_a_page_that_stays_malformed_says_which_page() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": "oops", "pagination": {}})
+
+    with pytest.raises(APIConnectionError, match=r"^GET /tables/t/rows: malformed page 1$"):
+        _runtime.run_sync(fetch_rows(_client(handler).async_client, "t"))
+
+
+def test_a_failed_row_read_is_what_fetch_parts_raises_while_the_columns_are_read() -> None:
+    """The columns read still in flight is cancelled: the caller gets the rows' error, not the
+    cancellation."""
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/columns"):
+            await asyncio.sleep(5)
+            return httpx.Response(200, json={"data": []})
+        body = {"status_code": 400, "error_type": "invalid_request", "message": "bad page"}
+        return httpx.Response(400, json={**body, "request_id": "x"})
+
+    started = time.monotonic()
+    with pytest.raises(BadRequestError, match="bad page"):
+        _runtime.run_sync(fetch_parts(_client(handler).async_client, Table(id="t")))
+    assert time.monotonic() - started < 2  # the columns read was not waited for
+
+
+def test_flat_rows_carry_the_tables_validation_summary_and_extraction_report() -> None:
+    # Rows read through the export have no validation fields: the table's own summary and
+    # report stand in for them.
+    data = RowColumns()
+    data.add_flat([{"title": "Anvil"}, {"title": "Rope"}])
+    summary = {"rows": 2, "valid": 1, "warning": 1, "error": 0, "reasons": []}
+    report = {"rows": 2, "skipped": {"total": 1}}
+    table = Table(id="tbl_1", validation_summary=summary, extraction_report=report)
+    df = frame_from_columns(data, [{"key": "title", "type": "text"}], table=table)
+    assert df.attrs["lasso"]["validation"] == summary
+    assert df.attrs["lasso"]["extraction_report"] == report
+
+
+def test_a_blank_date_is_missing_and_a_placeholder_is_a_value_that_did_not_fit() -> None:
+    data = RowColumns()
+    data.add_flat([{"d": "2025-01-02"}, {"d": ""}, {"d": None}, {"d": "XXXX"}])
+    df = frame_from_columns(data, [{"key": "d", "type": "date"}])
+    assert df["d"].tolist()[0] == pd.Timestamp("2025-01-02")
+    assert df["d"].isna().tolist() == [False, True, True, True]
+    unparsed = df.attrs["lasso"]["unparsed"]
+    assert list(unparsed) == ["d"] and unparsed["d"]["examples"] == ["XXXX"]
+    assert unparsed["d"]["rows"] == [3]

@@ -683,6 +683,45 @@ def test_attach_to_a_followed_table_gets_its_own_shape_and_copy(
     assert list(ip.user_ns["e"].columns) == list(a.columns)
 
 
+def test_valid_only_on_an_attach_that_reuses_a_followed_job_leaves_out_error_rows(
+    ip: InteractiveShell, eng: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_validation_summary import BAD_CSV  # 6 rows, 3 of them with errors
+
+    result, output = run(ip, f"%%lasso_table a --schema Products --no-widget\n{BAD_CSV}", capsys)
+    assert result.success, output
+    table_id = ip.user_ns["a"].attrs["lasso"]["table_id"]
+    # Both attaches reuse the job that cell follows, which reads every row.
+    result, output = run(ip, f"%lasso_table b --attach {table_id} --valid-only --no-widget", capsys)
+    assert result.success, output
+    assert len(ip.user_ns["b"]) == 3 and ip.user_ns["b"].attrs["lasso"]["dropped_error_rows"] == 3
+    cell = f"%lasso_table c --attach {table_id} --valid-only --background --no-widget"
+    result, output = run(ip, cell, capsys)
+    assert result.success, output
+    wait_for(lambda: "c" in ip.user_ns)
+    assert len(ip.user_ns["c"]) == 3
+    assert len(ip.user_ns["a"]) == 6  # the first cell's variable keeps every row
+
+
+def test_a_blocking_attach_stores_its_own_shape_after_a_background_cell_on_that_var(
+    ip: InteractiveShell, slow: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # One job followed by three cells: the first (no VAR), a background attach into df, then a
+    # blocking attach into df with labels. The background cell's done-callback runs first and
+    # stores its plain frame; the blocking cell, the newest, must still store its own.
+    result, output = run(
+        ip, f"%%lasso_table --schema Products --background\n{PRODUCTS_CSV}", capsys
+    )
+    assert result.success, output
+    job = result.result
+    wait_for(lambda: job.id is not None)
+    run(ip, f"%lasso_table df --attach {job.id} --background --no-widget", capsys)
+    result, output = run(ip, f"%lasso_table df --attach {job.id} --labels --no-widget", capsys)
+    assert result.success, output
+    assert "SKU" in ip.user_ns["df"].columns and "sku" not in ip.user_ns["df"].columns
+    assert job.note.startswith("→ df (5 rows")
+
+
 def test_background_without_widget_prints_a_failure(
     ip: InteractiveShell, eng: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -705,6 +744,27 @@ def test_background_without_widget_prints_a_failure(
         return "Could not download http://127.0.0.1:1/x.pdf" in text and "df not set" in text
 
     wait_for(both_printed)
+
+
+def test_background_failure_under_a_widget_is_shown_there_not_printed(
+    ip: InteractiveShell,
+    eng: Any,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lasso_notebook import _display, jobs
+
+    monkeypatch.setattr(_display, "frontend", lambda: "kernel")  # as in Jupyter: a widget
+    url = "http://127.0.0.1:1/x.pdf"
+    result, output = run(ip, f"%lasso_table df --schema Products --url {url} --background", capsys)
+    assert result.success, output
+    job = jobs.jobs()[-1]
+    assert job.widget is not None
+    job.wait(timeout=20)
+    wait_for(lambda: job.note == "df not set: the table did not complete")
+    printed = capsys.readouterr()
+    assert "Could not download" not in printed.out + printed.err  # the widget shows it
+    assert "df" not in ip.user_ns
 
 
 def test_a_detached_background_job_leaves_var_unset_and_says_so(
