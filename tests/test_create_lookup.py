@@ -39,6 +39,7 @@ class LoseCreate(httpx.AsyncBaseTransport):
         answer: int | None = None,
         listings: list[int | str] | None = None,
         gone: set[str] | None = None,
+        retry_after: str = "0.3",
     ) -> None:
         self.inner = httpx.AsyncHTTPTransport()
         self.processed = processed
@@ -51,6 +52,8 @@ class LoseCreate(httpx.AsyncBaseTransport):
         self.listings = list(listings or [])
         #: Tables deleted since they were listed: reading one answers 404.
         self.gone = gone or set()
+        #: The ``Retry-After`` of a failing listing's 503.
+        self.retry_after = retry_after
         self.posts = 0
         self.searches: list[float] = []  # when each listing was asked for
 
@@ -73,7 +76,7 @@ class LoseCreate(httpx.AsyncBaseTransport):
                 failure = self.listings.pop(0)
                 if failure == "reset":
                     raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request)
-                headers = {"Retry-After": "0.3"} if failure == 503 else {}
+                headers = {"Retry-After": self.retry_after} if failure == 503 else {}
                 return httpx.Response(failure, json={"message": "down"}, headers=headers)
         if request.method == "GET" and path.rsplit("/", 1)[-1] in self.gone:
             return httpx.Response(404, json={"message": "table not found"})
@@ -287,7 +290,8 @@ def test_a_look_up_failing_past_the_budget_says_the_table_may_exist(
     # tries of 1 + retries requests each), then says the table may exist and why, sending
     # no second POST.
     answer = None if lost == "timeout" else int(lost)
-    transport = LoseCreate(processed=True, answer=answer, listings=[503] * 20)
+    # A short Retry-After: the budget counts tries, not seconds.
+    transport = LoseCreate(processed=True, answer=answer, listings=[503] * 20, retry_after="0.02")
     mine = losing_client(engine, transport, max_retries=retries)
     with mine, pytest.raises(TableMayExistError) as info:
         mine.tables.create(schema_id=schema_id, name=name, source_text=CSV)

@@ -145,6 +145,7 @@ GROUPS: dict[str, Group] = {
                 "failed_table_shows_the_server_reason_and_the_table_id",
             )
         ],
+        test_timeout=10,
     ),
     # The engine's queue (claim, progress, finish, requeue) and its worker's table lifecycle.
     "engine": Group(
