@@ -39,7 +39,7 @@ fuzz: $(STAMP)
 	LASSO_HYPOTHESIS_PROFILE=fuzz LASSO_FUZZ_EXAMPLES=$${LASSO_FUZZ_EXAMPLES:-500} $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz_api.py tests/test_fuzz_magic.py tests/test_fuzz_requests.py
 
 # Plants bugs in the reliability-critical code (tools/mutate.py lists it and the tests that
-# must catch them) and prints the kill rate; about 50 min on 2 loaded cores (one group: --group).
+# must catch them) and prints the kill rate; about 35 min on 2 loaded cores (one group: --group).
 mutate: $(STAMP)
 	$(PY) tools/mutate.py
 
