@@ -32,7 +32,8 @@ products follow it, a ``note`` when none do or when it reads as a sentence; a sp
 labels that do not fit the columns' value shapes (words under a column of codes: "GRP 10 |
 HOSES") is a section the same way, other misfits are ``note``; ``<tfoot>`` rows are never
 products. Tables side by side (blocks of columns between blank columns, each under its own
-header naming two or more of the same concepts) are read one after the other. Memory stays
+header naming two or more of the same concepts) are read one after the other; the header's
+titles again in another column order start a new table. Memory stays
 bounded: a lookahead of the first rows, running sums per numeric column, and the few label
 rows waiting for their verdict (side-by-side tables after the first are held until it ends).
 """
@@ -573,7 +574,7 @@ class TableGrid:
         return False
 
     def _reordered(self, cells: list[Any]) -> bool:
-        """Every title of the header, each in another column than before."""
+        """The row holds exactly the header's titles, in another column order."""
         texts = [_text(c).casefold() for c in cells]
         for raw in self._raw_headers:
             titles = [t for t in raw if t]
