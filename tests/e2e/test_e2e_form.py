@@ -340,7 +340,9 @@ def test_form_reused_result_offers_extract_again(page: Page, lab: JupyterServer)
 
     again.click()
     values = progress_values(form)
-    assert any(0 < v < 100 for v in values), f"no new extraction ran: {values}"
+    box = by_testid(form, "job-progress")
+    ended = f"{box.get_attribute('data-state')}: {box.inner_text()!r}"  # why, if it failed
+    assert any(0 < v < 100 for v in values), f"no new extraction ran: {values}, {ended}"
     expect(by_testid(form, "job-progress")).to_have_attribute("data-state", "completed")
     expect(by_testid(form, "reuse-note")).to_be_hidden()
     expect(again).to_be_hidden()
