@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 from rapidfuzz import fuzz
+
+from .values import label_key
 
 __all__ = [
     "DASH_FALSE",
@@ -157,10 +158,6 @@ _DATE_FORMATS = (
 )  # fmt: skip
 _MONTH_FORMATS = ("%Y-%m", "%B %Y", "%b %Y", "%m/%Y")
 _NUMERIC_DATE = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?:[ T,]+(.+))?")
-
-
-def _unaccented(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 # Day, month name, year in German, French, Dutch, Spanish and Italian ("21. Juli 2022",
@@ -382,7 +379,7 @@ def _date(value: Any, day_first: bool | None = None) -> tuple[Any, Issue | None]
     local = _LOCAL_DATE.fullmatch(cleaned)
     if local:
         day, month_name, year_text = local.groups()
-        month = _MONTHS.get(_unaccented(month_name.casefold()))
+        month = _MONTHS.get(label_key(month_name))  # "März" -> "marz"
         if month:
             try:
                 return date(int(year_text), month, int(day)).isoformat(), None

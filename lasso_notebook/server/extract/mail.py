@@ -1,6 +1,7 @@
 """E-mails: a ``.eml`` message's body (its text/plain part, else its HTML part) with the
 stdlib ``email`` parser, and the new message of an e-mail text: quoted earlier messages
-(``>`` lines, ``On … wrote:``, ``-----Original Message-----``) and the signature left out."""
+(``>`` lines, ``On … wrote:``, ``-----Original Message-----``) and the signature left out;
+the earlier message a reply quotes or forwards, without its markers and header lines."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 
-__all__ = ["Mail", "looks_like_mail", "message_lines", "new_message", "read_eml"]
+__all__ = ["Mail", "earlier_message", "looks_like_mail", "message_lines", "new_message", "read_eml"]
 
 _QUOTE_HEAD = re.compile(
     r"^\s*(?:on\b.{4,200}\bwrote:|am\b.{4,200}\bschrieb.{0,40}:|le\b.{4,200}\ba écrit\s*:"
@@ -97,3 +98,29 @@ def message_lines(text: str) -> list[tuple[int, str]]:
 def new_message(text: str) -> list[str]:
     """The lines of ``message_lines``."""
     return [line for _, line in message_lines(text)]
+
+
+# The header lines of a forwarded or quoted message ("From: ...", "Betreff: ...").
+_FORWARD_HEADER = re.compile(
+    r"^\s*(?:from|to|cc|date|sent|subject|von|an|datum|gesendet|betreff|de|à|a|envoyé|objet"
+    r"|van|aan|verzonden|onderwerp|para|enviado|asunto|fecha)\s*:\s",
+    re.I,
+)
+_QUOTE_MARKS = re.compile(r"^\s*(?:>\s?)+")
+_DASHED = re.compile(r"^\s*-{2,}.*-{2,}\s*$")  # "---- Forwarded message ----"
+_WROTE = re.compile(r"\b(?:wrote|schrieb|a écrit|schreef|escribió)\s*:\s*$", re.I)
+
+
+def earlier_message(text: str, last: int) -> str:
+    """The text after the new message (which ends at line ``last``): a forwarded or quoted
+    earlier message, its ``>`` markers, its marker line ("---- Forwarded message ----",
+    "On ... wrote:") and its header lines left out; "" when there is none."""
+    lines = text.replace("\r\n", "\n").split("\n")[last:]
+    out: list[str] = []
+    for line in lines:
+        line = _QUOTE_MARKS.sub("", line)
+        if _FORWARD_HEADER.match(line) or _DASHED.match(line) or _WROTE.search(line):
+            continue
+        out.append(line)
+    rest = "\n".join(out).strip()
+    return rest if rest != text.strip() else ""

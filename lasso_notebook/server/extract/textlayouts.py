@@ -6,7 +6,6 @@ reader."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -17,7 +16,7 @@ from .fixedwidth import looks_like_report, read_report
 from .grid import GridRow, grid_items
 from .layout import Grid
 from .listing import lead_codes, trailing_charges
-from .mail import message_lines, read_eml
+from .mail import earlier_message, message_lines, read_eml
 from .source import Item, Located, Note, Skip, Source, Step
 from .values import is_prose
 
@@ -146,7 +145,7 @@ def mail_items(text: str) -> list[Item]:
     if records:
         return _product_lines(notes, list(_pair_lines(numbered, records)))
     body = "\n".join(line for _, line in numbered).strip()
-    earlier = _earlier_message(text, numbered[-1][0] if numbered else 0)
+    earlier = earlier_message(text, numbered[-1][0] if numbered else 0)
     if not body and not earlier:
         raise ExtractionError("The e-mail has no message text (only quotes or a signature).")
     try:
@@ -158,31 +157,6 @@ def mail_items(text: str) -> list[Item]:
         if not earlier:
             raise
         return parse_text(earlier)
-
-
-# The header lines of a forwarded or quoted message ("From: ...", "Betreff: ...").
-_FORWARD_HEADER = re.compile(
-    r"^\s*(?:from|to|cc|date|sent|subject|von|an|datum|gesendet|betreff|de|à|a|envoyé|objet"
-    r"|van|aan|verzonden|onderwerp|para|enviado|asunto|fecha)\s*:\s",
-    re.I,
-)
-
-
-def _earlier_message(text: str, last: int) -> str:
-    """The text after the new message (which ends at line ``last``): a forwarded or quoted
-    earlier message, its ``>`` markers, its marker line ("---- Forwarded message ----",
-    "On ... wrote:") and its header lines left out; "" when there is none."""
-    lines = text.replace("\r\n", "\n").split("\n")[last:]
-    out: list[str] = []
-    for line in lines:
-        line = re.sub(r"^\s*(?:>\s?)+", "", line)
-        if _FORWARD_HEADER.match(line) or re.match(r"^\s*-{2,}.*-{2,}\s*$", line):
-            continue
-        if re.search(r"\b(?:wrote|schrieb|a écrit|schreef|escribió)\s*:\s*$", line, re.I):
-            continue
-        out.append(line)
-    rest = "\n".join(out).strip()
-    return rest if rest != text.strip() else ""
 
 
 def read_eml_file(source: Source) -> Iterator[Item]:
